@@ -1,0 +1,320 @@
+#include "restsync/config_plan.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+#include <vector>
+
+#include "restsync/byte_size.hpp"
+#include "restsync/duration.hpp"
+
+namespace restsync {
+
+namespace {
+
+constexpr std::string_view masked = "***";
+
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+
+void line(std::string& out, int indent, std::string_view label, std::string_view value) {
+  fmt::format_to(std::back_inserter(out), "{:{}}{:<19}{}\n", "", indent, label, value);
+}
+
+std::string seconds(double s) { return fmt::format("{:g}s", s); }
+
+std::string describe_auth(const config& cfg) {
+  const auth_config& a = cfg.client.auth;
+  switch (a.type) {
+    case auth_type::none:
+      return "none";
+    case auth_type::bearer:
+      return fmt::format("bearer token {}", masked);
+    case auth_type::http_basic:
+      return fmt::format("http_basic user `{}`, password {}", a.username, masked);
+    case auth_type::api_key:
+      return fmt::format("api_key in {} `{}`: {}", to_string(a.location), a.name, masked);
+  }
+  return "?";
+}
+
+std::string describe_headers(const config& cfg) {
+  if (cfg.client.headers.empty()) return "none";
+  std::string out;
+  for (const auto& [name, value] : cfg.client.headers) {
+    if (!out.empty()) out += ", ";
+    out += fmt::format("{}: {}", name, value);
+  }
+  return out;
+}
+
+std::string describe_rate_limit(const rate_limit_config& r) {
+  if (r.requests_per_second == 0) return "none of our own; 429s still pause every request";
+  const std::string burst = r.burst ? std::to_string(*r.burst)
+                                    : fmt::format("{:g}", std::max(1.0, r.requests_per_second));
+  return fmt::format("{:g} requests/s, burst {}, shared by every resource", r.requests_per_second,
+                     burst);
+}
+
+std::string describe_tls(const tls_config& tls) {
+  if (!tls.verify) return "certificates NOT verified (tls.verify: false)";
+  if (tls.ca_file.empty()) return "certificates verified against the system trust store";
+  return fmt::format("certificates verified against {}", tls.ca_file);
+}
+
+// The query of the first request: the endpoint's own parameters, then what
+// paging, incremental loading and authentication add.
+query_params first_request_params(const config& cfg, const endpoint_config& e) {
+  query_params q = e.params;
+  std::visit(overloaded{
+                 [](const single_page_paginator&) {},
+                 [&q](const offset_paginator& p) {
+                   q.emplace_back(p.offset_param, std::to_string(p.offset));
+                   q.emplace_back(p.limit_param, std::to_string(p.limit));
+                 },
+                 [&q](const page_number_paginator& p) {
+                   q.emplace_back(p.page_param, std::to_string(p.page));
+                 },
+                 [](const cursor_paginator&) {},
+                 [](const json_link_paginator&) {},
+                 [](const header_link_paginator&) {},
+             },
+             e.paginator);
+  if (e.incremental && !e.incremental->start_param.empty() && e.incremental->initial_value) {
+    q.emplace_back(e.incremental->start_param, *e.incremental->initial_value);
+  }
+  if (e.incremental && !e.incremental->end_param.empty() && e.incremental->end_value) {
+    q.emplace_back(e.incremental->end_param, *e.incremental->end_value);
+  }
+  const auth_config& a = cfg.client.auth;
+  if (a.type == auth_type::api_key && a.location == api_key_location::query) {
+    q.emplace_back(a.name, std::string(masked));
+  }
+  return q;
+}
+
+// Percent-encodes text but leaves the masks readable.
+std::string encode_around_masks(std::string_view text) {
+  std::string out;
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t next = text.find(masked, pos);
+    out += percent_encode(text.substr(pos, next - pos));
+    if (next == std::string_view::npos) return out;
+    out += masked;
+    pos = next + masked.size();
+  }
+}
+
+std::string query_string(const query_params& q) {
+  std::string out;
+  for (const auto& [name, value] : q) {
+    out += out.empty() ? '?' : '&';
+    out += encode_around_masks(name);
+    out += '=';
+    out += encode_around_masks(value);
+  }
+  return out;
+}
+
+std::string describe_paginator(const paginator_config& paginator) {
+  return std::visit(
+      overloaded{
+          [](const single_page_paginator&) { return std::string("single_page: one request"); },
+          [](const offset_paginator& p) {
+            std::string s = fmt::format(
+                "offset: `{}` from {} in steps of the page size, `{}`={}; ends at an empty page",
+                p.offset_param, p.offset, p.limit_param, p.limit);
+            if (p.total_path)
+              s += fmt::format(" or at the total in `{}`", to_string(*p.total_path));
+            if (p.maximum_offset) s += fmt::format(", never past offset {}", *p.maximum_offset);
+            return s;
+          },
+          [](const page_number_paginator& p) {
+            std::string s =
+                fmt::format("page_number: `{}` from {} (first page {}); ends at an empty page",
+                            p.page_param, p.page, p.base_page);
+            if (p.total_path) {
+              s += fmt::format(" or at the page count in `{}`", to_string(*p.total_path));
+            }
+            if (p.maximum_page) s += fmt::format(", never past page {}", *p.maximum_page);
+            return s;
+          },
+          [](const cursor_paginator& p) {
+            return fmt::format("cursor: next cursor from `{}`, sent as `{}`; ends without one",
+                               to_string(p.cursor_path), p.cursor_param);
+          },
+          [](const json_link_paginator& p) {
+            return fmt::format("json_link: next page's URL from `{}`; ends without one",
+                               to_string(p.next_url_path));
+          },
+          [](const header_link_paginator& p) {
+            return fmt::format("header_link: next page from the Link header, rel=\"{}\"",
+                               p.links_next_key);
+          },
+      },
+      paginator);
+}
+
+std::string describe_error_handler(const error_handler_config& h) {
+  std::vector<int> others;
+  bool rate_limit_listed = false;
+  for (int code : h.retry_on_status_codes) {
+    if (code == 429) {
+      rate_limit_listed = true;
+    } else if (code < 500) {
+      others.push_back(code);
+    }
+  }
+  std::string s = others.empty() ? std::string("retry 5xx")
+                                 : fmt::format("retry 5xx and {}", fmt::join(others, ", "));
+  s += fmt::format(" up to {} times, waiting {}·2^(n-1) (at most {}); ", h.max_retries,
+                   seconds(h.backoff_factor), format_duration(h.max_backoff));
+  if (rate_limit_listed) {
+    s +=
+        fmt::format("429 waited out up to {} times (at least {}, failing on a Retry-After over {})",
+                    h.max_rate_limit_retries, format_duration(h.min_rate_limit_wait),
+                    format_duration(h.max_retry_after));
+  } else {
+    s += "429 fails at once (not in retry_on_status_codes)";
+  }
+  return s;
+}
+
+std::string describe_incremental(const incremental_config& inc) {
+  std::string s = fmt::format("cursor `{}`", to_string(inc.cursor_path));
+  if (inc.order != row_order::unordered) s += fmt::format(" ({})", to_string(inc.order));
+  if (inc.initial_value) s += fmt::format(", from `{}`", *inc.initial_value);
+  if (inc.end_value) s += fmt::format(", until `{}`", *inc.end_value);
+  if (!inc.start_param.empty()) s += fmt::format(", start sent as `{}`", inc.start_param);
+  if (!inc.end_param.empty()) s += fmt::format(", end sent as `{}`", inc.end_param);
+  s += fmt::format(", lag {}, missing cursor: {}", format_duration(inc.lag),
+                   to_string(inc.on_cursor_value_missing));
+  return s;
+}
+
+void mask_all(const secret_set& secrets, std::string& s) { s = secrets.mask(s); }
+void mask_all(const secret_set& secrets, std::optional<std::string>& s) {
+  if (s) mask_all(secrets, *s);
+}
+void mask_all(const secret_set& secrets, std::vector<std::string>& v) {
+  for (auto& s : v) mask_all(secrets, s);
+}
+void mask_all(const secret_set& secrets, std::optional<json_path>& p) {
+  if (p) mask_all(secrets, *p);
+}
+void mask_all(const secret_set& secrets, query_params& q) {
+  for (auto& [name, value] : q) {
+    mask_all(secrets, name);
+    mask_all(secrets, value);
+  }
+}
+
+// A copy of cfg with every secret replaced by `***` in every string that came
+// from the file. Masking value by value, rather than the finished text, keeps
+// a short secret from eating into the plan's own words.
+config masked_copy(const config& cfg) {
+  config m = cfg;
+  const secret_set& s = cfg.secrets;
+  mask_all(s, m.source);
+  mask_all(s, m.destination.connection);
+  mask_all(s, m.destination.schema);
+  client_config& c = m.client;
+  mask_all(s, c.base_url);
+  mask_all(s, c.auth.username);
+  mask_all(s, c.auth.name);
+  mask_all(s, c.headers);
+  mask_all(s, c.tls.ca_file);
+  for (auto& r : m.resources) {
+    mask_all(s, r.name);
+    mask_all(s, r.primary_key);
+    endpoint_config& e = r.endpoint;
+    mask_all(s, e.path);
+    mask_all(s, e.params);
+    mask_all(s, e.data_selector);
+    std::visit(overloaded{
+                   [](single_page_paginator&) {},
+                   [&s](offset_paginator& p) {
+                     mask_all(s, p.offset_param);
+                     mask_all(s, p.limit_param);
+                     mask_all(s, p.total_path);
+                   },
+                   [&s](page_number_paginator& p) {
+                     mask_all(s, p.page_param);
+                     mask_all(s, p.total_path);
+                   },
+                   [&s](cursor_paginator& p) {
+                     mask_all(s, p.cursor_path);
+                     mask_all(s, p.cursor_param);
+                   },
+                   [&s](json_link_paginator& p) { mask_all(s, p.next_url_path); },
+                   [&s](header_link_paginator& p) { mask_all(s, p.links_next_key); },
+               },
+               e.paginator);
+    if (e.incremental) {
+      incremental_config& inc = *e.incremental;
+      mask_all(s, inc.cursor_path);
+      mask_all(s, inc.initial_value);
+      mask_all(s, inc.end_value);
+      mask_all(s, inc.start_param);
+      mask_all(s, inc.end_param);
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
+std::string describe_plan(const config& unmasked) {
+  const config cfg = masked_copy(unmasked);
+  std::string out = fmt::format("configuration {}\n\n", cfg.source);
+
+  out += "destination\n";
+  line(out, 2, "connection",
+       cfg.destination.connection.empty()
+           ? "libpq defaults (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD or ~/.pgpass)"
+           : cfg.destination.connection);
+  line(out, 2, "schema", cfg.destination.schema);
+
+  const client_config& c = cfg.client;
+  out += "\nclient\n";
+  line(out, 2, "base_url", c.base_url);
+  line(out, 2, "auth", describe_auth(cfg));
+  line(out, 2, "headers", describe_headers(cfg));
+  line(out, 2, "rate_limit", describe_rate_limit(c.rate_limit));
+  line(out, 2, "max_in_flight", fmt::format("{} pages per resource", c.max_in_flight));
+  line(out, 2, "timeout",
+       fmt::format("connect {}, read {}", format_duration(c.timeout.connect),
+                   format_duration(c.timeout.read)));
+  line(out, 2, "max_body_bytes", format_byte_size(c.max_body_bytes));
+  line(out, 2, "tls", describe_tls(c.tls));
+
+  out += fmt::format("\nresources ({})\n", cfg.resources.size());
+  for (const auto& r : cfg.resources) {
+    const endpoint_config& e = r.endpoint;
+    out += fmt::format("\n  {}\n", r.name);
+    line(out, 4, "first request",
+         fmt::format("GET {}{}", resource_url(c, e), query_string(first_request_params(cfg, e))));
+    line(out, 4, "primary_key",
+         r.primary_key.empty() ? std::string("none")
+                               : fmt::format("{}", fmt::join(r.primary_key, ", ")));
+    line(out, 4, "write_disposition", to_string(r.write_disposition));
+    line(out, 4, "data_selector", to_string(e.data_selector));
+    line(out, 4, "paginator", describe_paginator(e.paginator));
+    line(out, 4, "error_handler", describe_error_handler(e.error_handler));
+    line(out, 4, "incremental", e.incremental ? describe_incremental(*e.incremental) : "no");
+    line(out, 4, "schedule", fmt::format("every {}", format_duration(r.schedule.interval)));
+    if (r.full_scan_every) {
+      line(out, 4, "full_scan_every", format_duration(*r.full_scan_every));
+    }
+    line(out, 4, "deletions",
+         r.hard_delete ? "rows deleted (hard_delete)" : "rows marked in _rs_deleted_at");
+    if (r.max_age) line(out, 4, "max_age", format_duration(*r.max_age));
+  }
+  return out;
+}
+
+}  // namespace restsync

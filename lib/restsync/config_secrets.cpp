@@ -1,0 +1,32 @@
+#include "restsync/config_secrets.hpp"
+
+#include <algorithm>
+
+namespace restsync {
+
+void secret_set::add(std::string value) {
+  if (value.empty()) return;
+  if (std::find(values_.begin(), values_.end(), value) != values_.end()) return;
+  auto pos = std::find_if(values_.begin(), values_.end(),
+                          [&](const std::string& v) { return v.size() < value.size(); });
+  values_.insert(pos, std::move(value));
+}
+
+bool secret_set::contains_secret(std::string_view text) const {
+  return std::any_of(values_.begin(), values_.end(),
+                     [&](const std::string& v) { return text.find(v) != std::string_view::npos; });
+}
+
+std::string secret_set::mask(std::string_view text) const {
+  std::string out(text);
+  for (const auto& v : values_) {
+    std::size_t pos = 0;
+    while ((pos = out.find(v, pos)) != std::string::npos) {
+      out.replace(pos, v.size(), "***");
+      pos += 3;
+    }
+  }
+  return out;
+}
+
+}  // namespace restsync

@@ -1,0 +1,26 @@
+// The secret values of a loaded configuration, kept so that anything printed
+// about it (the plan, error messages) can be scrubbed of them.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace restsync {
+
+class secret_set {
+ public:
+  // Empty values are ignored: masking them would be meaningless.
+  void add(std::string value);
+  bool empty() const { return values_.empty(); }
+  // True when text contains any secret.
+  bool contains_secret(std::string_view text) const;
+  // text with every occurrence of every secret replaced by `***`.
+  std::string mask(std::string_view text) const;
+
+ private:
+  std::vector<std::string>
+      values_;  // longest first, so that a secret containing another is masked whole
+};
+
+}  // namespace restsync

@@ -1,0 +1,1315 @@
+#include "restsync/config.hpp"
+
+#include <doctest/doctest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "restsync/byte_size.hpp"
+#include "restsync/config_load.hpp"
+#include "restsync/config_plan.hpp"
+#include "restsync/config_suggest.hpp"
+#include "restsync/conninfo.hpp"
+#include "restsync/duration.hpp"
+#include "restsync/substitute.hpp"
+
+using namespace restsync;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Test inputs start on the line after R"( so that line numbers read naturally.
+std::string yaml(const char* text) {
+  std::string s(text);
+  if (!s.empty() && s.front() == '\n') s.erase(0, 1);
+  return s;
+}
+
+config load(const std::string& text, const fs::path& base_dir = {}) {
+  return load_config_from_string(text, "t.yaml", base_dir);
+}
+
+std::vector<std::string> errors_of(const std::string& text, const fs::path& base_dir = {}) {
+  try {
+    load(text, base_dir);
+  } catch (const config_error& e) {
+    return e.messages();
+  }
+  FAIL("the configuration was accepted");
+  return {};
+}
+
+std::string first_error(const std::string& text, const fs::path& base_dir = {}) {
+  auto errors = errors_of(text, base_dir);
+  REQUIRE_FALSE(errors.empty());
+  return errors.front();
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+fs::path source_dir() { return fs::path(__FILE__).parent_path().parent_path().parent_path(); }
+
+class temp_dir {
+ public:
+  temp_dir() {
+    std::string tmpl = (fs::temp_directory_path() / "config_test.XXXXXX").string();
+    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
+    path_ = tmpl;
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  const fs::path& path() const { return path_; }
+  fs::path write(const std::string& name, const std::string& content) const {
+    fs::path p = path_ / name;
+    std::ofstream(p, std::ios::binary) << content;
+    return p;
+  }
+
+ private:
+  fs::path path_;
+};
+
+// Sets an environment variable for the scope of a test.
+class scoped_env {
+ public:
+  scoped_env(const char* name, const char* value) : name_(name) {
+    if (const char* old = getenv(name)) old_ = old;
+    if (value != nullptr) {
+      setenv(name, value, 1);
+    } else {
+      unsetenv(name);
+    }
+  }
+  ~scoped_env() {
+    if (old_) {
+      setenv(name_.c_str(), old_->c_str(), 1);
+    } else {
+      unsetenv(name_.c_str());
+    }
+  }
+  scoped_env(const scoped_env&) = delete;
+  scoped_env& operator=(const scoped_env&) = delete;
+
+ private:
+  std::string name_;
+  std::optional<std::string> old_;
+};
+
+const char* const minimal = R"(
+client:
+  base_url: https://api.test
+resources:
+  - name: users
+    primary_key: id
+    endpoint:
+      path: /v1/users
+      paginator: single_page
+)";
+
+}  // namespace
+
+TEST_CASE("config/analytics.yaml is the seed, translated key for key") {
+  scoped_env key("ANALYTICS_API_KEY", "k-123456");
+  scoped_env base("ANALYTICS_BASE_URL", nullptr);
+  const config cfg = load_config(source_dir() / "config" / "analytics.yaml");
+
+  CHECK(cfg.client.base_url == "https://api.example.com");
+  CHECK(cfg.client.auth.type == auth_type::api_key);
+  CHECK(cfg.client.auth.name == "api_key");
+  CHECK(cfg.client.auth.api_key == "k-123456");
+  CHECK(cfg.client.auth.location == api_key_location::header);
+  CHECK(cfg.client.rate_limit.requests_per_second == 1.0);
+  CHECK(cfg.destination.connection.empty());
+  CHECK(cfg.destination.schema == "analytics");
+
+  struct expected {
+    const char* name;
+    const char* path;
+    const char* key;
+  };
+  const expected resources[] = {
+      {"accounts", "/v1/accounts", "id"},
+      {"accounts_feeds", "/v1/accounts/current/feeds", "id"},
+      {"users", "/v1/accounts/current/users", "id"},
+      {"smartcode", "/v1/accounts/current/smartcode", "uid"},
+      {"campaigns", "/v1/accounts/current/campaigns", "id"},
+      {"custom_widgets", "/v1/accounts/current/changesets", "id"},
+      {"thresholds", "/v1/accounts/current/thresholds", "uid"},
+      {"integrations", "/v1/accounts/current/integrations", "uid"},
+      {"labels", "/v1/accounts/current/labels", "id"},
+  };
+  REQUIRE(cfg.resources.size() == 9);
+  for (std::size_t i = 0; i < 9; ++i) {
+    const resource_config& r = cfg.resources[i];
+    CAPTURE(r.name);
+    CHECK(r.name == resources[i].name);
+    CHECK(r.endpoint.path == resources[i].path);
+    CHECK(r.primary_key == std::vector<std::string>{resources[i].key});
+    CHECK(r.write_disposition == disposition::merge);
+    CHECK(r.endpoint.data_selector == json_path{"_data"});
+    const auto* p = std::get_if<offset_paginator>(&r.endpoint.paginator);
+    REQUIRE(p != nullptr);
+    CHECK(p->limit == 50);
+    CHECK(p->offset == 0);
+    CHECK(p->offset_param == "offset");
+    CHECK(p->limit_param == "limit");
+    CHECK_FALSE(p->total_path);
+    const error_handler_config& h = r.endpoint.error_handler;
+    CHECK(h.retry_on_status_codes == std::vector<int>{429});
+    CHECK(h.max_retries == 3);
+    CHECK(h.backoff_factor == 2.0);
+    CHECK(h.max_backoff == 60s);
+    CHECK(h.max_rate_limit_retries == 10);
+    CHECK_FALSE(r.endpoint.incremental);
+    CHECK(r.schedule.interval == 15min);
+  }
+  CHECK(resource_url(cfg.client, cfg.resources[5].endpoint) ==
+        "https://api.example.com/v1/accounts/current/changesets");
+
+  const std::string plan = describe_plan(cfg);
+  CHECK(contains(plan, "GET https://api.example.com/v1/accounts?offset=0&limit=50"));
+  CHECK(contains(plan, "api_key in header `api_key`: ***"));
+  CHECK_FALSE(contains(plan, "k-123456"));
+}
+
+TEST_CASE("analytics.yaml takes its base_url from ANALYTICS_BASE_URL when set") {
+  scoped_env key("ANALYTICS_API_KEY", "k");
+  scoped_env base("ANALYTICS_BASE_URL", "http://127.0.0.1:8099");
+  const config cfg = load_config(source_dir() / "config" / "analytics.yaml");
+  CHECK(cfg.client.base_url == "http://127.0.0.1:8099");
+  CHECK(resource_url(cfg.client, cfg.resources[0].endpoint) == "http://127.0.0.1:8099/v1/accounts");
+}
+
+TEST_CASE("analytics.yaml without the API key is refused, naming the variable") {
+  scoped_env key("ANALYTICS_API_KEY", nullptr);
+  try {
+    load_config(source_dir() / "config" / "analytics.yaml");
+    FAIL("accepted");
+  } catch (const config_error& e) {
+    REQUIRE(e.messages().size() == 1);
+    CHECK(contains(e.messages()[0],
+                   "analytics.yaml:14:14: client.auth.api_key: environment "
+                   "variable `ANALYTICS_API_KEY` is not set"));
+  }
+}
+
+TEST_CASE("config/example.yaml loads") {
+  temp_dir dir;
+  dir.write("api_token", "example-token\n");
+  scoped_env creds("CREDENTIALS_DIRECTORY", dir.path().c_str());
+  scoped_env pw("EXAMPLE_DB_PASSWORD", "example-db-pw");
+  const config cfg = load_config(source_dir() / "config" / "example.yaml");
+  CHECK_FALSE(cfg.resources.empty());
+  const std::string plan = describe_plan(cfg);
+  CHECK_FALSE(contains(plan, "example-token"));
+  CHECK_FALSE(contains(plan, "example-db-pw"));
+}
+
+TEST_CASE("defaults are filled in") {
+  const config cfg = load(yaml(minimal));
+  CHECK(cfg.source == "t.yaml");
+  const client_config& c = cfg.client;
+  CHECK(c.auth.type == auth_type::none);
+  CHECK(c.headers.empty());
+  CHECK(c.rate_limit.requests_per_second == 1.0);
+  CHECK_FALSE(c.rate_limit.burst);
+  CHECK(c.max_in_flight == 4);
+  CHECK(c.timeout.connect == 10s);
+  CHECK(c.timeout.read == 30s);
+  CHECK(c.max_body_bytes == 64 * 1024 * 1024);
+  CHECK(c.tls.verify);
+  CHECK(c.tls.ca_file.empty());
+  CHECK(cfg.destination.connection.empty());
+  CHECK(cfg.destination.schema == "analytics");
+
+  REQUIRE(cfg.resources.size() == 1);
+  const resource_config& r = cfg.resources[0];
+  CHECK(r.write_disposition == disposition::merge);
+  CHECK(r.schedule.interval == 15min);
+  CHECK_FALSE(r.full_scan_every);
+  CHECK_FALSE(r.hard_delete);
+  CHECK_FALSE(r.max_age);
+  CHECK(r.endpoint.params.empty());
+  CHECK(r.endpoint.data_selector.empty());
+  CHECK(std::holds_alternative<single_page_paginator>(r.endpoint.paginator));
+  const error_handler_config& h = r.endpoint.error_handler;
+  CHECK(h.retry_on_status_codes == std::vector<int>{429, 500, 502, 503, 504});
+  CHECK(h.max_retries == 3);
+  CHECK(h.backoff_factor == 2.0);
+  CHECK(h.max_backoff == 60s);
+  CHECK(h.max_rate_limit_retries == 10);
+  CHECK(h.max_retry_after == 15min);
+  CHECK(h.min_rate_limit_wait == 1s);
+}
+
+TEST_CASE("every client and resource option is read") {
+  const config cfg = load(yaml(R"(
+client:
+  base_url: https://api.test/api/
+  headers:
+    Accept: application/json
+    X-Trace: "on"
+  rate_limit: {requests_per_second: 2.5, burst: 5}
+  max_in_flight: 8
+  timeout: {connect: 2s, read: 1m}
+  max_body_bytes: 8MiB
+  tls: {verify: false}
+destination:
+  connection: host=db dbname=sync
+  schema: vendor
+resources:
+  - name: events
+    primary_key: [account, id]
+    write_disposition: append
+    schedule: {interval: 1h30m}
+    full_scan_every: 1d
+    hard_delete: true
+    max_age: 6h
+    endpoint:
+      path: v2/events
+      method: GET
+      params: {state: open, per_page: 100, archived: false}
+      data_selector: $.data.items
+      paginator: single_page
+)"));
+  const client_config& c = cfg.client;
+  CHECK(c.headers == query_params{{"Accept", "application/json"}, {"X-Trace", "on"}});
+  CHECK(c.rate_limit.requests_per_second == 2.5);
+  CHECK(c.rate_limit.burst == 5);
+  CHECK(c.max_in_flight == 8);
+  CHECK(c.timeout.connect == 2s);
+  CHECK(c.timeout.read == 60s);
+  CHECK(c.max_body_bytes == 8 * 1024 * 1024);
+  CHECK_FALSE(c.tls.verify);
+  CHECK(cfg.destination.connection == "host=db dbname=sync");
+  CHECK(cfg.destination.schema == "vendor");
+  const resource_config& r = cfg.resources.at(0);
+  CHECK(r.primary_key == std::vector<std::string>{"account", "id"});
+  CHECK(r.write_disposition == disposition::append);
+  CHECK(r.schedule.interval == 90min);
+  CHECK(r.full_scan_every == 24h);
+  CHECK(r.hard_delete);
+  CHECK(r.max_age == 6h);
+  CHECK(r.endpoint.params ==
+        query_params{{"state", "open"}, {"per_page", "100"}, {"archived", "false"}});
+  CHECK(r.endpoint.data_selector == json_path{"data", "items"});
+  CHECK(resource_url(c, r.endpoint) == "https://api.test/api/v2/events");
+}
+
+TEST_CASE("a timeout given as one duration applies to connect and read") {
+  std::string text = yaml(minimal) + "";
+  text.insert(text.find("resources:"), "  timeout: 5s\n");
+  const config cfg = load(text);
+  CHECK(cfg.client.timeout.connect == 5s);
+  CHECK(cfg.client.timeout.read == 5s);
+}
+
+TEST_CASE("a resource and an endpoint may be bare strings, as in dlt") {
+  const config cfg = load(yaml(R"(
+client: {base_url: "https://api.test"}
+resource_defaults:
+  write_disposition: replace
+  endpoint: {paginator: single_page}
+resources:
+  - labels
+  - name: users
+    endpoint: /v1/users
+)"));
+  REQUIRE(cfg.resources.size() == 2);
+  CHECK(cfg.resources[0].name == "labels");
+  CHECK(cfg.resources[0].endpoint.path == "labels");
+  CHECK(cfg.resources[1].endpoint.path == "/v1/users");
+  CHECK(std::holds_alternative<single_page_paginator>(cfg.resources[1].endpoint.paginator));
+}
+
+TEST_CASE("resource_defaults are deep-merged into every resource") {
+  const config cfg = load(yaml(R"(
+client: {base_url: "https://api.test"}
+resource_defaults:
+  primary_key: id
+  schedule: {interval: 5m}
+  endpoint:
+    data_selector: _data
+    params: {lang: en, per_page: 10}
+    paginator: {type: offset, limit: 100, offset_param: skip}
+    error_handler: {max_retries: 5, retry_on_status_codes: [429, 503]}
+    incremental: {cursor_path: updatedAt}
+resources:
+  - name: a
+    endpoint:
+      path: /a
+  - name: b
+    primary_key: [uid, rev]
+    endpoint:
+      path: /b
+      params: {per_page: 20, q: x}
+      paginator: {limit: 25}
+      error_handler: {retry_on_status_codes: [503]}
+  - name: c
+    endpoint:
+      path: /c
+      paginator: {type: cursor}
+      incremental: ~
+  - name: d
+    endpoint:
+      path: /d
+      paginator: header_link
+)"));
+  REQUIRE(cfg.resources.size() == 4);
+  const auto& a = cfg.resources[0];
+  const auto& b = cfg.resources[1];
+  CHECK(a.primary_key == std::vector<std::string>{"id"});
+  CHECK(a.schedule.interval == 5min);
+  CHECK(a.endpoint.data_selector == json_path{"_data"});
+  CHECK(a.endpoint.params == query_params{{"lang", "en"}, {"per_page", "10"}});
+  const auto& pa = std::get<offset_paginator>(a.endpoint.paginator);
+  CHECK(pa.limit == 100);
+  CHECK(pa.offset_param == "skip");
+  CHECK(a.endpoint.error_handler.max_retries == 5);
+  CHECK(a.endpoint.error_handler.retry_on_status_codes == std::vector<int>{429, 503});
+
+  // Maps merge key by key; scalars and lists of the resource win.
+  CHECK(b.primary_key == std::vector<std::string>{"uid", "rev"});
+  CHECK(b.schedule.interval == 5min);
+  CHECK(b.endpoint.params == query_params{{"per_page", "20"}, {"q", "x"}, {"lang", "en"}});
+  const auto& pb = std::get<offset_paginator>(b.endpoint.paginator);
+  CHECK(pb.limit == 25);
+  CHECK(pb.offset_param == "skip");
+  CHECK(b.endpoint.error_handler.max_retries == 5);
+  CHECK(b.endpoint.error_handler.retry_on_status_codes == std::vector<int>{503});
+
+  // A paginator of another type replaces the default whole, so the offset
+  // default's `limit` does not leak into a cursor paginator.
+  const auto& pc = std::get<cursor_paginator>(cfg.resources[2].endpoint.paginator);
+  CHECK(pc.cursor_path == json_path{"cursors", "next"});
+  CHECK(std::holds_alternative<header_link_paginator>(cfg.resources[3].endpoint.paginator));
+
+  // An explicit null removes a default.
+  CHECK(a.endpoint.incremental->cursor_path == json_path{"updatedAt"});
+  CHECK_FALSE(cfg.resources[2].endpoint.incremental);
+}
+
+TEST_CASE("a mistake in resource_defaults is reported once, where it is written") {
+  const auto errors = errors_of(yaml(R"(
+client: {base_url: "https://api.test"}
+resource_defaults:
+  primary_key: id
+  endpoint:
+    paginator: {type: offset, limti: 10}
+resources:
+  - {name: a, endpoint: /a}
+  - {name: b, endpoint: /b}
+  - {name: c, endpoint: /c}
+)"));
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] ==
+        "t.yaml:5:31: unknown key `limti` in `resource_defaults.endpoint.paginator` (paginator "
+        "type offset); did you mean `limit`?");
+}
+
+TEST_CASE("resource_defaults cannot name resources") {
+  CHECK(first_error(yaml(R"(
+client: {base_url: "https://api.test"}
+resource_defaults:
+  name: x
+resources: [{name: a, primary_key: id, endpoint: {path: /a, paginator: single_page}}]
+)")) == "t.yaml:3:3: `resource_defaults` cannot set `name`: every resource names itself");
+}
+
+TEST_CASE("auth: api_key in a header or the query, bearer, http_basic") {
+  auto with_auth = [](const std::string& auth) {
+    std::string text = yaml(minimal);
+    text.insert(text.find("resources:"), auth);
+    return load(text);
+  };
+  SUBCASE("api_key defaults to the Authorization header, as in dlt") {
+    auto c = with_auth("  auth: {type: api_key, api_key: abc}\n");
+    CHECK(c.client.auth.type == auth_type::api_key);
+    CHECK(c.client.auth.name == "Authorization");
+    CHECK(c.client.auth.location == api_key_location::header);
+    CHECK(c.client.auth.api_key == "abc");
+  }
+  SUBCASE("api_key in the query") {
+    auto c = with_auth("  auth: {type: api_key, name: key, api_key: abc, location: query}\n");
+    CHECK(c.client.auth.location == api_key_location::query);
+    CHECK(c.client.auth.name == "key");
+    const std::string plan = describe_plan(c);
+    CHECK(contains(plan, "GET https://api.test/v1/users?key=***"));
+    CHECK_FALSE(contains(plan, "abc"));
+  }
+  SUBCASE("bearer") {
+    auto c = with_auth("  auth: {type: bearer, token: tok-1}\n");
+    CHECK(c.client.auth.type == auth_type::bearer);
+    CHECK(c.client.auth.token == "tok-1");
+  }
+  SUBCASE("a type left out means bearer, as in dlt") {
+    auto c = with_auth("  auth: {token: tok-2}\n");
+    CHECK(c.client.auth.type == auth_type::bearer);
+    CHECK(c.client.auth.token == "tok-2");
+  }
+  SUBCASE("http_basic") {
+    auto c = with_auth("  auth: {type: http_basic, username: me, password: pw-1}\n");
+    CHECK(c.client.auth.type == auth_type::http_basic);
+    CHECK(c.client.auth.username == "me");
+    CHECK(c.client.auth.password == "pw-1");
+    const std::string plan = describe_plan(c);
+    CHECK(contains(plan, "http_basic user `me`, password ***"));
+    CHECK_FALSE(contains(plan, "pw-1"));
+  }
+}
+
+TEST_CASE("auth mistakes") {
+  auto error_with_auth = [](const std::string& auth) {
+    std::string text = yaml(minimal);
+    text.insert(text.find("resources:"), auth);
+    return first_error(text);
+  };
+  CHECK(error_with_auth("  auth: {type: api_key, name: api_key}\n") ==
+        "t.yaml:3:9: client.auth: missing required key `api_key` (the key, e.g. "
+        "`${env:API_KEY}`)");
+  CHECK(error_with_auth("  auth: {type: apikey, api_key: x}\n") ==
+        "t.yaml:3:16: client.auth.type: `apikey` is not one of bearer, http_basic, api_key; did "
+        "you mean `api_key`?");
+  CHECK(error_with_auth("  auth: {type: bearer, token: x, api_key: y}\n") ==
+        "t.yaml:3:34: unknown key `api_key` in `client.auth` (auth type bearer); the keys "
+        "allowed here are type, token");
+  CHECK(error_with_auth("  auth: {type: api_key, api_key: x, location: body}\n") ==
+        "t.yaml:3:47: client.auth.location: `body` is not one of header, query");
+  CHECK(error_with_auth("  auth: {type: api_key, api_key: \"\"}\n") ==
+        "t.yaml:3:34: client.auth.api_key: is empty; expected the API key");
+  CHECK(error_with_auth("  auth: {type: api_key, name: \"api key\", api_key: x}\n") ==
+        "t.yaml:3:31: client.auth.name: `api key` is not a valid HTTP header name (letters, "
+        "digits and !#$%&'*+-.^_`|~, no spaces or colons)");
+}
+
+TEST_CASE("paginators: every type, with its defaults and as a bare string") {
+  auto paginator = [](const std::string& p) {
+    std::string text = yaml(minimal);
+    const std::string from = "paginator: single_page";
+    text.replace(text.find(from), from.size(), "paginator: " + p);
+    return load(text).resources.at(0).endpoint.paginator;
+  };
+  SUBCASE("offset") {
+    auto p = std::get<offset_paginator>(paginator("offset"));
+    CHECK(p.limit == 50);
+    CHECK(p.offset == 0);
+    CHECK(p.offset_param == "offset");
+    CHECK(p.limit_param == "limit");
+    CHECK_FALSE(p.total_path);
+    CHECK_FALSE(p.maximum_offset);
+    p = std::get<offset_paginator>(
+        paginator("{type: offset, limit: 25, offset: 10, offset_param: skip, limit_param: take, "
+                  "total_path: _data.totalCount, maximum_offset: 1000}"));
+    CHECK(p.limit == 25);
+    CHECK(p.offset == 10);
+    CHECK(p.offset_param == "skip");
+    CHECK(p.limit_param == "take");
+    CHECK(p.total_path == json_path{"_data", "totalCount"});
+    CHECK(p.maximum_offset == 1000);
+  }
+  SUBCASE("page_number") {
+    auto p = std::get<page_number_paginator>(paginator("page_number"));
+    CHECK(p.base_page == 0);
+    CHECK(p.page == 0);
+    CHECK(p.page_param == "page");
+    CHECK_FALSE(p.total_path);
+    CHECK_FALSE(p.maximum_page);
+    p = std::get<page_number_paginator>(paginator(
+        "{type: page_number, base_page: 1, page_param: p, total_path: pages, maximum_page: 20}"));
+    CHECK(p.base_page == 1);
+    CHECK(p.page == 1);
+    CHECK(p.page_param == "p");
+    CHECK(p.total_path == json_path{"pages"});
+    CHECK(p.maximum_page == 20);
+    p = std::get<page_number_paginator>(paginator("{type: page_number, base_page: 1, page: 3}"));
+    CHECK(p.page == 3);
+  }
+  SUBCASE("cursor") {
+    auto p = std::get<cursor_paginator>(paginator("cursor"));
+    CHECK(p.cursor_path == json_path{"cursors", "next"});
+    CHECK(p.cursor_param == "cursor");
+    p = std::get<cursor_paginator>(
+        paginator("{type: cursor, cursor_path: meta.next_cursor, cursor_param: after}"));
+    CHECK(p.cursor_path == json_path{"meta", "next_cursor"});
+    CHECK(p.cursor_param == "after");
+  }
+  SUBCASE("json_link") {
+    auto p = std::get<json_link_paginator>(paginator("json_link"));
+    CHECK(p.next_url_path == json_path{"next"});
+    p = std::get<json_link_paginator>(paginator("{type: json_link, next_url_path: links.next}"));
+    CHECK(p.next_url_path == json_path{"links", "next"});
+  }
+  SUBCASE("header_link") {
+    auto p = std::get<header_link_paginator>(paginator("header_link"));
+    CHECK(p.links_next_key == "next");
+    p = std::get<header_link_paginator>(paginator("{type: header_link, links_next_key: nxt}"));
+    CHECK(p.links_next_key == "nxt");
+  }
+  SUBCASE("single_page") {
+    CHECK(std::holds_alternative<single_page_paginator>(paginator("{type: single_page}")));
+  }
+}
+
+TEST_CASE("paginator mistakes") {
+  auto error = [](const std::string& p) {
+    std::string text = yaml(minimal);
+    const std::string from = "paginator: single_page";
+    text.replace(text.find(from), from.size(), "paginator: " + p);
+    return first_error(text);
+  };
+  CHECK(error("{type: offset, limit: 0}") ==
+        "t.yaml:8:40: resources[0].endpoint.paginator.limit: expected a whole number of at "
+        "least 1, found `0`");
+  CHECK(error("{type: offset, limit: -5}") ==
+        "t.yaml:8:40: resources[0].endpoint.paginator.limit: expected a whole number of at "
+        "least 1, found `-5`");
+  CHECK(error("{type: offset, limit: fifty}") ==
+        "t.yaml:8:40: resources[0].endpoint.paginator.limit: expected a whole number of at "
+        "least 1, found `fifty`");
+  CHECK(error("{type: offset, offest_param: o}") ==
+        "t.yaml:8:33: unknown key `offest_param` in `resources[0].endpoint.paginator` "
+        "(paginator type offset); did you mean `offset_param`?");
+  CHECK(error("{type: cursor, limit: 5}") ==
+        "t.yaml:8:33: unknown key `limit` in `resources[0].endpoint.paginator` (paginator type "
+        "cursor); the keys allowed here are type, cursor_path, cursor_param");
+  CHECK(error("pages") ==
+        "t.yaml:8:18: resources[0].endpoint.paginator.type: `pages` is not one of single_page, "
+        "offset, page_number, cursor, json_link, header_link");
+  CHECK(error("{type: ofset}") ==
+        "t.yaml:8:25: resources[0].endpoint.paginator.type: `ofset` is not one of single_page, "
+        "offset, page_number, cursor, json_link, header_link; did you mean `offset`?");
+  CHECK(error("{limit: 5}") ==
+        "t.yaml:8:18: resources[0].endpoint.paginator: missing required key `type` (one of "
+        "single_page, offset, page_number, cursor, json_link, header_link)");
+  CHECK(error("{type: page_number, base_page: 1, page: 0}") ==
+        "t.yaml:8:58: resources[0].endpoint.paginator.page: expected a whole number of at "
+        "least 1, found `0`");
+  CHECK(error("{type: cursor, cursor_path: $}") ==
+        "t.yaml:8:46: resources[0].endpoint.paginator.cursor_path: must name a field of the "
+        "body, not the whole body `$`");
+}
+
+TEST_CASE("a missing paginator is refused: restsync does not guess how an API pages") {
+  std::string text = yaml(minimal);
+  text.erase(text.find("      paginator"));
+  CHECK(contains(first_error(text),
+                 "t.yaml:7:7: resources[0].endpoint: missing required key `paginator` (how the "
+                 "API pages; restsync does not guess: `single_page`"));
+}
+
+TEST_CASE("data_selector: a dotted path or $") {
+  auto selector = [](const std::string& s) {
+    std::string text = yaml(minimal);
+    text += "      data_selector: " + s + "\n";
+    return load(text).resources.at(0).endpoint.data_selector;
+  };
+  CHECK(selector("_data") == json_path{"_data"});
+  CHECK(selector("_data.partialCollection") == json_path{"_data", "partialCollection"});
+  CHECK(selector("$._data") == json_path{"_data"});
+  CHECK(selector("$").empty());
+  CHECK(selector("\"$\"").empty());
+  CHECK(to_string(json_path{"_data", "x"}) == "_data.x");
+  CHECK(to_string(json_path{}) == "$");
+
+  std::string text = yaml(minimal) + "      data_selector: _data[0].x\n";
+  CHECK(first_error(text) ==
+        "t.yaml:9:22: resources[0].endpoint.data_selector: `_data[0].x` is not a dotted path; "
+        "write keys separated by dots, such as `_data.partialCollection`, or `$` for the whole "
+        "body");
+  text = yaml(minimal) + "      data_selector: a..b\n";
+  CHECK(contains(first_error(text), "`a..b` is not a dotted path"));
+}
+
+TEST_CASE("params: strings, numbers and booleans; maps and lists are refused") {
+  std::string text = yaml(minimal) + "      params: {q: \"a b\", n: 5, f: 1.5, b: true}\n";
+  CHECK(load(text).resources.at(0).endpoint.params ==
+        query_params{{"q", "a b"}, {"n", "5"}, {"f", "1.5"}, {"b", "true"}});
+  text = yaml(minimal) + "      params: {q: [1, 2]}\n";
+  CHECK(first_error(text) ==
+        "t.yaml:9:19: resources[0].endpoint.params.q: expected a string, number or boolean, "
+        "found a list");
+  text = yaml(minimal) + "      params: {q: {a: 1}}\n";
+  CHECK(contains(first_error(text),
+                 "t.yaml:9:19: resources[0].endpoint.params.q: expected a string, number or "
+                 "boolean; for incremental loading use `endpoint.incremental`"));
+}
+
+TEST_CASE("incremental: every key, and dlt's form inside params") {
+  std::string text = yaml(minimal) + R"(      incremental:
+        cursor_path: updatedAt
+        initial_value: 1700000000
+        end_value: "1800000000"
+        lag: 10m
+        row_order: asc
+        on_cursor_value_missing: exclude
+        start_param: since
+        end_param: until
+    full_scan_every: 7d
+)";
+  const config cfg = load(text);
+  const auto& inc = cfg.resources.at(0).endpoint.incremental;
+  REQUIRE(inc);
+  CHECK(inc->cursor_path == json_path{"updatedAt"});
+  CHECK(inc->initial_value == "1700000000");
+  CHECK(inc->end_value == "1800000000");
+  CHECK(inc->lag == 10min);
+  CHECK(inc->order == row_order::asc);
+  CHECK(inc->on_cursor_value_missing == missing_cursor_action::exclude);
+  CHECK(inc->start_param == "since");
+  CHECK(inc->end_param == "until");
+  CHECK(cfg.resources[0].full_scan_every == 7 * 24h);
+  CHECK(contains(describe_plan(cfg), "?since=1700000000&until=1800000000"));
+
+  text = yaml(minimal) +
+         "      params:\n"
+         "        per_page: 10\n"
+         "        since: {type: incremental, cursor_path: meta.updated, initial_value: \"0\"}\n";
+  const config dlt = load(text);
+  const auto& endpoint = dlt.resources.at(0).endpoint;
+  CHECK(endpoint.params == query_params{{"per_page", "10"}});
+  REQUIRE(endpoint.incremental);
+  CHECK(endpoint.incremental->start_param == "since");
+  CHECK(endpoint.incremental->cursor_path == json_path{"meta", "updated"});
+  CHECK(endpoint.incremental->initial_value == "0");
+  CHECK(endpoint.incremental->order == row_order::unordered);
+  CHECK(endpoint.incremental->on_cursor_value_missing == missing_cursor_action::raise);
+}
+
+TEST_CASE("incremental mistakes") {
+  std::string text = yaml(minimal) + "      incremental: {cursor_path: t, row_order: ascending}\n";
+  CHECK(first_error(text) ==
+        "t.yaml:9:48: resources[0].endpoint.incremental.row_order: `ascending` is not one of "
+        "asc, desc");
+  text = yaml(minimal) + "      incremental: {initial_value: 0}\n";
+  CHECK(first_error(text) ==
+        "t.yaml:9:20: resources[0].endpoint.incremental: missing required key `cursor_path` "
+        "(the record field that orders updates, such as `updatedAt`)");
+  text = yaml(minimal) + "      incremental: {cursor_path: t, on_cursor_value_missing: skip}\n";
+  CHECK(contains(first_error(text), "`skip` is not one of raise, include, exclude"));
+  text = yaml(minimal) +
+         "      incremental: {cursor_path: t}\n"
+         "      params: {since: {type: incremental, cursor_path: t}}\n";
+  CHECK(contains(first_error(text),
+                 "t.yaml:10:23: resources[0].endpoint.params.since: "
+                 "incremental loading is already configured"));
+}
+
+TEST_CASE("unknown keys are refused, with a did-you-mean when one is close") {
+  CHECK(first_error(yaml(R"(
+client:
+  base_ur: https://api.test
+resources: []
+)")) == "t.yaml:2:3: unknown key `base_ur` in `client`; did you mean `base_url`?");
+
+  CHECK(first_error(yaml(R"(
+clinet:
+  base_url: https://api.test
+)")) == "t.yaml:1:1: unknown top-level key `clinet`; did you mean `client`?");
+
+  std::string text = yaml(minimal);
+  text.insert(text.find("resources:"), "  colour: blue\n");
+  CHECK(first_error(text) ==
+        "t.yaml:3:3: unknown key `colour` in `client`; the keys allowed here are base_url, "
+        "auth, headers, rate_limit, max_in_flight, timeout, max_body_bytes, tls");
+
+  text = yaml(minimal) + "    write_dispositon: append\n";
+  CHECK(first_error(text) ==
+        "t.yaml:9:5: unknown key `write_dispositon` in `resources[0]`; did you mean "
+        "`write_disposition`?");
+
+  text = yaml(minimal) + "      error_handler: {max_retry: 2}\n";
+  CHECK(first_error(text) ==
+        "t.yaml:9:23: unknown key `max_retry` in `resources[0].endpoint.error_handler`; did "
+        "you mean `max_retries`?");
+}
+
+TEST_CASE("wrong types are refused, saying what was expected") {
+  std::string text = yaml(minimal);
+  text.insert(text.find("resources:"), "  headers: [a, b]\n");
+  CHECK(first_error(text) ==
+        "t.yaml:3:12: client.headers: expected a map of header names to values, found a list");
+
+  text = yaml(minimal);
+  text.insert(text.find("resources:"), "  max_in_flight: [4]\n");
+  CHECK(first_error(text) ==
+        "t.yaml:3:18: client.max_in_flight: expected a whole number of at least 1, found a list");
+
+  text = yaml(minimal) + "    hard_delete: maybe\n";
+  CHECK(first_error(text) ==
+        "t.yaml:9:18: resources[0].hard_delete: expected true or false, found `maybe`");
+
+  CHECK(first_error(yaml(R"(
+client: {base_url: "https://api.test"}
+resources:
+  name: users
+)")) == "t.yaml:3:3: resources: expected a list of resources (`- name: …`), found a map");
+
+  CHECK(first_error(yaml(R"(
+- client
+- resources
+)")) == "t.yaml:1:1: expected a map with `client`, `resources`, … at the top level, found a "
+        "list");
+
+  text = yaml(minimal) + "      error_handler: {retry_on_status_codes: 429}\n";
+  CHECK(first_error(text) ==
+        "t.yaml:9:46: resources[0].endpoint.error_handler.retry_on_status_codes: expected a "
+        "list of HTTP statuses such as `[429, 503]`, found a single value");
+  text = yaml(minimal) + "      error_handler: {retry_on_status_codes: [429, 200]}\n";
+  CHECK(first_error(text) ==
+        "t.yaml:9:52: resources[0].endpoint.error_handler.retry_on_status_codes[1]: expected a "
+        "whole number from 400 to 599, found `200`");
+  text = yaml(minimal) + "      error_handler: {backoff_factor: -1}\n";
+  CHECK(contains(first_error(text), "expected a number of at least 0, found `-1`"));
+}
+
+TEST_CASE("missing required keys are refused") {
+  CHECK(first_error(yaml(R"(
+client:
+  headers: {Accept: application/json}
+resources: [{name: a, primary_key: id, endpoint: {path: /a, paginator: single_page}}]
+)")) == "t.yaml:2:3: client: missing required key `base_url` (the API's http(s) URL, such as "
+        "`https://api.example.com`)");
+
+  CHECK(first_error(yaml(R"(
+client: {base_url: "https://api.test"}
+)")) == "t.yaml:1:1: missing required key `resources` (a list of resources, each with `name` "
+        "and `endpoint: {path: …}`)");
+
+  CHECK(first_error(yaml(R"(
+client:
+  base_url:
+resources: [{name: a, primary_key: id, endpoint: {path: /a, paginator: single_page}}]
+)")) == "t.yaml:2:3: client.base_url: no value given; expected the API's http(s) URL, such as "
+        "`https://api.example.com`");
+
+  CHECK(first_error(yaml(R"(
+client: {base_url: "https://api.test"}
+resources:
+  - primary_key: id
+    endpoint: {path: /a, paginator: single_page}
+)")) == "t.yaml:3:5: resources[0]: missing required key `name` (the resource's name, which also "
+        "names its table)");
+
+  CHECK(first_error(yaml(R"(
+client: {base_url: "https://api.test"}
+resources:
+  - name: a
+    primary_key: id
+    endpoint: {paginator: single_page}
+)")) == "t.yaml:5:15: resources[0].endpoint: missing required key `path` (the endpoint's path "
+        "below base_url, such as `/v1/users`)");
+
+  CHECK(first_error(yaml(R"(
+client: {base_url: "https://api.test"}
+resources: []
+)")) == "t.yaml:2:12: resources: the list is empty; list at least one resource to sync");
+}
+
+TEST_CASE("merge without a primary key is refused; append and replace need none") {
+  const char* text = R"(
+client: {base_url: "https://api.test"}
+resources:
+  - name: a
+    endpoint: {path: /a, paginator: single_page}
+)";
+  CHECK(first_error(yaml(text)) ==
+        "t.yaml:3:5: resources[0]: write_disposition `merge` needs a primary_key to match "
+        "records on; set `primary_key` (here or in resource_defaults), or use "
+        "write_disposition `append` or `replace`");
+  std::string appended = yaml(text) + "    write_disposition: append\n";
+  CHECK(load(appended).resources.at(0).primary_key.empty());
+}
+
+TEST_CASE("bad enum values list the allowed ones") {
+  std::string text = yaml(minimal) + "    write_disposition: mrege\n";
+  CHECK(first_error(text) ==
+        "t.yaml:9:24: resources[0].write_disposition: `mrege` is not one of merge, append, "
+        "replace; did you mean `merge`?");
+  text = yaml(minimal) + "      method: POST\n";
+  CHECK(first_error(text) == "t.yaml:9:15: resources[0].endpoint.method: `POST` is not one of GET");
+}
+
+TEST_CASE("durations in the configuration") {
+  std::string text = yaml(minimal) + "    schedule: {interval: 15 min}\n";
+  CHECK(first_error(text) ==
+        "t.yaml:9:26: resources[0].schedule.interval: expected a duration such as `500ms`, "
+        "`30s`, `15m`, `1h`, `1h30m` or a bare number of seconds, found `15 min`");
+  text = yaml(minimal) + "    schedule: {interval: 0s}\n";
+  CHECK(first_error(text) ==
+        "t.yaml:9:26: resources[0].schedule.interval: must be longer than zero, found `0s`");
+  text = yaml(minimal) + "    schedule: {interval: 90}\n    max_age: 500ms\n";
+  const config cfg = load(text);
+  CHECK(cfg.resources[0].schedule.interval == 90s);
+  CHECK(cfg.resources[0].max_age == 500ms);
+}
+
+TEST_CASE("parse_duration and format_duration") {
+  CHECK(parse_duration("500ms") == 500ms);
+  CHECK(parse_duration("30s") == 30s);
+  CHECK(parse_duration("15m") == 15min);
+  CHECK(parse_duration("1h") == 1h);
+  CHECK(parse_duration("2d") == 48h);
+  CHECK(parse_duration("1h30m") == 90min);
+  CHECK(parse_duration("1.5s") == 1500ms);
+  CHECK(parse_duration("30") == 30s);
+  CHECK(parse_duration("0.25") == 250ms);
+  CHECK(parse_duration(" 5s ") == 5s);
+  CHECK(parse_duration("0") == 0ms);
+  CHECK_FALSE(parse_duration(""));
+  CHECK_FALSE(parse_duration("s"));
+  CHECK_FALSE(parse_duration("-5s"));
+  CHECK_FALSE(parse_duration("5 s"));
+  CHECK_FALSE(parse_duration("5x"));
+  CHECK_FALSE(parse_duration("1h30"));
+  CHECK_FALSE(parse_duration("1e3s"));
+  CHECK_FALSE(parse_duration("inf"));
+  CHECK_FALSE(parse_duration("99999999999999d"));
+  CHECK(format_duration(0ms) == "0s");
+  CHECK(format_duration(500ms) == "500ms");
+  CHECK(format_duration(90min) == "1h30m");
+  CHECK(format_duration(1500ms) == "1s500ms");
+  CHECK(format_duration(48h) == "2d");
+  for (std::chrono::milliseconds d : {1ms, 999ms, 61000ms, 90000000ms, 3723004ms}) {
+    CHECK(parse_duration(format_duration(d)) == d);
+  }
+}
+
+TEST_CASE("byte sizes") {
+  CHECK(parse_byte_size("1024") == 1024);
+  CHECK(parse_byte_size("64MiB") == 64 << 20);
+  CHECK(parse_byte_size("64 MiB") == 64 << 20);
+  CHECK(parse_byte_size("2KB") == 2000);
+  CHECK(parse_byte_size("1GiB") == std::int64_t{1} << 30);
+  CHECK_FALSE(parse_byte_size("64M"));
+  CHECK_FALSE(parse_byte_size("-1"));
+  CHECK_FALSE(parse_byte_size("lots"));
+  CHECK_FALSE(parse_byte_size("99999999999999999GiB"));
+  CHECK(format_byte_size(64 << 20) == "64 MiB");
+  CHECK(format_byte_size(1000) == "1000 bytes");
+
+  std::string text = yaml(minimal);
+  text.insert(text.find("resources:"), "  max_body_bytes: 0\n");
+  CHECK(first_error(text) ==
+        "t.yaml:3:19: client.max_body_bytes: expected a size above 0 such as `67108864` or "
+        "`64MiB`, found `0`");
+}
+
+TEST_CASE("other limits must be positive") {
+  auto client_error = [](const std::string& line) {
+    std::string text = yaml(minimal);
+    text.insert(text.find("resources:"), line);
+    return first_error(text);
+  };
+  CHECK(client_error("  max_in_flight: 0\n") ==
+        "t.yaml:3:18: client.max_in_flight: expected a whole number of at least 1, found `0`");
+  CHECK(client_error("  rate_limit: {requests_per_second: -1}\n") ==
+        "t.yaml:3:37: client.rate_limit.requests_per_second: expected a number of at least 0, "
+        "found `-1`");
+  CHECK(client_error("  rate_limit: {burst: 0}\n") ==
+        "t.yaml:3:23: client.rate_limit.burst: expected a whole number of at least 1, found `0`");
+  CHECK(client_error("  timeout: {connect: 0}\n") ==
+        "t.yaml:3:22: client.timeout.connect: must be longer than zero, found `0`");
+}
+
+TEST_CASE("base_url must be an absolute http(s) URL") {
+  auto error = [](const std::string& url) {
+    std::string text = yaml(minimal);
+    text.replace(text.find("https://api.test"), 16, url);
+    return first_error(text);
+  };
+  CHECK(error("ftp://api.test") ==
+        "t.yaml:2:13: client.base_url: `ftp://api.test`: scheme 'ftp' is not http or https; "
+        "expected an absolute http(s) URL such as `https://api.example.com`");
+  CHECK(contains(error("api.test/v1"), "not an absolute URL"));
+  CHECK(contains(error("https://api.test/v1?x=1"), "must not carry a query"));
+}
+
+TEST_CASE("endpoint paths") {
+  auto path_error = [](const std::string& p) {
+    std::string text = yaml(minimal);
+    text.replace(text.find("/v1/users"), 9, p);
+    return first_error(text);
+  };
+  CHECK(path_error("/v1/users?active=1") ==
+        "t.yaml:7:13: resources[0].endpoint.path: `/v1/users?active=1` carries a query; put "
+        "query parameters under `params`");
+  CHECK(contains(path_error("\"/v1/{id}/users\""), "placeholder"));
+  std::string text = yaml(minimal);
+  text.replace(text.find("/v1/users"), 9, "https://other.test/x");
+  const config cfg = load(text);
+  CHECK(resource_url(cfg.client, cfg.resources[0].endpoint) == "https://other.test/x");
+}
+
+TEST_CASE("duplicate resources and duplicate keys are refused") {
+  CHECK(first_error(yaml(R"(
+client: {base_url: "https://api.test"}
+resource_defaults: {primary_key: id, endpoint: {paginator: single_page}}
+resources:
+  - name: users
+    endpoint: /a
+  - name: labels
+    endpoint: /b
+  - name: users
+    endpoint: /c
+)")) == "t.yaml:8:11: resources[2].name: duplicate resource name `users` (first used at line "
+        "4); resource names must be unique because each names a table");
+
+  CHECK(first_error(yaml(R"(
+client:
+  base_url: https://api.test
+  base_url: https://other.test
+resources: [{name: a, primary_key: id, endpoint: {path: /a, paginator: single_page}}]
+)")) == "t.yaml:3:3: client: duplicate key `base_url` (first given at line 2); keep only one");
+}
+
+TEST_CASE("YAML syntax errors are reported at yaml-cpp's mark") {
+  CHECK(first_error(yaml(R"(
+client:
+  base_url: https://api.test
+ resources: []
+)")) == "t.yaml:3:2: YAML syntax error: end of map not found");
+  CHECK(first_error("client: {base_url: x\n") ==
+        "t.yaml:2:1: YAML syntax error: end of map flow not found");
+  CHECK(first_error(yaml(R"(
+client:
+  base_url: https://api.test
+  auth: {type: bearer, token: ${env:TOKEN}}
+)")) == "t.yaml:3:32: YAML syntax error: end of map flow not found; inside `{…}` or `[…]` "
+        "quote a value that holds a reference: \"${env:NAME}\"");
+  CHECK(first_error("") ==
+        "t.yaml:1:1: the configuration is empty; expected a map with at least `client: "
+        "{base_url: …}` and `resources: […]`");
+  CHECK(contains(first_error(yaml(minimal) + "---\nmore: 1\n"),
+                 "t.yaml:10:1: a second YAML document starts here"));
+}
+
+TEST_CASE("every problem is reported, in file order") {
+  const auto errors = errors_of(yaml(R"(
+client:
+  base_url: https://api.test
+  max_in_flight: 0
+resources:
+  - name: a
+    write_disposition: upsert
+    endpoint: {path: /a, paginator: {type: offset, limit: 0}}
+  - name: b
+    primary_key: id
+    schedule: {interval: soon}
+    endpoint: {path: /b, paginator: single_page}
+)"));
+  REQUIRE(errors.size() == 4);
+  CHECK(contains(errors[0], "t.yaml:3:18: client.max_in_flight"));
+  CHECK(contains(errors[1], "t.yaml:6:24: resources[0].write_disposition"));
+  CHECK(contains(errors[2], "t.yaml:7:59: resources[0].endpoint.paginator.limit"));
+  CHECK(contains(errors[3], "t.yaml:10:26: resources[1].schedule.interval"));
+}
+
+TEST_CASE("${env:} substitution, embedded, with defaults and escapes") {
+  scoped_env host("CFG_TEST_HOST", "api.test");
+  scoped_env empty("CFG_TEST_EMPTY", "");
+  scoped_env unset("CFG_TEST_UNSET", nullptr);
+  std::string text = yaml(R"(
+client:
+  base_url: https://${env:CFG_TEST_HOST}:8443/v1
+  headers:
+    X-A: ${env:CFG_TEST_UNSET:-fallback}
+    X-B: "${env:CFG_TEST_EMPTY:-used-when-empty}"
+    X-C: "$${env:CFG_TEST_HOST} stays literal"
+    X-D: price $5 and $$ too
+resources:
+  - name: users
+    primary_key: id
+    endpoint:
+      path: /users
+      paginator: {type: offset, limit: "${env:CFG_TEST_UNSET:-20}"}
+)");
+  const config cfg = load(text);
+  CHECK(cfg.client.base_url == "https://api.test:8443/v1");
+  CHECK(cfg.client.headers == query_params{{"X-A", "fallback"},
+                                           {"X-B", "used-when-empty"},
+                                           {"X-C", "${env:CFG_TEST_HOST} stays literal"},
+                                           {"X-D", "price $5 and $$ too"}});
+  CHECK(std::get<offset_paginator>(cfg.resources[0].endpoint.paginator).limit == 20);
+}
+
+TEST_CASE("substitution mistakes name the reference") {
+  scoped_env unset("CFG_TEST_UNSET", nullptr);
+  std::string text = yaml(minimal);
+  text.insert(text.find("resources:"), "  headers: {X-A: \"pre-${env:CFG_TEST_UNSET}-post\"}\n");
+  CHECK(first_error(text) ==
+        "t.yaml:3:18: client.headers.X-A: environment variable `CFG_TEST_UNSET` is not set "
+        "(referenced as `${env:CFG_TEST_UNSET}`); set it in the daemon's environment (systemd: "
+        "Environment= or EnvironmentFile=), or write `${env:CFG_TEST_UNSET:-default}` to fall "
+        "back to a default");
+
+  auto header_error = [](const std::string& value) {
+    std::string t = yaml(minimal);
+    t.insert(t.find("resources:"), "  headers: {X-A: \"" + value + "\"}\n");
+    return first_error(t);
+  };
+  CHECK(contains(header_error("${vault:x}"),
+                 "`${vault:x}`: unknown source `vault`; use env, "
+                 "file or credential"));
+  CHECK(contains(header_error("${HOME}"), "`${HOME}` names no source; write `${env:HOME}`"));
+  CHECK(contains(header_error("${env:HOME"), "unterminated `${`"));
+  CHECK(contains(header_error("${env:1X}"), "`1X` is not an environment variable name"));
+}
+
+TEST_CASE("${file:} reads a file, relative to the configuration's directory") {
+  temp_dir dir;
+  dir.write("token", "file-token-1\n");
+  dir.write("url", "https://from.file\r\n");
+  const fs::path config_file = dir.write("c.yaml", yaml(R"(
+client:
+  base_url: ${file:url}
+  auth: {type: bearer, token: "${file:token}"}
+resources: [{name: a, primary_key: id, endpoint: {path: /a, paginator: single_page}}]
+)"));
+  const config cfg = load_config(config_file);
+  CHECK(cfg.client.base_url == "https://from.file");
+  CHECK(cfg.client.auth.token == "file-token-1");
+  // Anything read from a file is treated as a secret, wherever it is used.
+  const std::string plan = describe_plan(cfg);
+  CHECK_FALSE(contains(plan, "file-token-1"));
+  CHECK_FALSE(contains(plan, "https://from.file"));
+  CHECK(contains(plan, "base_url           ***"));
+
+  const std::string absolute = "${file:" + (dir.path() / "token").string() + "}";
+  std::string text = yaml(minimal);
+  text.insert(text.find("resources:"), "  headers: {X-A: \"" + absolute + "\"}\n");
+  CHECK(load(text).client.headers.at(0).second == "file-token-1");
+
+  text = yaml(minimal);
+  text.insert(text.find("resources:"), "  headers: {X-A: \"${file:missing}\"}\n");
+  CHECK(first_error(text, dir.path()) ==
+        "t.yaml:3:18: client.headers.X-A: cannot read `${file:missing}` (" +
+            (dir.path() / "missing").string() + "): No such file or directory");
+}
+
+TEST_CASE("${credential:} reads $CREDENTIALS_DIRECTORY/NAME") {
+  temp_dir dir;
+  dir.write("api_key", "cred-key-1\n\n");
+  std::string text = yaml(minimal);
+  text.insert(text.find("resources:"),
+              "  auth: {type: api_key, name: token, api_key: \"${credential:api_key}\"}\n");
+  {
+    scoped_env creds("CREDENTIALS_DIRECTORY", dir.path().c_str());
+    const config cfg = load(text);
+    CHECK(cfg.client.auth.api_key == "cred-key-1");
+    CHECK_FALSE(contains(describe_plan(cfg), "cred-key-1"));
+  }
+  {
+    scoped_env creds("CREDENTIALS_DIRECTORY", nullptr);
+    CHECK(contains(first_error(text),
+                   "t.yaml:3:47: client.auth.api_key: `${credential:api_key}`: "
+                   "$CREDENTIALS_DIRECTORY is not set; systemd sets it for a service with "
+                   "LoadCredential=api_key:/path/to/secret"));
+  }
+  {
+    scoped_env creds("CREDENTIALS_DIRECTORY", dir.path().c_str());
+    std::string bad = text;
+    bad.replace(bad.find("credential:api_key"), 18, "credential:../api_key");
+    CHECK(contains(first_error(bad), "`../api_key` is not a credential name"));
+  }
+}
+
+TEST_CASE("substitute() on its own") {
+  scoped_env v("CFG_TEST_V", "vv");
+  temp_dir dir;
+  dir.write("s", "secret-part\n");
+  const substitution s = substitute("a-${env:CFG_TEST_V}-${file:s}-$${x}", dir.path());
+  CHECK(s.value == "a-vv-secret-part-${x}");
+  CHECK(s.secret_parts == std::vector<std::string>{"secret-part"});
+  CHECK(s.resolved_reference);
+  const substitution plain = substitute("no references, $ and $$", {});
+  CHECK(plain.value == "no references, $ and $$");
+  CHECK_FALSE(plain.resolved_reference);
+  CHECK(plain.secret_parts.empty());
+  CHECK_THROWS_AS(substitute("${env:CFG_TEST_NOT_SET_ANYWHERE}", {}), substitution_error);
+}
+
+TEST_CASE("secrets are masked in the plan") {
+  temp_dir dir;
+  dir.write("pg", "pg-pass-1");
+  scoped_env creds("CREDENTIALS_DIRECTORY", dir.path().c_str());
+  const config cfg = load(yaml(R"(
+client:
+  base_url: https://api.test
+  auth: {type: bearer, token: literal-token-1}
+  headers:
+    X-Api-Key: header-key-1
+    X-Request-Source: restsync
+destination:
+  connection: "host=db user=sync password=${credential:pg} dbname=x"
+resources:
+  - name: users
+    primary_key: id
+    endpoint:
+      path: /users
+      params: {access_token: param-token-1, state: open}
+      paginator: single_page
+)"));
+  const std::string plan = describe_plan(cfg);
+  for (const char* secret : {"literal-token-1", "header-key-1", "pg-pass-1", "param-token-1"}) {
+    CAPTURE(secret);
+    CHECK_FALSE(contains(plan, secret));
+  }
+  CHECK(contains(plan, "bearer token ***"));
+  CHECK(contains(plan, "X-Api-Key: ***, X-Request-Source: restsync"));
+  CHECK(contains(plan, "host=db user=sync password=*** dbname=x"));
+  CHECK(contains(plan, "GET https://api.test/users?access_token=***&state=open"));
+  CHECK(contains(plan, "schema             analytics"));
+}
+
+TEST_CASE("a short secret is masked in values without eating into the plan's own words") {
+  temp_dir dir;
+  dir.write("t", "tok");
+  scoped_env creds("CREDENTIALS_DIRECTORY", dir.path().c_str());
+  const config cfg = load(yaml(R"(
+client:
+  base_url: https://api.test/tok/v1
+  auth: {type: bearer, token: "${credential:t}"}
+resources:
+  - name: users
+    primary_key: id
+    endpoint:
+      path: /users
+      params: {q: "a tok b"}
+      paginator: single_page
+)"));
+  const std::string plan = describe_plan(cfg);
+  CHECK(contains(plan, "bearer token ***\n"));
+  CHECK(contains(plan, "base_url           https://api.test/***/v1\n"));
+  CHECK(contains(plan, "GET https://api.test/***/v1/users?q=a%20***%20b\n"));
+  CHECK_FALSE(contains(plan, "tok/"));
+}
+
+TEST_CASE("a literal password in the connection string is masked too") {
+  std::string text = yaml(minimal);
+  text.insert(text.find("resources:"), "");
+  text += "destination: {connection: \"postgresql://sync:uri-pass-1@db:5432/x\"}\n";
+  const config cfg = load(text);
+  CHECK(cfg.destination.connection == "postgresql://sync:uri-pass-1@db:5432/x");
+  const std::string plan = describe_plan(cfg);
+  CHECK_FALSE(contains(plan, "uri-pass-1"));
+  CHECK(contains(plan, "postgresql://sync:***@db:5432/x"));
+}
+
+TEST_CASE("no error message shows a secret") {
+  temp_dir dir;
+  dir.write("k", "file-secret-1");
+  scoped_env creds("CREDENTIALS_DIRECTORY", dir.path().c_str());
+  scoped_env env_secret("CFG_TEST_SECRET", "env-secret-1");
+  const auto errors = errors_of(yaml(R"(
+client:
+  base_url: "${credential:k}"
+  auth: {type: api_key, api_key: "${env:CFG_TEST_SECRET}"}
+resources:
+  - name: users
+    primary_key: id
+    schedule: {interval: "${env:CFG_TEST_SECRET}"}
+    endpoint:
+      path: /users
+      paginator: {type: offset, limit: "${credential:k}"}
+)"));
+  REQUIRE(errors.size() == 3);
+  CHECK(errors[0] ==
+        "t.yaml:2:13: client.base_url: the value of `${credential:k}`: is not an absolute "
+        "http(s) URL; expected an absolute http(s) URL such as `https://api.example.com`");
+  CHECK(contains(errors[1], "found the value of `${env:CFG_TEST_SECRET}`"));
+  CHECK(contains(errors[2], "found the value of `${credential:k}`"));
+  for (const auto& e : errors) {
+    CHECK_FALSE(contains(e, "file-secret-1"));
+    CHECK_FALSE(contains(e, "env-secret-1"));
+  }
+}
+
+TEST_CASE("headers: names must be tokens, values one line") {
+  std::string text = yaml(minimal);
+  text.insert(text.find("resources:"), "  headers: {\"Bad Name\": x}\n");
+  CHECK(contains(first_error(text),
+                 "t.yaml:3:13: client.headers: `Bad Name` is not a valid HTTP header name"));
+  temp_dir dir;
+  dir.write("two-lines", "a\nb\n");
+  text = yaml(minimal);
+  text.insert(text.find("resources:"), "  headers: {X-A: \"${file:two-lines}\"}\n");
+  CHECK(first_error(text, dir.path()) ==
+        "t.yaml:3:18: client.headers.X-A: a header value must not contain a line break; check "
+        "the file or variable it comes from");
+}
+
+TEST_CASE("tls.ca_file must be readable") {
+  temp_dir dir;
+  dir.write("ca.pem", "-----BEGIN CERTIFICATE-----\n");
+  std::string text = yaml(minimal);
+  text.insert(text.find("resources:"), "  tls: {ca_file: ca.pem}\n");
+  CHECK(load(text, dir.path()).client.tls.ca_file == (dir.path() / "ca.pem").string());
+  CHECK(contains(first_error(text, fs::path("/nonexistent-dir")),
+                 "t.yaml:3:18: client.tls.ca_file: cannot read `ca.pem` "
+                 "(/nonexistent-dir/ca.pem)"));
+}
+
+TEST_CASE("destination schema") {
+  std::string text = yaml(minimal) + "destination: {schema: \"\"}\n";
+  CHECK(first_error(text) ==
+        "t.yaml:9:23: destination.schema: is empty; expected a PostgreSQL schema name such as "
+        "`analytics`");
+  text = yaml(minimal) + "destination: {schema: " + std::string(64, 's') + "}\n";
+  CHECK(contains(first_error(text), "at most 63 bytes"));
+}
+
+TEST_CASE("load_config on a missing file") {
+  try {
+    load_config("/nonexistent-dir/restsync.yaml");
+    FAIL("accepted");
+  } catch (const config_error& e) {
+    REQUIRE(e.messages().size() == 1);
+    CHECK(e.messages()[0] ==
+          "/nonexistent-dir/restsync.yaml: cannot read the configuration: No such file or "
+          "directory");
+    CHECK(std::string(e.what()) == e.messages()[0]);
+  }
+  temp_dir dir;
+  CHECK_THROWS_WITH_AS(load_config(dir.path()), doctest::Contains("is a directory"), config_error);
+  CHECK(exit_config_error == 78);
+}
+
+TEST_CASE("find_resource") {
+  const config cfg = load(yaml(minimal));
+  REQUIRE(find_resource(cfg, "users") != nullptr);
+  CHECK(find_resource(cfg, "users")->endpoint.path == "/v1/users");
+  CHECK(find_resource(cfg, "nope") == nullptr);
+}
+
+TEST_CASE("edit distance and suggestions") {
+  CHECK(edit_distance("offset", "offset") == 0);
+  CHECK(edit_distance("offest", "offset") == 1);
+  CHECK(edit_distance("baseUrl", "base_url") == 1);
+  CHECK(edit_distance("", "abc") == 3);
+  const std::string_view keys[] = {"base_url", "auth", "headers"};
+  CHECK(closest_match("base_ur", keys) == "base_url");
+  CHECK(closest_match("hedaers", keys) == "headers");
+  CHECK_FALSE(closest_match("colour", keys));
+  CHECK_FALSE(closest_match("x", keys));
+}
+
+TEST_CASE("conninfo_passwords finds passwords as written") {
+  CHECK(conninfo_passwords("host=db password=s3cret dbname=x") ==
+        std::vector<std::string>{"s3cret"});
+  CHECK(conninfo_passwords("password = 'with space' host=db") ==
+        std::vector<std::string>{"with space"});
+  CHECK(conninfo_passwords("postgres://u:p%40ss@db/x?password=other") ==
+        std::vector<std::string>{"p%40ss", "other"});
+  CHECK(conninfo_passwords("host=db").empty());
+  CHECK(conninfo_passwords("").empty());
+}
