@@ -1,0 +1,173 @@
+// One offset-paged scan of a resource with several requests in flight: which
+// offsets to ask for, and when the answers prove every record was seen. A pure
+// state machine: page answers in, offsets to request and "complete" out.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+
+namespace restsync {
+
+struct offset_scan_settings {
+  // The scan covers [start, end of data).
+  std::int64_t start = 0;
+  // The page size asked for; the server may silently return fewer.
+  std::int64_t limit = 50;
+  // Requests in flight at most (client.max_in_flight).
+  std::size_t window = 1;
+  // Offsets at or past this are never requested; coverage up to it completes
+  // the scan (dlt's `maximum_offset`).
+  std::optional<std::int64_t> maximum_offset;
+};
+
+// Signs that the data moved while the scan paged. None of them makes the scan
+// lose a record it could have seen, but each makes "absent from this scan"
+// weak evidence of deletion.
+struct offset_scan_drift {
+  // Pages reported different totals.
+  bool total_changed = false;
+  // Records were seen at or past the (largest) reported total; the total was
+  // dropped as an end and the scan went on to an empty page.
+  bool records_past_total = false;
+  // An offset answered empty while records were seen past it.
+  bool records_past_empty = false;
+  // An offset below the reported total answered empty.
+  bool empty_below_total = false;
+  // Records, in pages that arrived after the scan completed, at positions
+  // past the end it confirmed.
+  std::int64_t records_after_end = 0;
+
+  bool any() const {
+    return total_changed || records_past_total || records_past_empty || empty_below_total ||
+           records_after_end > 0;
+  }
+};
+
+struct offset_scan_stats {
+  std::int64_t requests = 0;
+  // Answers that counted (before the scan ended), empty ones included.
+  std::int64_t pages = 0;
+  std::int64_t empty_pages = 0;
+  std::int64_t records = 0;
+  // Records at positions an earlier page had covered already.
+  std::int64_t overlap_records = 0;
+  // Requests for a hole below records already seen (a capped page's tail).
+  std::int64_t refills = 0;
+  // Answers (pages or failures) that arrived after the scan had ended.
+  std::int64_t late_answers = 0;
+};
+
+// A response at `offset` with `n` records covers [offset, offset + n).
+//
+// The first request goes alone; its n becomes the step (servers cap pages
+// silently, e.g. 25 for a limit of 50). Then, up to `window` in flight:
+//  1. holes first: the lowest uncovered position that ends a covered stretch,
+//     unless a request in flight could still cover it (one page's reach is
+//     the largest page seen so far);
+//  2. otherwise speculation on offsets step apart past everything requested,
+//     but only while the furthest page was full. A short page (below the
+//     limit for the first page, below the step later) is more often the last
+//     one than a capped one; until records past its end prove a cap, only
+//     its end is asked. At ~1 request/s this matters: a resource smaller than
+//     one page costs two requests whatever the window, and a capped one pays
+//     a single round trip before the window opens. Speculation also stops for
+//     good once an offset past every record seen answered empty.
+// A page is proven capped when records are seen past its end; the step then
+// shrinks to its n. The step never grows: a page larger than the step only
+// makes overlaps, which the upsert absorbs.
+//
+// Complete when the covered prefix from `start` ends at:
+//  - an offset that answered empty, or
+//  - maximum_offset, or
+//  - the largest reported total, unless records were seen at or past it: a
+//    total is only an early stop, and a total that records contradict is
+//    wrong, so the scan goes on to an empty page.
+// A short last page [o, o+n) therefore still needs o+n asked even when a
+// speculative page past it answered empty: a short page does not prove the
+// end (caps vary), and only an empty answer exactly at the end of coverage
+// does. This costs one round trip after the last page, as in a sequential
+// scan; a reported total saves it.
+//
+// No offset is ever requested past a known end (an empty page at or past the
+// furthest record seen, a total, maximum_offset) or twice. With unchanging
+// data at most `window` requests land at or past the end. Answers that
+// arrive after the scan ended are accepted and ignored (counted in stats and
+// drift). Termination needs only that an offset below the end of the data
+// returns at least one record.
+class offset_scan {
+ public:
+  // Throws std::invalid_argument for start < 0, limit < 1 or window < 1.
+  explicit offset_scan(const offset_scan_settings& settings);
+
+  // An offset to request now, marked in flight; nullopt when the window is
+  // full, an answer is needed first, or the scan has ended.
+  std::optional<std::int64_t> next_request();
+
+  // The request at `offset` returned `count` records (and the total it
+  // reported, if any). Throws std::logic_error for an offset not in flight or
+  // a negative count: those are driver bugs.
+  void on_page(std::int64_t offset, std::int64_t count,
+               std::optional<std::int64_t> total = std::nullopt);
+  // The request at `offset` failed for good (retries spent): the scan fails.
+  void on_failed(std::int64_t offset);
+
+  bool complete() const { return complete_; }
+  bool failed() const { return failed_offset_.has_value(); }
+  bool done() const { return complete() || failed(); }
+  std::optional<std::int64_t> failed_offset() const { return failed_offset_; }
+
+  // End of the covered prefix [start, contiguous_end): every record before it
+  // has been seen. The cursor may advance to here.
+  std::int64_t contiguous_end() const;
+  std::size_t in_flight() const { return in_flight_.size(); }
+  // The speculation step; unknown until the first page with records.
+  std::optional<std::int64_t> step() const { return step_; }
+  // The least offset known to be at or past the end of the data, if any.
+  std::optional<std::int64_t> known_end() const;
+
+  const offset_scan_drift& drift() const { return drift_; }
+  const offset_scan_stats& stats() const { return stats_; }
+
+ private:
+  bool covers(std::int64_t position) const;
+  std::optional<std::int64_t> valid_total() const;
+  std::optional<std::int64_t> next_hole() const;
+  std::optional<std::int64_t> next_speculative();
+  std::int64_t add_coverage(std::int64_t begin, std::int64_t end);
+  void update_complete();
+  std::int64_t issue(std::int64_t offset);
+
+  std::int64_t start_;
+  std::int64_t limit_;
+  std::size_t window_;
+  std::optional<std::int64_t> maximum_offset_;
+
+  bool started_ = false;
+  bool complete_ = false;
+  std::optional<std::int64_t> failed_offset_;
+  std::optional<std::int64_t> step_;
+  std::int64_t spec_next_ = 0;
+  // The largest page seen: how far a request in flight may still reach.
+  std::int64_t max_page_ = 0;
+  // End of the furthest record seen.
+  std::int64_t max_seen_end_;
+  std::optional<std::int64_t> total_;  // the largest reported
+  std::optional<std::int64_t> last_total_;
+
+  std::map<std::int64_t, std::int64_t> covered_;  // begin → end, disjoint, not touching
+  std::set<std::int64_t> requested_;
+  std::set<std::int64_t> in_flight_;
+  std::set<std::int64_t> empties_;
+  // Short pages, by end, waiting for records past that end to prove they
+  // were capped. Only the furthest page can be waiting: speculation pauses
+  // while one is.
+  std::multimap<std::int64_t, std::int64_t> short_pages_;
+
+  offset_scan_drift drift_;
+  offset_scan_stats stats_;
+};
+
+}  // namespace restsync

@@ -1,0 +1,118 @@
+// The one process-wide gate every request passes before it is sent: a token
+// bucket, a global pause that any 429 sets, and round-robin fairness between
+// resources. A pure state machine: time comes in, grants and a wake-up go out.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace restsync {
+
+struct rate_gate_settings {
+  // Sustained rate; 0 means unlimited (the pause still applies).
+  double requests_per_second = 0;
+  // Bucket size in requests; absent means max(1, requests_per_second).
+  std::optional<double> burst;
+};
+
+// The bucket is kept as a theoretical arrival time (GCRA) in integer clock
+// ticks rather than a floating token count, so a long run holds the rate
+// exactly: in any window of length W at most burst + W * rate requests pass.
+// The interval between requests is 1 / rate rounded *up* to a clock tick, so
+// rounding can only make the gate slower, never faster.
+//
+// After a pause the bucket restarts with one token, not a full burst: the
+// server just said we were too fast, and a burst at the end of the pause is
+// exactly what earns the next 429.
+//
+// Waiting requests are granted round-robin across resources and FIFO within
+// one, so a resource with many queued pages cannot starve one with a single
+// request: a resource that starts waiting joins the end of the current round.
+class rate_gate {
+ public:
+  using clock = std::chrono::steady_clock;
+  using time_point = clock::time_point;
+  using duration = clock::duration;
+
+  // Identifies one waiting request. Ids are unique for the gate's lifetime.
+  struct ticket {
+    std::size_t resource = 0;
+    std::uint64_t id = 0;
+    friend bool operator==(const ticket&, const ticket&) = default;
+  };
+
+  struct poll_result {
+    // In grant order; each may be sent now.
+    std::vector<ticket> granted;
+    // When to poll again; always later than the poll's `now`. Absent when
+    // nothing is waiting (poll again after the next enqueue).
+    std::optional<time_point> wake_at;
+  };
+
+  struct resource_stats {
+    std::uint64_t enqueued = 0;
+    std::uint64_t granted = 0;
+    std::uint64_t cancelled = 0;
+    // Time from enqueue to grant, summed over granted requests, and its maximum.
+    duration total_wait{0};
+    duration max_wait{0};
+  };
+
+  // Throws std::invalid_argument for a negative or non-finite rate, or a
+  // burst below 1 or non-finite.
+  explicit rate_gate(const rate_gate_settings& settings = {});
+
+  // Queues a request of `resource`; grants happen only in poll().
+  ticket enqueue(std::size_t resource, time_point now);
+  // Withdraws a waiting request. False when it is not waiting (already
+  // granted, cancelled, or never issued); a granted request keeps its token.
+  bool cancel(const ticket& t);
+
+  // Grants as many waiting requests as the bucket and the pause allow at `now`.
+  poll_result poll(time_point now);
+
+  // Nobody is granted before `until`; a pause only ever extends.
+  void pause_until(time_point until);
+
+  bool unlimited() const { return interval_ == duration::zero(); }
+  // The current pause's end; nothing is paused at or after it.
+  std::optional<time_point> paused_until() const;
+  std::size_t queued() const { return queued_; }
+  std::size_t queued(std::size_t resource) const;
+  std::uint64_t total_grants() const { return total_grants_; }
+  // Pauses that moved the pause's end later.
+  std::uint64_t pauses() const { return pauses_; }
+  // Zeroes for a resource never seen.
+  resource_stats stats(std::size_t resource) const;
+
+ private:
+  struct waiting {
+    std::uint64_t id;
+    time_point since;
+  };
+  struct resource_state {
+    std::deque<waiting> queue;
+    resource_stats stats;
+  };
+
+  bool paused_at(time_point now) const { return pause_ && now < *pause_; }
+
+  duration interval_{0};   // zero: unlimited
+  duration tolerance_{0};  // (burst - 1) intervals
+  time_point tat_ = time_point::min();
+  std::optional<time_point> pause_;
+  std::map<std::size_t, resource_state> resources_;
+  // Resources with waiting requests, in grant order.
+  std::deque<std::size_t> round_;
+  std::size_t queued_ = 0;
+  std::uint64_t next_id_ = 1;
+  std::uint64_t total_grants_ = 0;
+  std::uint64_t pauses_ = 0;
+};
+
+}  // namespace restsync
