@@ -122,6 +122,19 @@ std::int64_t offset_scan::contiguous_end() const {
   return it == covered_.end() ? start_ : it->second;
 }
 
+bool offset_scan::withdraw_if_unneeded(std::int64_t offset) {
+  if (!in_flight_.contains(offset)) {
+    throw std::logic_error("offset_scan: withdrawal of offset " + std::to_string(offset) +
+                           " that is not in flight");
+  }
+  const auto end = known_end();
+  if (!done() && !(end && offset >= *end)) return false;
+  in_flight_.erase(offset);
+  requested_.erase(offset);
+  ++stats_.withdrawn;
+  return true;
+}
+
 std::optional<std::int64_t> offset_scan::known_end() const {
   std::optional<std::int64_t> end = maximum_offset_;
   auto lower = [&](std::optional<std::int64_t> v) {

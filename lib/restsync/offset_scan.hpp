@@ -58,6 +58,7 @@ struct offset_scan_stats {
   std::int64_t refills = 0;
   // Answers (pages or failures) that arrived after the scan had ended.
   std::int64_t late_answers = 0;
+  std::int64_t withdrawn = 0;  // issued, then not sent: past the end by then
 };
 
 // A response at `offset` with `n` records covers [offset, offset + n).
@@ -113,6 +114,13 @@ class offset_scan {
                std::optional<std::int64_t> total = std::nullopt);
   // The request at `offset` failed for good (retries spent): the scan fails.
   void on_failed(std::int64_t offset);
+  // Called just before sending an issued request: when offset is no longer
+  // needed (the scan is done, or offset lies at or past a known end) the
+  // request is withdrawn — no longer in flight, free to be issued again should
+  // drift move the end — and the caller must not send it. Under a rate limit
+  // requests wait at the gate long after they were issued, and each one not
+  // sent is a second saved for every resource.
+  bool withdraw_if_unneeded(std::int64_t offset);
 
   bool complete() const { return complete_; }
   bool failed() const { return failed_offset_.has_value(); }

@@ -49,6 +49,14 @@ bool rate_gate::cancel(const ticket& t) {
   return true;
 }
 
+void rate_gate::refund(time_point now) {
+  ++refunds_;
+  if (unlimited()) return;
+  // TAT at or before now already means a full bucket; it never goes further
+  // back (nor underflows from its initial minimum).
+  if (tat_ > now) tat_ = std::max(tat_ - interval_, now);
+}
+
 rate_gate::poll_result rate_gate::poll(time_point now) {
   poll_result out;
   if (queued_ == 0) return out;

@@ -76,6 +76,11 @@ class rate_gate {
   // Grants as many waiting requests as the bucket and the pause allow at `now`.
   poll_result poll(time_point now);
 
+  // A granted request was not sent after all (it turned out unneeded): its
+  // token goes back to the bucket, since the server never saw the request.
+  // The bucket never holds more than its burst.
+  void refund(time_point now);
+
   // Nobody is granted before `until`; a pause only ever extends.
   void pause_until(time_point until);
 
@@ -87,6 +92,7 @@ class rate_gate {
   std::uint64_t total_grants() const { return total_grants_; }
   // Pauses that moved the pause's end later.
   std::uint64_t pauses() const { return pauses_; }
+  std::uint64_t refunds() const { return refunds_; }
   // Zeroes for a resource never seen.
   resource_stats stats(std::size_t resource) const;
 
@@ -113,6 +119,7 @@ class rate_gate {
   std::uint64_t next_id_ = 1;
   std::uint64_t total_grants_ = 0;
   std::uint64_t pauses_ = 0;
+  std::uint64_t refunds_ = 0;
 };
 
 }  // namespace restsync

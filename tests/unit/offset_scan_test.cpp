@@ -61,8 +61,10 @@ struct run {
 // Drives a scan against the server, delivering answers in the given order,
 // and checks the invariants after every event. The reported total, if any,
 // comes with every page.
+// With withdrawals, each request is offered for withdrawal before it is
+// answered, as the engine does after the rate gate grants it.
 run simulate(const offset_scan_settings& s, const server& srv, std::uint32_t seed, order how,
-             std::optional<i64> total = std::nullopt) {
+             std::optional<i64> total = std::nullopt, bool withdrawals = false) {
   offset_scan scan(s);
   std::mt19937 rng(seed);
   run r;
@@ -117,6 +119,13 @@ run simulate(const offset_scan_settings& s, const server& srv, std::uint32_t see
     }
     const i64 o = in_flight[pick];
     in_flight.erase(in_flight.begin() + static_cast<std::ptrdiff_t>(pick));
+    if (withdrawals && scan.withdraw_if_unneeded(o)) {
+      // Only what lies at or past the end, or anything once done, is withdrawn.
+      CHECK((scan.done() || (scan.known_end() && o >= *scan.known_end())));
+      asked.erase(o);
+      r.requests.erase(std::find(r.requests.begin(), r.requests.end(), o));
+      continue;
+    }
     const i64 n = srv.answer(o);
     const bool accepted = !scan.done();
     scan.on_page(o, n, total);
@@ -642,6 +651,50 @@ TEST_CASE("exhaustive: maximum_offset and non-zero starts") {
                   std::min(std::max(start, std::min(records, max_offset)), records));
             if (max_offset <= start) CHECK(r.requests.empty());
           }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("withdrawing requests past a known end loses nothing and saves requests") {
+  // 75 records, window 4: offsets 100, 150 and 200 go out with 50; once 100
+  // answers empty, those still waiting at the gate are withdrawn unsent.
+  offset_scan scan(settings(50, 4));
+  CHECK(drain_requests(scan) == std::vector<i64>{0});
+  scan.on_page(0, 50);
+  auto spec = drain_requests(scan);
+  REQUIRE(spec.size() == 4);
+  CHECK_FALSE(scan.withdraw_if_unneeded(50));  // needed: not past any end
+  scan.on_page(50, 25);
+  scan.on_page(100, 0);
+  CHECK(scan.known_end() == 100);
+  CHECK(scan.withdraw_if_unneeded(150));
+  CHECK(scan.withdraw_if_unneeded(200));
+  CHECK(scan.stats().withdrawn == 2);
+  CHECK(scan.in_flight() == 0);
+  CHECK(drain_requests(scan) == std::vector<i64>{75});
+  scan.on_page(75, 0);
+  CHECK(scan.complete());
+  CHECK_THROWS_AS(scan.withdraw_if_unneeded(75), std::logic_error);
+}
+
+TEST_CASE("exhaustive: withdrawals at the gate, every window, every order") {
+  for (i64 records : {0, 1, 49, 50, 51, 75, 99, 100, 101, 257}) {
+    for (i64 cap : {50, 25, 7}) {
+      for (std::size_t window : {1, 2, 4, 8}) {
+        for (std::uint32_t seed = 0; seed < 6; ++seed) {
+          server srv;
+          srv.records = records;
+          srv.cap = [cap](i64) { return cap; };
+          auto how = seed % 3 == 0 ? order::fifo : seed % 3 == 1 ? order::lifo : order::random;
+          CAPTURE(records);
+          CAPTURE(cap);
+          CAPTURE(window);
+          CAPTURE(seed);
+          auto r = simulate(settings(50, window), srv, seed, how, std::nullopt, true);
+          CHECK(r.complete);
+          CHECK(r.contiguous_end == records);
         }
       }
     }

@@ -395,3 +395,26 @@ TEST_CASE("randomised: never a busy loop, never over the rate, never during a pa
     }
   }
 }
+
+TEST_CASE("a refunded token serves the next request at once; never beyond the burst") {
+  auto gate = make_gate(1);  // burst 1
+  gate.enqueue(0, t0);
+  gate.enqueue(0, t0);
+  auto r = gate.poll(t0);
+  CHECK(r.granted.size() == 1);
+  CHECK(r.wake_at == t0 + 1s);
+  // The granted request was withdrawn unsent: the next one need not wait.
+  gate.refund(t0 + 10ms);
+  r = gate.poll(t0 + 10ms);
+  CHECK(r.granted.size() == 1);
+  CHECK(gate.refunds() == 1);
+
+  // Refunds on a full bucket do not raise it past the burst.
+  auto idle = make_gate(1);
+  idle.refund(t0);
+  idle.refund(t0);
+  for (int i = 0; i < 3; ++i) idle.enqueue(0, t0);
+  r = idle.poll(t0);
+  CHECK(r.granted.size() == 1);
+  CHECK(r.wake_at == t0 + 1s);
+}
