@@ -1,0 +1,126 @@
+// A response body read as one page of records: the parsed JSON, the records
+// the data selector reaches, and the paging hints (reported total, next cursor).
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace restsync {
+
+// Where a page's records and hints sit in a body. Paths are dotted keys
+// (`_data.partialCollection`), optionally prefixed by `$.`; `$` alone is the
+// whole body. Keys containing dots cannot be addressed.
+class page_spec {
+ public:
+  // Throws std::invalid_argument for an empty key (`a..b`, `a.`, `.a`).
+  // An empty total_path or next_path means "none"; an empty data selector is `$`.
+  explicit page_spec(std::string_view data_selector, std::string_view total_path = {},
+                     std::string_view next_path = {}, std::string_view errors_key = "_errors");
+
+  const std::string& data_selector() const { return data_selector_; }
+
+ private:
+  friend class page;
+  std::string data_selector_;
+  std::vector<std::string> data_;   // empty: the whole body
+  std::vector<std::string> total_;  // empty: no total
+  std::vector<std::string> next_;   // empty: no cursor
+  std::string errors_key_;          // empty: the API has no error envelope
+};
+
+// One entry of an API's `_errors` array. The code is kept as text because
+// vendors send it as a number or as a string.
+struct api_error {
+  std::string code;
+  std::string message;
+};
+
+struct page_error {
+  enum class kind {
+    malformed,   // not JSON, or nested deeper than page::max_depth
+    not_object,  // the body is not an object and the selector is not `$`
+    api_errors,  // a non-empty `_errors`: the request failed, whatever the status
+    selector,    // the selector does not lead to records (wrapper, scalar, missing key)
+    bad_record,  // a collection element that is not an object
+    bad_total,   // total_path holds something that is not a non-negative integer
+    bad_next,    // next_path holds something that is not a string or a number
+  };
+  kind what;
+  std::string message;
+  std::vector<api_error> api_errors;  // for kind::api_errors
+};
+
+// Owns the parsed body; records point into it and live as long as the page.
+//
+// Numbers: integers that fit int64 or uint64 are RapidJSON integers; other
+// numbers are doubles, correctly rounded from their literal (std::from_chars:
+// RapidJSON 1.1's own kParseFullPrecisionFlag path returns wrong values, e.g.
+// -6.5e-201 for 0.184467440737095516156, and its default path can be off by
+// an ulp). A literal that neither holds — an integer beyond 64 bits, which
+// RapidJSON would round to a double, or a number beyond the range of a
+// double — is kept verbatim as a *big number*: a string value holding
+// big_number_mark followed by the literal (`-123…`, `1e-400`). The parse
+// validates UTF-8, so no JSON string can start with that byte and the mark is
+// unambiguous. Use is_big_number() and big_number_text() before treating a
+// string value as a string. (Parsing every number as a string,
+// kParseNumbersAsStringsFlag, parses no faster — measured on a 74 MiB body —
+// and leaves every number a string to convert on each use and to tell apart
+// from real strings.) RapidJSON refuses outright a literal whose exponent or
+// digit count is far beyond the double range (`1e400`, an integer of 309+
+// digits): malformed.
+//
+// Strings are decoded in place in the body the page keeps (a third faster
+// than copying them out on the same body).
+//
+// Bodies must be UTF-8 (RFC 8259); one with invalid UTF-8 is malformed, as
+// PostgreSQL could not store it anyway. `\u0000` and lone surrogate escapes
+// are valid JSON and reach the values as is; schema.hpp decides how they are
+// stored.
+class page {
+ public:
+  static constexpr char big_number_mark = '\xff';
+  static constexpr int max_depth = 512;
+
+  // Parses body (consumed) and selects its records per spec.
+  static std::variant<page, page_error> read(std::string body, const page_spec& spec);
+
+  std::span<const rapidjson::Value* const> records() const { return records_; }
+  // The total the API reported at total_path, if it reported one.
+  const std::optional<int64_t>& total() const { return total_; }
+  // The cursor or URL at next_path; absent when missing, null or "".
+  const std::optional<std::string>& next() const { return next_; }
+  // The selector landed on one object, which is the only record.
+  bool singleton() const { return singleton_; }
+  const rapidjson::Document& document() const { return *doc_; }
+
+ private:
+  page() = default;
+  // Strings are parsed in place: the document points into the body, so
+  // neither may move (hence both on the heap) and the body is not JSON after.
+  std::unique_ptr<std::string> body_;
+  std::unique_ptr<rapidjson::Document> doc_;
+  std::vector<const rapidjson::Value*> records_;
+  std::optional<int64_t> total_;
+  std::optional<std::string> next_;
+  bool singleton_ = false;
+};
+
+inline bool is_big_number(const rapidjson::Value& v) {
+  return v.IsString() && v.GetStringLength() > 1 && v.GetString()[0] == page::big_number_mark;
+}
+
+// The literal of a big number, as the body wrote it.
+inline std::string_view big_number_text(const rapidjson::Value& v) {
+  return {v.GetString() + 1, v.GetStringLength() - 1};
+}
+
+}  // namespace restsync
