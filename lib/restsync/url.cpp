@@ -1,5 +1,7 @@
 #include "restsync/url.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <stdexcept>
 
@@ -124,6 +126,50 @@ std::string join_target(std::string_view base_path, std::string_view path,
   out += "/";
   out += path;
   return append_query(out, params);
+}
+
+}  // namespace restsync
+
+namespace restsync {
+
+std::optional<std::string> find_link(std::string_view header, std::string_view rel) {
+  size_t pos = 0;
+  while (pos < header.size()) {
+    auto open = header.find('<', pos);
+    if (open == std::string_view::npos) return std::nullopt;
+    auto close = header.find('>', open);
+    if (close == std::string_view::npos) return std::nullopt;
+    auto target = header.substr(open + 1, close - open - 1);
+    // Parameters run to the next link, which starts with '<' after a comma.
+    auto next = header.find('<', close);
+    auto params = header.substr(close + 1, (next == std::string_view::npos ? header.size() : next) -
+                                               close - 1);
+    auto r = params.find("rel=");
+    if (r != std::string_view::npos) {
+      auto value = params.substr(r + 4);
+      bool quoted = !value.empty() && value.front() == '"';
+      if (quoted) value.remove_prefix(1);
+      auto end = value.find_first_of(quoted ? "\"" : ";, ");
+      value = value.substr(0, end);
+      // rel may list several space-separated relation types.
+      size_t start = 0;
+      while (start <= value.size()) {
+        auto sp = value.find(' ', start);
+        auto token = value.substr(start, sp == std::string_view::npos ? value.size() - start : sp - start);
+        if (token.size() == rel.size() &&
+            std::equal(token.begin(), token.end(), rel.begin(), [](char a, char b) {
+              return std::tolower(static_cast<unsigned char>(a)) ==
+                     std::tolower(static_cast<unsigned char>(b));
+            }))
+          return std::string(target);
+        if (sp == std::string_view::npos) break;
+        start = sp + 1;
+      }
+    }
+    if (next == std::string_view::npos) return std::nullopt;
+    pos = next;
+  }
+  return std::nullopt;
 }
 
 }  // namespace restsync

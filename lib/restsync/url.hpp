@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,5 +40,13 @@ std::string join_target(std::string_view base_path, std::string_view path,
 
 // Appends params to a target that may already carry a query string.
 std::string append_query(std::string_view target, const query_params& params);
+
+}  // namespace restsync
+
+namespace restsync {
+
+// The URL of the first link with relation rel in an RFC 8288 Link header
+// (`<https://…?page=2>; rel="next", <…>; rel="last"`), or nullopt.
+std::optional<std::string> find_link(std::string_view header, std::string_view rel);
 
 }  // namespace restsync

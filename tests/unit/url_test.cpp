@@ -59,3 +59,16 @@ TEST_CASE("join_target joins with one slash and appends encoded params") {
   CHECK(restsync::append_query("/x?a=1", {{"b", "2"}}) == "/x?a=1&b=2");
   CHECK(restsync::append_query("/x", {}) == "/x");
 }
+
+TEST_CASE("find_link reads RFC 8288 Link headers") {
+  using restsync::find_link;
+  const std::string h =
+      "<https://api.x/items?page=3>; rel=\"next\", <https://api.x/items?page=9>; rel=\"last\"";
+  CHECK(find_link(h, "next") == "https://api.x/items?page=3");
+  CHECK(find_link(h, "last") == "https://api.x/items?page=9");
+  CHECK_FALSE(find_link(h, "prev").has_value());
+  CHECK(find_link("</p2>; rel=next", "next") == "/p2");
+  CHECK(find_link("</p2>; title=\"a, b\"; rel=\"prefetch NEXT\"", "next") == "/p2");
+  CHECK_FALSE(find_link("", "next").has_value());
+  CHECK_FALSE(find_link("<broken; rel=next", "next").has_value());
+}

@@ -1,0 +1,239 @@
+// restsyncd: the command line. `run` is the daemon; `sync` runs every
+// selected resource once and exits; `status` shows what PostgreSQL knows of
+// every resource; `check-config` validates a configuration and prints its plan.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <csignal>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "restsync/config_load.hpp"
+#include "run_command.hpp"
+#include "status_command.hpp"
+#include "restsync/config_plan.hpp"
+#include "restsync/config_suggest.hpp"
+#include "restsync/db/store.hpp"
+#include "restsync/log.hpp"
+#include "restsync/sync/engine.hpp"
+#include "restsync/version.hpp"
+
+namespace asio = boost::asio;
+using namespace restsync;
+
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_failed = 1;
+constexpr int exit_usage = 64;  // sysexits.h EX_USAGE
+
+struct options {
+  std::string command;
+  std::string config_file;
+  std::vector<std::string> resources;
+  std::optional<log_level> level;
+  bool json = false;
+};
+
+void usage(std::FILE* out) {
+  std::fputs(
+      "usage: restsyncd COMMAND --config FILE [options]\n"
+      "\n"
+      "commands:\n"
+      "  run            the daemon: every resource on its schedule until SIGTERM;\n"
+      "                 SIGHUP reloads the configuration\n"
+      "  sync           run every resource once (or those named by --resource), then exit\n"
+      "  status         every resource's last success, last error, age and last run\n"
+      "  check-config   validate the configuration and print the resolved plan\n"
+      "\n"
+      "options:\n"
+      "  --config FILE      the YAML configuration (required)\n"
+      "  --resource NAME    with sync: only this resource (repeatable)\n"
+      "  --json             with status: JSON instead of a table\n"
+      "  --log-level LEVEL  debug, info, warning or error (default: log.level, else info)\n"
+      "  --version          print the version\n"
+      "\n"
+      "exit status: 0 success; 1 a resource failed (sync), a resource is older than its\n"
+      "max_age (status) or the daemon could not start (run); 64 bad usage;\n"
+      "69 the database cannot be read (status); 78 bad configuration\n",
+      out);
+}
+
+std::optional<options> parse_args(int argc, char** argv) {
+  options o;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    auto value = [&](const char* name) -> std::optional<std::string> {
+      if (i + 1 >= args.size()) {
+        std::fprintf(stderr, "restsyncd: %s needs a value\n", name);
+        return std::nullopt;
+      }
+      return args[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      usage(stdout);
+      std::exit(exit_ok);
+    } else if (a == "--version") {
+      std::printf("restsyncd %s\n", std::string(version()).c_str());
+      std::exit(exit_ok);
+    } else if (a == "--config") {
+      auto v = value("--config");
+      if (!v) return std::nullopt;
+      o.config_file = *v;
+    } else if (a == "--json") {
+      o.json = true;
+    } else if (a == "--resource") {
+      auto v = value("--resource");
+      if (!v) return std::nullopt;
+      o.resources.push_back(*v);
+    } else if (a == "--log-level") {
+      auto v = value("--log-level");
+      if (!v) return std::nullopt;
+      o.level = parse_log_level(*v);
+      if (!o.level) {
+        std::fprintf(stderr, "restsyncd: --log-level %s: expected debug, info, warning or error\n",
+                     v->c_str());
+        return std::nullopt;
+      }
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "restsyncd: unknown option %s\n", a.c_str());
+      return std::nullopt;
+    } else if (o.command.empty()) {
+      o.command = a;
+    } else {
+      std::fprintf(stderr, "restsyncd: unexpected argument %s\n", a.c_str());
+      return std::nullopt;
+    }
+  }
+  if (o.command != "run" && o.command != "sync" && o.command != "status" &&
+      o.command != "check-config") {
+    std::fprintf(stderr, o.command.empty() ? "restsyncd: no command given\n"
+                                           : "restsyncd: unknown command %s\n",
+                 o.command.c_str());
+    return std::nullopt;
+  }
+  if (o.config_file.empty()) {
+    std::fprintf(stderr, "restsyncd: --config FILE is required\n");
+    return std::nullopt;
+  }
+  if (!o.resources.empty() && o.command != "sync") {
+    std::fprintf(stderr, "restsyncd: --resource is for sync only\n");
+    return std::nullopt;
+  }
+  if (o.json && o.command != "status") {
+    std::fprintf(stderr, "restsyncd: --json is for status only\n");
+    return std::nullopt;
+  }
+  return o;
+}
+
+// The resources --resource names, or all; a name that is not configured is a
+// configuration error, reported with the nearest configured name.
+std::optional<std::vector<const resource_config*>> select_resources(const config& cfg,
+                                                                    const options& o) {
+  std::vector<const resource_config*> out;
+  if (o.resources.empty()) {
+    for (const auto& r : cfg.resources) out.push_back(&r);
+    return out;
+  }
+  std::vector<std::string_view> names;
+  for (const auto& r : cfg.resources) names.push_back(r.name);
+  for (const auto& name : o.resources) {
+    if (auto* r = find_resource(cfg, name)) {
+      if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
+      continue;
+    }
+    auto near = closest_match(name, names);
+    std::fprintf(stderr, "restsyncd: --resource %s: no such resource in %s%s%s%s\n", name.c_str(),
+                 cfg.source.c_str(), near ? " (did you mean " : "",
+                 near ? std::string(*near).c_str() : "", near ? "?)" : "");
+    return std::nullopt;
+  }
+  return out;
+}
+
+asio::awaitable<void> sync_main(const config& cfg, std::vector<const resource_config*> selected,
+                                db::store& store, logger& log, int& status) {
+  auto ex = co_await asio::this_coro::executor;
+  try {
+    co_await store.open();
+  } catch (const std::exception& e) {
+    log.error("database_unavailable", {{"schema", cfg.destination.schema}, {"error", e.what()}});
+    status = exit_failed;
+    co_return;
+  }
+  sync::engine engine(ex, cfg, store, log);
+  auto outcomes = co_await engine.run_all(std::move(selected));
+  status = exit_ok;
+  for (const auto& o : outcomes)
+    if (!o.ok) status = exit_failed;
+}
+
+int run_sync(const config& cfg, const options& o, logger& log) {
+  auto selected = select_resources(cfg, o);
+  if (!selected) return exit_config_error;
+  asio::io_context ioc(1);
+  db::store_settings ss;
+  ss.connection = cfg.destination.connection;
+  ss.schema = cfg.destination.schema;
+  db::store store(ioc.get_executor(), ss);
+  int status = exit_failed;
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    // Pages already handed to the store still commit whole; nothing else is
+    // written, and the next sync picks up from the database.
+    log.warn("stopping", {{"signal", sig}});
+    status = exit_failed;
+    ioc.stop();
+  });
+  asio::co_spawn(ioc, sync_main(cfg, std::move(*selected), store, log, status),
+                 [&](std::exception_ptr e) {
+                   if (e) {
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& ex) {
+                       log.error("internal_error", {{"error", ex.what()}});
+                     }
+                     status = exit_failed;
+                   }
+                   signals.cancel();
+                 });
+  ioc.run();
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto opts = parse_args(argc, argv);
+  if (!opts) {
+    usage(stderr);
+    return exit_usage;
+  }
+  logger log(opts->level.value_or(log_level::info));
+  config cfg;
+  try {
+    cfg = load_config(opts->config_file);
+  } catch (const config_error& e) {
+    for (const auto& m : e.messages()) std::fprintf(stderr, "%s\n", m.c_str());
+    return exit_config_error;
+  }
+  log.set_secrets(cfg.secrets);
+  if (opts->command == "check-config") {
+    std::fputs(describe_plan(cfg).c_str(), stdout);
+    return exit_ok;
+  }
+  if (opts->command == "status") return restsyncd::show_status(cfg, opts->json);
+  if (opts->command == "run") {
+    restsyncd::run_options ro{opts->config_file, opts->level};
+    return restsyncd::run_daemon(ro, std::move(cfg), log);
+  }
+  if (!opts->level) log.set_level(cfg.log.level);
+  return run_sync(cfg, *opts, log);
+}

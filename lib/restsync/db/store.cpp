@@ -1,0 +1,533 @@
+#include "restsync/db/store.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/execution.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <thread>
+#include <unordered_map>
+
+#include "restsync/naming.hpp"
+#include "restsync/schema.hpp"
+#include "restsync/sql.hpp"
+
+namespace restsync::db {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+// libpq prints NOTICEs (such as "relation already exists, skipping") on stderr
+// by default; they are expected here and would only clutter the logs.
+class quiet_notices : public pqxx::errorhandler {
+ public:
+  using pqxx::errorhandler::errorhandler;
+  bool operator()(const char*) noexcept override { return false; }
+};
+
+std::string_view status_name(run_status s) {
+  switch (s) {
+    case run_status::running: return "running";
+    case run_status::succeeded: return "succeeded";
+    case run_status::failed: return "failed";
+    case run_status::interrupted: return "interrupted";
+  }
+  return "unknown";
+}
+
+// A connection-level failure: retry on a new connection, not a data problem.
+bool connection_problem(const std::exception& e, const pqxx::connection* conn) {
+  if (dynamic_cast<const pqxx::broken_connection*>(&e)) return true;
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&e)) return true;
+  if (auto* s = dynamic_cast<const pqxx::sql_error*>(&e)) {
+    const std::string state = s->sqlstate();
+    // 08: connection exception; 57P: operator intervention (shutdown, restart).
+    if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0) return true;
+  }
+  return conn == nullptr || !conn->is_open();
+}
+
+struct table_state {
+  sql::table_ref ref;
+  std::vector<std::string> primary_key;
+  bool exists = false;
+  table_schema schema;
+  std::vector<size_t> key_columns;
+  std::string upsert_sql;
+  size_t upsert_columns = 0;
+};
+
+struct job {
+  bool batchable = false;
+  std::size_t records = 0;
+  std::function<void(pqxx::work&)> run;
+  std::function<void(std::exception_ptr)> done;
+};
+
+}  // namespace
+
+struct store::impl {
+  asio::any_io_executor ex;
+  store_settings settings;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<job> queue;
+  bool stopping = false;
+
+  // Owned by the database thread only.
+  std::unique_ptr<pqxx::connection> conn;
+  std::unique_ptr<quiet_notices> notices;
+  std::map<std::string, table_state> tables;
+  // Tables touched by the transaction in progress, as they were before it.
+  std::map<std::string, table_state> undo;
+
+  std::thread thread;
+
+  impl(asio::any_io_executor e, store_settings s) : ex(std::move(e)), settings(std::move(s)) {
+    thread = std::thread([this] { loop(); });
+  }
+
+  ~impl() {
+    {
+      std::lock_guard lock(mu);
+      stopping = true;
+    }
+    cv.notify_all();
+    thread.join();
+  }
+
+  void enqueue(job j) {
+    {
+      std::lock_guard lock(mu);
+      queue.push_back(std::move(j));
+    }
+    cv.notify_one();
+  }
+
+  // Not a coroutine: the job is queued when the awaitable is first resumed,
+  // and the caller resumes on its own executor with the job's result.
+  template <class R>
+  asio::awaitable<R> submit(bool batchable, std::size_t records,
+                            std::function<R(pqxx::work&)> fn) {
+    return asio::async_initiate<decltype(asio::use_awaitable), void(std::exception_ptr, R)>(
+        [this, batchable, records](auto handler, std::function<R(pqxx::work&)> fn) {
+          auto h = std::make_shared<decltype(handler)>(std::move(handler));
+          auto result = std::make_shared<R>();
+          auto tracked = asio::prefer(ex, asio::execution::outstanding_work.tracked);
+          job j;
+          j.batchable = batchable;
+          j.records = records;
+          j.run = [fn = std::move(fn), result](pqxx::work& tx) { *result = fn(tx); };
+          j.done = [h, result, tracked](std::exception_ptr e) {
+            asio::post(tracked, [h, result, e]() mutable { (*h)(e, std::move(*result)); });
+          };
+          enqueue(std::move(j));
+        },
+        asio::use_awaitable, std::move(fn));
+  }
+
+  void loop() {
+    for (;;) {
+      std::vector<job> batch;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [this] { return stopping || !queue.empty(); });
+        if (queue.empty()) break;
+        batch.push_back(std::move(queue.front()));
+        queue.pop_front();
+        std::size_t records = batch.front().records;
+        while (batch.front().batchable && !queue.empty() && queue.front().batchable &&
+               records + queue.front().records <= settings.max_batch_records) {
+          records += queue.front().records;
+          batch.push_back(std::move(queue.front()));
+          queue.pop_front();
+        }
+      }
+      run_batch(batch);
+    }
+    conn.reset();
+  }
+
+  void connect_with_backoff() {
+    auto deadline = std::chrono::steady_clock::now() + settings.reconnect_for;
+    auto backoff = 250ms;
+    for (;;) {
+      try {
+        notices.reset();
+        conn = std::make_unique<pqxx::connection>(settings.connection);
+        notices = std::make_unique<quiet_notices>(*conn);
+        return;
+      } catch (const std::exception& e) {
+        conn.reset();
+        if (std::chrono::steady_clock::now() + backoff > deadline)
+          throw store_error(std::string("cannot connect to PostgreSQL: ") + e.what());
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min<std::chrono::milliseconds>(backoff * 2, settings.reconnect_max_backoff);
+      }
+    }
+  }
+
+  // Runs jobs in one transaction; undo restores table metadata on failure.
+  void run_in_transaction(std::vector<job*>& jobs) {
+    if (!conn || !conn->is_open()) connect_with_backoff();
+    undo.clear();
+    try {
+      pqxx::work tx(*conn);
+      for (auto* j : jobs) j->run(tx);
+      tx.commit();
+      undo.clear();
+    } catch (...) {
+      for (auto& [name, state] : undo) tables[name] = std::move(state);
+      undo.clear();
+      throw;
+    }
+  }
+
+  void run_batch(std::vector<job>& batch) {
+    std::vector<job*> all;
+    for (auto& j : batch) all.push_back(&j);
+    auto deadline = std::chrono::steady_clock::now() + settings.reconnect_for;
+    for (;;) {
+      try {
+        run_in_transaction(all);
+        for (auto* j : all) j->done(nullptr);
+        return;
+      } catch (const std::exception& e) {
+        if (connection_problem(e, conn.get()) && std::chrono::steady_clock::now() < deadline) {
+          // The transaction rolled back with the connection: run it again on a new one.
+          conn.reset();
+          try {
+            connect_with_backoff();
+            continue;
+          } catch (...) {
+            for (auto* j : all) j->done(std::current_exception());
+            return;
+          }
+        }
+        if (all.size() > 1) {
+          // One bad page must not fail the others that shared its transaction.
+          for (auto* j : all) {
+            std::vector<job*> one{j};
+            run_alone(one, deadline);
+          }
+          return;
+        }
+        all.front()->done(std::current_exception());
+        return;
+      }
+    }
+  }
+
+  void run_alone(std::vector<job*>& one, std::chrono::steady_clock::time_point deadline) {
+    for (;;) {
+      try {
+        run_in_transaction(one);
+        one.front()->done(nullptr);
+        return;
+      } catch (const std::exception& e) {
+        if (connection_problem(e, conn.get()) && std::chrono::steady_clock::now() < deadline) {
+          conn.reset();
+          try {
+            connect_with_backoff();
+            continue;
+          } catch (...) {
+          }
+        }
+        one.front()->done(std::current_exception());
+        return;
+      }
+    }
+  }
+
+  std::string schema_q() const { return quote_ident(settings.schema); }
+  std::string sys(std::string_view table) const { return sql::qualified(settings.schema, table); }
+
+  void create_system_tables(pqxx::work& tx) {
+    tx.exec("CREATE SCHEMA IF NOT EXISTS " + schema_q());
+    tx.exec("CREATE TABLE IF NOT EXISTS " + sys("_rs_state") +
+            " (resource text PRIMARY KEY, cursor_value text, "
+            "last_complete_scan_at timestamptz, last_success_at timestamptz, "
+            "last_error_at timestamptz, last_error text, "
+            "updated_at timestamptz NOT NULL DEFAULT now())");
+    tx.exec("CREATE TABLE IF NOT EXISTS " + sys("_rs_runs") +
+            " (id bigserial PRIMARY KEY, resource text NOT NULL, "
+            "started_at timestamptz NOT NULL DEFAULT now(), finished_at timestamptz, "
+            "status text NOT NULL DEFAULT 'running', pages bigint NOT NULL DEFAULT 0, "
+            "records bigint NOT NULL DEFAULT 0, inserted bigint NOT NULL DEFAULT 0, "
+            "updated bigint NOT NULL DEFAULT 0, unchanged bigint NOT NULL DEFAULT 0, "
+            "requests bigint NOT NULL DEFAULT 0, retries bigint NOT NULL DEFAULT 0, "
+            "rate_limited bigint NOT NULL DEFAULT 0, complete_scan boolean NOT NULL DEFAULT "
+            "false, error text)");
+    tx.exec("CREATE INDEX IF NOT EXISTS \"_rs_runs_resource_idx\" ON " + sys("_rs_runs") +
+            " (resource, id DESC)");
+    tx.exec("CREATE TABLE IF NOT EXISTS " + sys("_rs_columns") +
+            " (resource text NOT NULL, field text NOT NULL, variant text NOT NULL DEFAULT '', "
+            "column_name text NOT NULL, type text NOT NULL, ordinal integer NOT NULL, "
+            "PRIMARY KEY (resource, field, variant))");
+  }
+
+  table_state load_table(pqxx::work& tx, const table_spec& spec) {
+    table_state st;
+    st.primary_key = spec.primary_key;
+    if (spec.resource.rfind("_rs_", 0) == 0)
+      throw store_error("resource name '" + spec.resource +
+                        "' starts with _rs_, which is reserved for restsync's own tables");
+    st.ref = {settings.schema, fit_identifier(spec.resource)};
+    auto exists = tx.exec_params(
+        "SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2",
+        st.ref.schema, st.ref.table);
+    st.exists = !exists.empty();
+    if (!st.exists) return st;
+    std::vector<column_def> defs;
+    std::vector<std::string> mapped;
+    for (const auto& row : tx.exec_params(
+             "SELECT field, variant, column_name, type FROM " + sys("_rs_columns") +
+                 " WHERE resource = $1 ORDER BY ordinal",
+             spec.resource)) {
+      auto type = parse_pg_type(row[3].c_str());
+      if (!type)
+        throw store_error(fmt::format("table {}: unknown column type '{}' in _rs_columns",
+                                      st.ref.table, row[3].c_str()));
+      defs.push_back({row[2].c_str(), *type, row[0].c_str(), !row[1].as<std::string>().empty()});
+    }
+    std::vector<std::string> others;
+    for (const auto& row : tx.exec_params(
+             "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND "
+             "table_name = $2",
+             st.ref.schema, st.ref.table)) {
+      std::string name = row[0].c_str();
+      bool known = std::any_of(defs.begin(), defs.end(), [&](auto& d) { return d.name == name; });
+      if (!known && !is_reserved_column(name)) others.push_back(name);
+    }
+    try {
+      st.schema = table_schema(defs, others);
+    } catch (const std::exception& e) {
+      throw store_error(fmt::format("table {}: inconsistent _rs_columns: {}", st.ref.table,
+                                    e.what()));
+    }
+    resolve_keys(st);
+    return st;
+  }
+
+  void resolve_keys(table_state& st) {
+    st.key_columns.clear();
+    for (const auto& field : st.primary_key) {
+      int idx = st.schema.main_column(field);
+      if (idx < 0)
+        throw store_error(fmt::format("table {}: no column for primary key field '{}'",
+                                      st.ref.table, field));
+      st.key_columns.push_back(static_cast<size_t>(idx));
+    }
+  }
+
+  table_state& table_for(const std::string& resource) {
+    auto it = tables.find(resource);
+    if (it == tables.end())
+      throw store_error("resource '" + resource + "' was not prepared before writing");
+    if (!undo.count(resource)) undo.emplace(resource, it->second);
+    return it->second;
+  }
+
+  write_counts write_page(pqxx::work& tx, const page_write& w) {
+    auto& st = table_for(w.resource);
+    auto records = w.data->records();
+    write_counts counts;
+    if (!records.empty()) {
+      auto added = st.schema.plan(records);
+      if (!st.exists) {
+        // The key columns' types come from the first records, so the table
+        // is created with the first page that has any.
+        std::vector<column_def> keys;
+        for (const auto& field : st.primary_key) {
+          int idx = st.schema.main_column(field);
+          if (idx < 0)
+            throw store_error(fmt::format(
+                "{}: the records at offset {} have no primary key field '{}'", w.resource,
+                w.offset, field));
+          keys.push_back(st.schema.columns()[static_cast<size_t>(idx)]);
+        }
+        tx.exec(sql::create_table(st.ref, keys));
+        st.exists = true;
+      }
+      if (!added.empty()) {
+        tx.exec(sql::add_columns(st.ref, added));
+        persist_columns(tx, w.resource, st);
+      }
+      resolve_keys(st);
+      if (st.upsert_columns != st.schema.columns().size()) {
+        st.upsert_sql = sql::upsert(st.ref, st.schema.columns(), st.key_columns);
+        st.upsert_columns = st.schema.columns().size();
+      }
+      counts = upsert(tx, st, w);
+    }
+    tx.exec_params("UPDATE " + sys("_rs_runs") +
+                       " SET pages = pages + 1, records = records + $2, inserted = inserted + $3, "
+                       "updated = updated + $4, unchanged = unchanged + $5 WHERE id = $1",
+                   w.run_id, static_cast<std::int64_t>(records.size()), counts.inserted,
+                   counts.updated, counts.unchanged);
+    return counts;
+  }
+
+  void persist_columns(pqxx::work& tx, const std::string& resource, table_state& st) {
+    const auto& all = st.schema.columns();
+    auto ordinal_of = [&](const column_def& c) {
+      return static_cast<int>(std::find(all.begin(), all.end(), c) - all.begin());
+    };
+    for (const auto& c : all) {
+      tx.exec_params("INSERT INTO " + sys("_rs_columns") +
+                         " (resource, field, variant, column_name, type, ordinal) VALUES "
+                         "($1, $2, $3, $4, $5, $6) ON CONFLICT (resource, field, variant) DO NOTHING",
+                     resource, c.field, c.variant ? std::string(variant_tag(c.type)) : "",
+                     c.name, std::string(sql_name(c.type)), ordinal_of(c));
+    }
+  }
+
+  write_counts upsert(pqxx::work& tx, table_state& st, const page_write& w) {
+    const auto& columns = st.schema.columns();
+    auto records = w.data->records();
+    // Rows by key; a key seen twice in one statement would make ON CONFLICT
+    // fail, and the later record is the newer one.
+    std::unordered_map<std::string, size_t> by_key;
+    std::vector<std::vector<std::optional<std::string>>> rows;
+    rows.reserve(records.size());
+    row_text row;
+    for (size_t r = 0; r < records.size(); ++r) {
+      st.schema.fill_row(*records[r], row);
+      std::string key;
+      for (size_t k : st.key_columns) {
+        auto v = row[k];
+        if (!v)
+          throw store_error(fmt::format(
+              "{}: record {} of the page at offset {} has no value for primary key column {}",
+              w.resource, r, w.offset, columns[k].name));
+        key += *v;
+        key.push_back('\x1f');
+      }
+      std::vector<std::optional<std::string>> cells(columns.size());
+      for (size_t c = 0; c < columns.size(); ++c)
+        if (auto v = row[c]) cells[c] = std::string(*v);
+      auto [it, fresh] = by_key.try_emplace(std::move(key), rows.size());
+      if (fresh)
+        rows.push_back(std::move(cells));
+      else
+        rows[it->second] = std::move(cells);
+    }
+    std::vector<std::string> arrays(columns.size());
+    for (size_t c = 0; c < columns.size(); ++c) {
+      for (const auto& r : rows)
+        sql::append_array_element(arrays[c], r[c] ? std::optional<std::string_view>(*r[c])
+                                                  : std::nullopt);
+      sql::close_array(arrays[c]);
+    }
+    auto result = tx.exec_params(st.upsert_sql, pqxx::prepare::make_dynamic_params(arrays));
+    write_counts counts;
+    for (const auto& r : result) {
+      if (r[0].as<bool>())
+        ++counts.inserted;
+      else
+        ++counts.updated;
+    }
+    counts.unchanged = static_cast<std::int64_t>(records.size()) - counts.inserted - counts.updated;
+    return counts;
+  }
+};
+
+store::store(asio::any_io_executor ex, store_settings settings)
+    : impl_(std::make_unique<impl>(std::move(ex), std::move(settings))) {}
+
+store::~store() = default;
+
+const store_settings& store::settings() const { return impl_->settings; }
+
+asio::awaitable<void> store::open() {
+  std::function<bool(pqxx::work&)> fn = [this](pqxx::work& tx) {
+    impl_->create_system_tables(tx);
+    tx.exec("UPDATE " + impl_->sys("_rs_runs") +
+            " SET status = 'interrupted', finished_at = now() WHERE status = 'running'");
+    return true;
+  };
+  co_await impl_->submit<bool>(false, 0, std::move(fn));
+}
+
+asio::awaitable<void> store::prepare(table_spec spec) {
+  std::function<bool(pqxx::work&)> fn = [this, spec](pqxx::work& tx) {
+    auto st = impl_->load_table(tx, spec);
+    impl_->tables[spec.resource] = std::move(st);
+    return true;
+  };
+  co_await impl_->submit<bool>(false, 0, std::move(fn));
+}
+
+asio::awaitable<std::int64_t> store::begin_run(std::string resource) {
+  std::function<std::int64_t(pqxx::work&)> fn = [this, resource](pqxx::work& tx) {
+    auto r = tx.exec_params1("INSERT INTO " + impl_->sys("_rs_runs") +
+                                 " (resource) VALUES ($1) RETURNING id",
+                             resource);
+    tx.exec_params("INSERT INTO " + impl_->sys("_rs_state") +
+                       " (resource) VALUES ($1) ON CONFLICT (resource) DO NOTHING",
+                   resource);
+    return r[0].as<std::int64_t>();
+  };
+  co_return co_await impl_->submit<std::int64_t>(false, 0, std::move(fn));
+}
+
+asio::awaitable<write_counts> store::write(page_write w) {
+  auto n = w.data ? w.data->records().size() : 0;
+  std::function<write_counts(pqxx::work&)> fn = [this, w = std::move(w)](pqxx::work& tx) {
+    return impl_->write_page(tx, w);
+  };
+  co_return co_await impl_->submit<write_counts>(true, n, std::move(fn));
+}
+
+asio::awaitable<void> store::finish_run(run_summary s) {
+  std::function<bool(pqxx::work&)> fn = [this, s](pqxx::work& tx) {
+    const bool ok = s.status == run_status::succeeded;
+    tx.exec_params("UPDATE " + impl_->sys("_rs_runs") +
+                       " SET finished_at = now(), status = $2, requests = $3, retries = $4, "
+                       "rate_limited = $5, complete_scan = $6, error = NULLIF($7, '') WHERE id = $1",
+                   s.run_id, std::string(status_name(s.status)), s.requests, s.retries,
+                   s.rate_limited, s.complete_scan, s.error);
+    if (ok)
+      tx.exec_params("UPDATE " + impl_->sys("_rs_state") +
+                         " SET last_success_at = now(), updated_at = now(), "
+                         "last_complete_scan_at = CASE WHEN $2 THEN now() ELSE "
+                         "last_complete_scan_at END WHERE resource = $1",
+                     s.resource, s.complete_scan);
+    else
+      tx.exec_params("UPDATE " + impl_->sys("_rs_state") +
+                         " SET last_error_at = now(), last_error = $2, updated_at = now() "
+                         "WHERE resource = $1",
+                     s.resource, s.error);
+    return true;
+  };
+  co_await impl_->submit<bool>(false, 0, std::move(fn));
+}
+
+asio::awaitable<std::vector<resource_state>> store::states() {
+  std::function<std::vector<resource_state>(pqxx::work&)> fn = [this](pqxx::work& tx) {
+        std::vector<resource_state> out;
+        auto opt = [](const pqxx::field& f) {
+          return f.is_null() ? std::nullopt : std::optional<std::string>(f.c_str());
+        };
+        for (const auto& row :
+             tx.exec("SELECT resource, last_success_at, last_error_at, last_error, "
+                     "last_complete_scan_at FROM " +
+                     impl_->sys("_rs_state") + " ORDER BY resource")) {
+          out.push_back({row[0].c_str(), opt(row[1]), opt(row[2]), opt(row[3]), opt(row[4])});
+        }
+        return out;
+  };
+  co_return co_await impl_->submit<std::vector<resource_state>>(false, 0, std::move(fn));
+}
+
+}  // namespace restsync::db

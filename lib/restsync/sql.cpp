@@ -1,0 +1,104 @@
+#include "restsync/sql.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "restsync/naming.hpp"
+
+namespace restsync::sql {
+
+std::string qualified(std::string_view schema, std::string_view table) {
+  return quote_ident(schema) + "." + quote_ident(table);
+}
+
+void append_array_element(std::string& literal, std::optional<std::string_view> value) {
+  literal.push_back(literal.empty() ? '{' : ',');
+  if (!value) {
+    literal += "NULL";
+    return;
+  }
+  literal.push_back('"');
+  for (char c : *value) {
+    if (c == '"' || c == '\\') literal.push_back('\\');
+    literal.push_back(c);
+  }
+  literal.push_back('"');
+}
+
+void close_array(std::string& literal) {
+  if (literal.empty()) literal.push_back('{');
+  literal.push_back('}');
+}
+
+std::string create_table(const table_ref& t, const std::vector<column_def>& key_columns) {
+  if (key_columns.empty()) throw std::invalid_argument("a table needs key columns");
+  std::string cols, keys;
+  for (const auto& c : key_columns) {
+    cols += fmt::format("{} {} NOT NULL, ", quote_ident(c.name), sql_name(c.type));
+    if (!keys.empty()) keys += ", ";
+    keys += quote_ident(c.name);
+  }
+  return fmt::format(
+      "CREATE TABLE IF NOT EXISTS {} ({}\"_rs_synced_at\" timestamptz NOT NULL DEFAULT now(), "
+      "\"_rs_deleted_at\" timestamptz, PRIMARY KEY ({}))",
+      qualified(t.schema, t.table), cols, keys);
+}
+
+std::string add_columns(const table_ref& t, const std::vector<column_def>& columns) {
+  std::string out = "ALTER TABLE " + qualified(t.schema, t.table);
+  bool first = true;
+  for (const auto& c : columns) {
+    out += first ? " " : ", ";
+    first = false;
+    out += fmt::format("ADD COLUMN IF NOT EXISTS {} {}", quote_ident(c.name), sql_name(c.type));
+  }
+  return out;
+}
+
+std::string upsert(const table_ref& t, const std::vector<column_def>& columns,
+                   const std::vector<size_t>& key_columns) {
+  std::string names, casts, arrays, aliases, sets, old_row, new_row, keys;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    const auto q = quote_ident(columns[i].name);
+    const auto sep = i == 0 ? "" : ", ";
+    names += sep + q;
+    casts += fmt::format("{}u.{}::{}", sep, q, sql_name(columns[i].type));
+    arrays += fmt::format("{}${}::text[]", sep, i + 1);
+    aliases += sep + q;
+  }
+  bool first_set = true;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (std::find(key_columns.begin(), key_columns.end(), i) != key_columns.end()) continue;
+    const auto q = quote_ident(columns[i].name);
+    const auto sep = first_set ? "" : ", ";
+    first_set = false;
+    sets += fmt::format("{}{} = EXCLUDED.{}", sep, q, q);
+    old_row += fmt::format("{}t.{}", sep, q);
+    new_row += fmt::format("{}EXCLUDED.{}", sep, q);
+  }
+  for (size_t k : key_columns) {
+    if (!keys.empty()) keys += ", ";
+    keys += quote_ident(columns.at(k).name);
+  }
+  std::string conflict;
+  if (sets.empty()) {
+    // Only key columns: a row that exists is unchanged unless it was marked deleted.
+    conflict = "DO UPDATE SET \"_rs_synced_at\" = EXCLUDED.\"_rs_synced_at\", "
+               "\"_rs_deleted_at\" = NULL WHERE t.\"_rs_deleted_at\" IS NOT NULL";
+  } else {
+    // ROW() keeps a one-column comparison a row comparison.
+    conflict = fmt::format(
+        "DO UPDATE SET {}, \"_rs_synced_at\" = EXCLUDED.\"_rs_synced_at\", "
+        "\"_rs_deleted_at\" = NULL WHERE ROW({}) IS DISTINCT FROM ROW({}) OR "
+        "t.\"_rs_deleted_at\" IS NOT NULL",
+        sets, old_row, new_row);
+  }
+  return fmt::format(
+      "INSERT INTO {} AS t ({}, \"_rs_synced_at\") SELECT {}, now() FROM unnest({}) AS u({}) "
+      "ON CONFLICT ({}) {} RETURNING (t.xmax = 0) AS inserted",
+      qualified(t.schema, t.table), names, casts, arrays, aliases, keys, conflict);
+}
+
+}  // namespace restsync::sql
