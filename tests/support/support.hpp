@@ -38,6 +38,7 @@ struct endpoint {
   bool tls = false;
   std::string ca_file;      // trust anchors for tls; empty means the system store
   std::string server_name;  // SNI and host-name check; empty means host
+  bool verify = true;       // false: accept any certificate (to query a server that serves an untrusted one)
 };
 
 struct http_response {

@@ -1,0 +1,122 @@
+#include "pg.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <map>
+#include <chrono>
+#include <pqxx/pqxx>
+#include <stdexcept>
+
+namespace rs_test {
+
+namespace {
+
+std::string admin_conninfo() { return ""; }  // PG* environment
+
+std::string q(const std::string& ident) {
+  std::string out = "\"";
+  for (char c : ident) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
+std::string lit(pqxx::connection& c, const std::string& s) { return c.quote(s); }
+
+}  // namespace
+
+scratch_database::scratch_database() {
+  static std::atomic<int> counter{0};
+  name_ = "rs_test_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + "_" +
+          std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 100000);
+  pqxx::connection c(admin_conninfo());
+  pqxx::nontransaction tx(c);
+  tx.exec("CREATE DATABASE " + q(name_));
+}
+
+scratch_database::~scratch_database() {
+  try {
+    pqxx::connection c(admin_conninfo());
+    pqxx::nontransaction tx(c);
+    tx.exec("DROP DATABASE IF EXISTS " + q(name_) + " WITH (FORCE)");
+  } catch (...) {
+  }
+}
+
+std::string scratch_database::conninfo() const { return "dbname=" + name_; }
+
+std::vector<std::vector<std::string>> scratch_database::query(const std::string& sql) const {
+  pqxx::connection c(conninfo());
+  pqxx::work tx(c);
+  auto r = tx.exec(sql);
+  tx.commit();
+  std::vector<std::vector<std::string>> out;
+  for (const auto& row : r) {
+    std::vector<std::string> cells;
+    for (const auto& f : row) cells.push_back(f.is_null() ? "" : f.c_str());
+    out.push_back(std::move(cells));
+  }
+  return out;
+}
+
+std::string scratch_database::scalar(const std::string& sql) const {
+  auto rows = query(sql);
+  if (rows.empty() || rows[0].empty()) throw std::runtime_error("no value from: " + sql);
+  return rows[0][0];
+}
+
+std::vector<std::string> scratch_database::diff_with_truth(const std::string& schema,
+                                                           const std::string& resource,
+                                                           const std::string& truth_json,
+                                                           const std::vector<std::string>& key) const {
+  pqxx::connection c(conninfo());
+  pqxx::work tx(c);
+  // Each field's value is whichever of its columns (main or variant) is not
+  // NULL, turned back into JSON; PostgreSQL compares the two documents.
+  std::map<std::string, std::vector<std::string>> columns_of;
+  std::string table;
+  for (const auto& row : tx.exec_params(
+           "SELECT field, column_name FROM " + q(schema) +
+               "._rs_columns WHERE resource = $1 ORDER BY ordinal",
+           resource))
+    columns_of[row[0].c_str()].push_back(row[1].c_str());
+  table = q(schema) + "." + q(resource);
+  std::string pairs;
+  for (const auto& [field, cols] : columns_of) {
+    std::string expr = "COALESCE(";
+    for (size_t i = 0; i < cols.size(); ++i)
+      expr += (i ? ", " : "") + std::string("to_jsonb(t.") + q(cols[i]) + ")";
+    expr += ")";
+    if (!pairs.empty()) pairs += ", ";
+    pairs += "(" + lit(c, field) + ", " + expr + ")";
+  }
+  std::string key_expr_table, key_expr_truth;
+  for (const auto& k : key) {
+    key_expr_table += (key_expr_table.empty() ? "" : " || '|' || ") + std::string("(doc->>") + lit(c, k) + ")";
+  }
+  key_expr_truth = key_expr_table;
+  std::string sql =
+      "WITH live AS (SELECT (SELECT COALESCE(jsonb_object_agg(k, v), '{}'::jsonb) FROM (VALUES " +
+      (pairs.empty() ? std::string("(NULL::text, NULL::jsonb)") : pairs) +
+      ") AS x(k, v) WHERE v IS NOT NULL AND v <> 'null'::jsonb) AS doc FROM " + table +
+      " t WHERE t._rs_deleted_at IS NULL), "
+      "truth AS (SELECT (SELECT COALESCE(jsonb_object_agg(key, value), '{}'::jsonb) FROM "
+      "jsonb_each(r) WHERE value <> 'null'::jsonb) AS doc FROM jsonb_array_elements($1::jsonb) "
+      "r), "
+      "l AS (SELECT " + key_expr_table + " AS k, doc FROM live), "
+      "r AS (SELECT " + key_expr_truth + " AS k, doc FROM truth) "
+      "SELECT COALESCE(l.k, r.k), l.doc::text, r.doc::text FROM l FULL JOIN r ON l.k = r.k "
+      "WHERE l.doc IS DISTINCT FROM r.doc ORDER BY 1 LIMIT 20";
+  std::vector<std::string> out;
+  for (const auto& row : tx.exec_params(sql, truth_json)) {
+    std::string k = row[0].is_null() ? "?" : row[0].c_str();
+    std::string live = row[1].is_null() ? "<missing in table>" : row[1].c_str();
+    std::string truth = row[2].is_null() ? "<not in truth>" : row[2].c_str();
+    out.push_back(resource + " key " + k + ":\n  table: " + live + "\n  truth: " + truth);
+  }
+  return out;
+}
+
+}  // namespace rs_test

@@ -1,0 +1,40 @@
+// PostgreSQL access for integration tests (the PG* environment that
+// scripts/test's throwaway cluster sets), and the check that a resource's
+// table holds exactly what the emulator's /__truth says.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace rs_test {
+
+// A fresh database for one test, dropped when the object dies; its name goes
+// into PGDATABASE-style connection strings via conninfo().
+class scratch_database {
+ public:
+  scratch_database();
+  ~scratch_database();
+  scratch_database(const scratch_database&) = delete;
+  scratch_database& operator=(const scratch_database&) = delete;
+
+  const std::string& name() const { return name_; }
+  std::string conninfo() const;  // "dbname=<name>" (the rest from PG*)
+
+  // Runs sql; returns the rows, each field as text ("" for NULL is
+  // indistinguishable: use IS NULL in SQL when it matters).
+  std::vector<std::vector<std::string>> query(const std::string& sql) const;
+  std::string scalar(const std::string& sql) const;
+
+  // Differences between the live rows of schema.table and truth (a JSON
+  // array of records), field by field through restsync's _rs_columns
+  // mapping, keyed by the fields in key. Empty when they are equal. Fields
+  // that are null or absent in a record count as the same.
+  std::vector<std::string> diff_with_truth(const std::string& schema, const std::string& resource,
+                                           const std::string& truth_json,
+                                           const std::vector<std::string>& key) const;
+
+ private:
+  std::string name_;
+};
+
+}  // namespace rs_test
