@@ -1,0 +1,383 @@
+#include "app.hpp"
+
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+
+#include <charconv>
+#include <cmath>
+#include <ctime>
+
+#include "json_text.hpp"
+#include "mutation.hpp"
+#include "random.hpp"
+
+namespace emulator {
+namespace {
+
+constexpr std::string_view json_type = "application/json; charset=utf-8";
+constexpr std::uint64_t max_limit = 1'000'000'000;
+
+std::string_view reason(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
+  }
+}
+
+std::string errors_body(int code, std::string_view message) {
+  return fmt::format("{{\"_errors\":[{{\"code\":{},\"message\":{}}}]}}", code, quote(message));
+}
+
+reply make_reply(int status, std::string body, bool close, std::string_view extra_headers = {},
+                 std::string_view content_type = json_type) {
+  reply r;
+  r.status = status;
+  r.close = close;
+  r.head = fmt::format(
+      "HTTP/1.1 {} {}\r\nServer: analytics-emulator\r\nContent-Type: {}\r\nContent-Length: "
+      "{}\r\n{}{}"
+      "\r\n",
+      status, reason(status), content_type, body.size(), extra_headers,
+      close ? "Connection: close\r\n" : "");
+  r.body = std::move(body);
+  return r;
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    unsigned value = 0;
+    if (s[i] == '%' && i + 2 < s.size() &&
+        std::from_chars(s.data() + i + 1, s.data() + i + 3, value, 16).ptr == s.data() + i + 3) {
+      out += static_cast<char>(value);
+      i += 2;
+    } else {
+      out += s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  return out;
+}
+
+struct paging_params {
+  std::uint64_t limit = 50;
+  std::uint64_t offset = 0;
+  std::string error;
+};
+
+paging_params parse_paging(std::string_view query) {
+  paging_params p;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    auto eq = pair.find('=');
+    auto name = percent_decode(pair.substr(0, eq));
+    if (name != "limit" && name != "offset") continue;
+    auto value = eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1));
+    std::uint64_t n = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    bool ok = ec == std::errc{} && end == value.data() + value.size() && !value.empty();
+    if (name == "limit") {
+      if (!ok || n < 1 || n > max_limit) {
+        p.error = fmt::format("Invalid limit '{}': expected a whole number from 1 to {}", value,
+                              max_limit);
+        return p;
+      }
+      p.limit = n;
+    } else {
+      if (!ok) {
+        p.error = fmt::format("Invalid offset '{}': expected a whole number from 0", value);
+        return p;
+      }
+      p.offset = n;
+    }
+  }
+  return p;
+}
+
+}  // namespace
+
+std::string http_date(std::chrono::system_clock::time_point t) {
+  auto seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[64];
+  auto n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return std::string(buf, n);
+}
+
+app::app(options opts, data_set data)
+    : opts_(std::move(opts)), data_(std::move(data)), bucket_(opts_.runtime.rate_limit) {}
+
+reply app::handle(const request_view& req, clock::time_point now,
+                  std::chrono::system_clock::time_point wall) {
+  auto target = req.target;
+  auto q = target.find('?');
+  auto path = target.substr(0, q);
+  auto query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+  if (path.starts_with("/__")) return control(req, path);
+  return api(req, path, query, now, wall);
+}
+
+reply app::api(const request_view& req, std::string_view path, std::string_view query,
+               clock::time_point now, std::chrono::system_clock::time_point wall) {
+  auto& rt = opts_.runtime;
+  bool close = !req.keep_alive;
+  // Rolled for every API request, so the n-th request's fault depends on the
+  // seed and n alone.
+  auto n = api_requests_++;
+  auto fault = choose_fault(rt.faults, opts_.seed, n);
+  auto resource = find_resource_by_path(path);
+
+  reply out;
+  bool faultable = false;
+  if (resource == resource_count) {
+    out = make_reply(404, errors_body(404, fmt::format("No such endpoint: {}", path)), close);
+  } else if (req.method != "GET") {
+    out = make_reply(405, errors_body(405, fmt::format("{} is not allowed here", req.method)),
+                     close, "Allow: GET\r\n");
+  } else if (!req.api_key || *req.api_key != opts_.api_key) {
+    out = make_reply(rt.quirks.has(quirk::errors_in_200) ? 200 : 401,
+                     errors_body(401, "Invalid API token"), close);
+  } else if (fault == fault_kind::too_many) {
+    // Refused like an over-limit request, but without spending a token.
+    stats_.fault(fault);
+    out = rate_limited(bucket_.wait(now), wall, close);
+  } else if (auto wait = bucket_.try_take(now)) {
+    out = rate_limited(*wait, wall, close);
+  } else {
+    out = page(resource, query, close);
+    faultable = true;
+  }
+
+  if (faultable && fault != fault_kind::none) {
+    stats_.fault(fault);
+    auto h = mix(opts_.seed, 0x5eedULL, n);
+    switch (fault) {
+      case fault_kind::server_error: {
+        static constexpr int codes[] = {500, 502, 503};
+        int status = codes[h % 3];
+        if (status == 502) {
+          out = make_reply(502, "<html><body><h1>502 Bad Gateway</h1></body></html>\n", close, {},
+                           "text/html");
+        } else {
+          out = make_reply(status, errors_body(status, std::string(reason(status))), close);
+        }
+        break;
+      }
+      case fault_kind::reset:
+        out = reply{};
+        out.act = action::reset;
+        out.status = 0;
+        break;
+      case fault_kind::truncate:
+        out.act = action::truncate;
+        out.cut = out.body.size() / 2;
+        break;
+      case fault_kind::malformed: {
+        std::string body = h % 2 == 0 ? out.body.substr(0, out.body.size() / 2)
+                                      : "<html><body>Service temporarily unavailable</body></html>";
+        out = make_reply(200, std::move(body), close);
+        break;
+      }
+      case fault_kind::drip:
+        out.act = action::drip;
+        out.cut = out.body.size() / 2;
+        break;
+      default:
+        break;
+    }
+  }
+  out.delay = rt.latency;
+  stats_.request(path, now, out.status != 429);
+  stats_.answered(out.status);
+  return out;
+}
+
+reply app::rate_limited(clock::duration wait, std::chrono::system_clock::time_point wall,
+                        bool close) {
+  auto mode = opts_.runtime.retry_after;
+  if (mode == retry_after_mode::mixed) {
+    static constexpr retry_after_mode cycle[] = {retry_after_mode::seconds, retry_after_mode::date,
+                                                 retry_after_mode::zero, retry_after_mode::none};
+    mode = cycle[retry_afters_++ % 4];
+  }
+  auto seconds = std::max<std::int64_t>(
+      1, static_cast<std::int64_t>(std::ceil(std::chrono::duration<double>(wait).count())));
+  std::string header;
+  switch (mode) {
+    case retry_after_mode::seconds:
+      header = fmt::format("Retry-After: {}\r\n", seconds);
+      break;
+    case retry_after_mode::date: {
+      // Round up: a date that has already passed would invite an early retry.
+      auto ready = std::chrono::ceil<std::chrono::seconds>(wall + wait);
+      auto floor_next = std::chrono::floor<std::chrono::seconds>(wall) + std::chrono::seconds(1);
+      header = fmt::format("Retry-After: {}\r\n", http_date(std::max(ready, floor_next)));
+      break;
+    }
+    case retry_after_mode::zero:
+      header = "Retry-After: 0\r\n";
+      break;
+    default:
+      break;
+  }
+  return make_reply(429, errors_body(429, "Too many requests, slow down"), close, header);
+}
+
+reply app::page(std::size_t resource, std::string_view query, bool close) {
+  auto params = parse_paging(query);
+  if (!params.error.empty()) return make_reply(400, errors_body(400, params.error), close);
+  auto& quirks = opts_.runtime.quirks;
+  auto& info = resources()[resource];
+  std::string body;
+  if (info.singleton && quirks.has(quirk::singletons)) {
+    body = "{\"_data\":";
+    data_.append_record(body, resource, data_.at(resource).records.front(), quirks);
+    body += '}';
+    return make_reply(200, std::move(body), close);
+  }
+  auto n = data_.size(resource);
+  auto limit = params.limit;
+  if (resource == campaigns && quirks.has(quirk::page_cap))
+    limit = std::min<std::uint64_t>(limit, opts_.runtime.page_cap);
+  auto begin = std::min<std::uint64_t>(params.offset, n);
+  auto end = begin + std::min<std::uint64_t>(limit, n - begin);
+  if (begin == end && quirks.has(quirk::empty_no_data))
+    return make_reply(200, empty_pages_++ % 2 == 0 ? "{}" : "{\"_errors\":[]}", close);
+
+  std::size_t bytes = 64;
+  auto& records = data_.at(resource).records;
+  for (auto p = begin; p < end; ++p)
+    bytes += records[data_.index_at(resource, p, quirks)].json.size() + 1;
+  if (quirks.has(quirk::late_fields)) bytes += (end - begin) * 160;
+  body.reserve(bytes);
+  bool wrapped = resource == campaigns && quirks.has(quirk::wrapped);
+  body += wrapped ? "{\"_data\":{\"partialCollection\":[" : "{\"_data\":[";
+  data_.append_range(body, resource, begin, end, quirks);
+  if (wrapped) {
+    body += fmt::format("],\"totalCount\":{},\"offset\":{}}}}}", n, params.offset);
+  } else {
+    body += "]}";
+  }
+  return make_reply(200, std::move(body), close);
+}
+
+reply app::control(const request_view& req, std::string_view path) {
+  bool close = !req.keep_alive;
+  auto method_is = [&](std::string_view m) { return req.method == m; };
+  auto wrong_method = [&](std::string_view allowed) {
+    return make_reply(405, errors_body(405, fmt::format("use {} for {}", allowed, path)), close,
+                      fmt::format("Allow: {}\r\n", allowed));
+  };
+  if (path.starts_with("/__truth/")) {
+    if (!method_is("GET")) return wrong_method("GET");
+    auto name = path.substr(9);
+    auto r = find_resource_by_name(name);
+    if (r == resource_count)
+      return make_reply(404, errors_body(404, fmt::format("unknown resource '{}'", name)), close);
+    return make_reply(200, data_.truth(r, opts_.runtime.quirks), close);
+  }
+  if (path == "/__stats") {
+    if (!method_is("GET")) return wrong_method("GET");
+    return make_reply(200, stats_.to_json(), close);
+  }
+  if (path == "/__stats/reset") {
+    if (!method_is("POST")) return wrong_method("POST");
+    stats_.reset();
+    return make_reply(200, "{\"reset\":true}", close);
+  }
+  if (path == "/__mutate") {
+    if (!method_is("POST")) return wrong_method("POST");
+    auto result = apply_mutations(data_, req.body, opts_.runtime.quirks);
+    if (!result.ok) return make_reply(400, errors_body(400, result.body), close);
+    return make_reply(200, std::move(result.body), close);
+  }
+  if (path == "/__config") {
+    if (method_is("GET")) return make_reply(200, config_json(), close);
+    if (!method_is("POST")) return wrong_method("GET, POST");
+    return apply_config(req.body, close);
+  }
+  return make_reply(404, errors_body(404, fmt::format("No such control endpoint: {}", path)),
+                    close);
+}
+
+reply app::apply_config(std::string_view body, bool close) {
+  rapidjson::Document d;
+  d.Parse(body.data(), body.size());
+  if (d.HasParseError() || !d.IsObject())
+    return make_reply(400, errors_body(400, "body must be a JSON object"), close);
+  auto next = opts_.runtime;
+  bool new_bucket = false;
+  try {
+    for (auto& m : d.GetObject()) {
+      std::string_view name(m.name.GetString(), m.name.GetStringLength());
+      auto& v = m.value;
+      auto text = [&] {
+        if (!v.IsString()) throw usage_error(fmt::format("{}: must be a string", name));
+        return std::string_view(v.GetString(), v.GetStringLength());
+      };
+      auto number = [&](double max) {
+        if (!v.IsNumber() || v.GetDouble() < 0 || v.GetDouble() > max)
+          throw usage_error(fmt::format("{}: must be a number from 0 to {}", name, max));
+        return v.GetDouble();
+      };
+      if (name == "faults") {
+        next.faults = parse_faults(text());
+      } else if (name == "quirks") {
+        next.quirks = parse_quirks(text());
+      } else if (name == "retry_after") {
+        next.retry_after = parse_retry_after(text());
+      } else if (name == "rate_limit") {
+        next.rate_limit = number(1e9);
+        new_bucket = true;
+      } else if (name == "latency_ms") {
+        if (!v.IsUint64() || v.GetUint64() > 600'000)
+          throw usage_error("latency_ms: must be a whole number from 0 to 600000");
+        next.latency = std::chrono::milliseconds(v.GetUint64());
+      } else if (name == "page_cap") {
+        if (!v.IsUint64() || v.GetUint64() < 1)
+          throw usage_error("page_cap: must be a whole number from 1");
+        next.page_cap = v.GetUint64();
+      } else {
+        throw usage_error(fmt::format(
+            "{}: unknown setting (faults, quirks, rate_limit, latency_ms, retry_after, page_cap)",
+            name));
+      }
+    }
+  } catch (const usage_error& e) {
+    return make_reply(400, errors_body(400, e.what()), close);
+  }
+  opts_.runtime = next;
+  if (new_bucket) bucket_ = token_bucket(next.rate_limit);
+  return make_reply(200, config_json(), close);
+}
+
+std::string app::config_json() const {
+  auto& rt = opts_.runtime;
+  return fmt::format(
+      "{{\"faults\":{},\"quirks\":{},\"rate_limit\":{},\"latency_ms\":{},\"retry_after\":{},"
+      "\"page_cap\":{}}}",
+      quote(to_string(rt.faults)), quote(to_string(rt.quirks)), rt.rate_limit, rt.latency.count(),
+      quote(to_string(rt.retry_after)), rt.page_cap);
+}
+
+}  // namespace emulator

@@ -1,0 +1,76 @@
+// Everything the emulator decides about a request, without sockets or timers:
+// the server hands a parsed request in and performs the reply it gets back.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "data_set.hpp"
+#include "rate_limiter.hpp"
+#include "settings.hpp"
+#include "stats.hpp"
+
+namespace emulator {
+
+struct request_view {
+  std::string_view method;
+  std::string_view target;
+  std::optional<std::string_view> api_key;  // the auth header's value, if sent
+  std::string_view body;
+  bool keep_alive = true;
+};
+
+enum class action {
+  send,      // head and body, then keep the connection unless close
+  reset,     // nothing; close with an RST
+  truncate,  // head and body[0, cut), then close
+  drip,      // head and body[0, cut), then stall until the client leaves or 60 s pass
+};
+
+struct reply {
+  action act = action::send;
+  int status = 200;  // 0 when nothing is sent
+  std::string head;  // status line and headers, ending in an empty line
+  std::string body;
+  std::size_t cut = 0;
+  std::chrono::milliseconds delay{0};
+  bool close = false;
+};
+
+class app {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  app(options opts, data_set data);
+
+  const options& opts() const { return opts_; }
+  reply handle(const request_view& req, clock::time_point now,
+               std::chrono::system_clock::time_point wall);
+  void connection_opened() { stats_.connection_opened(); }
+  void connection_closed() { stats_.connection_closed(); }
+
+ private:
+  reply api(const request_view& req, std::string_view path, std::string_view query,
+            clock::time_point now, std::chrono::system_clock::time_point wall);
+  reply control(const request_view& req, std::string_view path);
+  reply rate_limited(clock::duration wait, std::chrono::system_clock::time_point wall, bool close);
+  reply page(std::size_t resource, std::string_view query, bool close);
+  reply apply_config(std::string_view body, bool close);
+  std::string config_json() const;
+
+  options opts_;
+  data_set data_;
+  token_bucket bucket_;
+  stats stats_;
+  std::uint64_t api_requests_ = 0;
+  std::uint64_t empty_pages_ = 0;
+  std::uint64_t retry_afters_ = 0;
+};
+
+// An IMF-fixdate, as HTTP dates are written: "Sun, 06 Nov 1994 08:49:37 GMT".
+std::string http_date(std::chrono::system_clock::time_point t);
+
+}  // namespace emulator
