@@ -70,13 +70,41 @@ std::string scratch_database::scalar(const std::string& sql) const {
 std::vector<std::string> scratch_database::diff_with_truth(const std::string& schema,
                                                            const std::string& resource,
                                                            const std::string& truth_json,
-                                                           const std::vector<std::string>& key) const {
+                                                           const std::vector<std::string>& key,
+                                                           bool subset_only) const {
+  std::vector<std::string> out;
+  for (const auto& d : differences(schema, resource, truth_json, key, subset_only, 20))
+    out.push_back(resource + " key " + d[0] + ":\n  table: " + d[1] + "\n  truth: " + d[2]);
+  return out;
+}
+
+std::vector<std::string> scratch_database::differing_keys(const std::string& schema,
+                                                          const std::string& resource,
+                                                          const std::string& truth_json,
+                                                          const std::vector<std::string>& key,
+                                                          bool subset_only) const {
+  std::vector<std::string> out;
+  for (const auto& d : differences(schema, resource, truth_json, key, subset_only, 0))
+    out.push_back(d[0]);
+  return out;
+}
+
+std::vector<std::vector<std::string>> scratch_database::differences(
+    const std::string& schema, const std::string& resource, const std::string& truth_json,
+    const std::vector<std::string>& key, bool subset_only, int limit) const {
   pqxx::connection c(conninfo());
   pqxx::work tx(c);
   // Each field's value is whichever of its columns (main or variant) is not
   // NULL, turned back into JSON; PostgreSQL compares the two documents.
   std::map<std::string, std::vector<std::string>> columns_of;
   std::string table;
+  if (tx.exec_params("SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND "
+                     "table_name = $2",
+                     schema, resource)
+          .empty()) {
+    if (subset_only) return {};
+    return {{"*", "<no table " + schema + "." + resource + ">", "<records>"}};
+  }
   for (const auto& row : tx.exec_params(
            "SELECT field, column_name FROM " + q(schema) +
                "._rs_columns WHERE resource = $1 ORDER BY ordinal",
@@ -108,13 +136,14 @@ std::vector<std::string> scratch_database::diff_with_truth(const std::string& sc
       "l AS (SELECT " + key_expr_table + " AS k, doc FROM live), "
       "r AS (SELECT " + key_expr_truth + " AS k, doc FROM truth) "
       "SELECT COALESCE(l.k, r.k), l.doc::text, r.doc::text FROM l FULL JOIN r ON l.k = r.k "
-      "WHERE l.doc IS DISTINCT FROM r.doc ORDER BY 1 LIMIT 20";
-  std::vector<std::string> out;
+      "WHERE l.doc IS DISTINCT FROM r.doc" +
+      std::string(subset_only ? " AND l.k IS NOT NULL" : "") + " ORDER BY 1" +
+      (limit > 0 ? " LIMIT " + std::to_string(limit) : std::string());
+  std::vector<std::vector<std::string>> out;
   for (const auto& row : tx.exec_params(sql, truth_json)) {
-    std::string k = row[0].is_null() ? "?" : row[0].c_str();
-    std::string live = row[1].is_null() ? "<missing in table>" : row[1].c_str();
-    std::string truth = row[2].is_null() ? "<not in truth>" : row[2].c_str();
-    out.push_back(resource + " key " + k + ":\n  table: " + live + "\n  truth: " + truth);
+    out.push_back({row[0].is_null() ? "?" : row[0].c_str(),
+                   row[1].is_null() ? "<missing in table>" : row[1].c_str(),
+                   row[2].is_null() ? "<not in truth>" : row[2].c_str()});
   }
   return out;
 }

@@ -28,12 +28,28 @@ class scratch_database {
   // Differences between the live rows of schema.table and truth (a JSON
   // array of records), field by field through restsync's _rs_columns
   // mapping, keyed by the fields in key. Empty when they are equal. Fields
-  // that are null or absent in a record count as the same.
+  // that are null or absent in a record count as the same. With
+  // subset_only, truth records missing from the table are not differences
+  // (a sync that was cut short), but every row there must match the truth.
   std::vector<std::string> diff_with_truth(const std::string& schema, const std::string& resource,
                                            const std::string& truth_json,
-                                           const std::vector<std::string>& key) const;
+                                           const std::vector<std::string>& key,
+                                           bool subset_only = false) const;
+
+  // The keys (joined with '|') of every row that differs, as diff_with_truth
+  // decides, without its limit on how many are reported.
+  std::vector<std::string> differing_keys(const std::string& schema, const std::string& resource,
+                                          const std::string& truth_json,
+                                          const std::vector<std::string>& key,
+                                          bool subset_only = false) const;
 
  private:
+  // [key, table doc, truth doc] of the differing rows, at most limit (0: all).
+  std::vector<std::vector<std::string>> differences(const std::string& schema,
+                                                    const std::string& resource,
+                                                    const std::string& truth_json,
+                                                    const std::vector<std::string>& key,
+                                                    bool subset_only, int limit) const;
   std::string name_;
 };
 
