@@ -1,0 +1,41 @@
+// PostgreSQL going away in the middle of `restsyncd sync`: the store
+// reconnects with backoff, reruns the transaction that was cut, and the
+// sync ends with every table equal to the truth.
+#include <thread>
+
+#include "cluster.hpp"
+#include "sync_harness.hpp"
+
+using namespace rs_test;
+
+TEST_CASE("the database restarted mid-sync: the sync waits, reconnects and loses nothing") {
+  emulator emu({"--records", "400", "--latency-ms", "60", "--seed", "5"});
+  scratch_database db;
+  test_cluster cluster;
+  temp_dir dir;
+  auto file = dir.path() / "restsync.yaml";
+  config_options o;
+  o.max_in_flight = 2;
+  std::ofstream(file) << analytics_yaml(o);
+  process p({(bin_dir() / "restsyncd").string(), "sync", "--config", file.string()},
+            {{"ANALYTICS_BASE_URL", emu.base_url()},
+             {"ANALYTICS_API_KEY", emu.api_key()},
+             {"PGDATABASE", db.name()}});
+  // Let it create its tables and commit some pages, then pull the database away.
+  for (int i = 0; i < 200; ++i) {
+    std::this_thread::sleep_for(25ms);
+    try {
+      if (db.scalar("SELECT count(*) FROM analytics._rs_runs WHERE pages > 0") != "0") break;
+    } catch (const std::exception&) {
+    }
+  }
+  REQUIRE(p.running());
+  cluster.stop();
+  std::this_thread::sleep_for(3s);
+  cluster.start();
+  auto code = p.wait(std::chrono::minutes(3));
+  INFO(p.stderr_text());
+  REQUIRE(code == 0);
+  check_tables_equal_truth(emu, db);
+  CHECK(db.scalar("SELECT count(*) FROM analytics._rs_runs WHERE status = 'succeeded'") == "9");
+}
