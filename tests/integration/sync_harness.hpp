@@ -45,6 +45,7 @@ struct config_options {
   std::string ca_file;
   std::string read_timeout = "10s";
   std::string backoff_factor = "0.05";
+  std::string min_rate_limit_wait;  // error_handler.min_rate_limit_wait, when set
   std::string extra_client;  // more YAML lines under client:, indented by 2
 };
 
@@ -73,7 +74,9 @@ inline std::string analytics_yaml(const config_options& o) {
        "    paginator: {type: offset, limit: 50, offset_param: offset}\n"
        "    error_handler: {retry_on_status_codes: [" +
        retry_on + "], max_retries: " + std::to_string(o.max_retries) +
-       ", backoff_factor: " + o.backoff_factor + "}\n"
+       ", backoff_factor: " + o.backoff_factor +
+       (o.min_rate_limit_wait.empty() ? "" : ", min_rate_limit_wait: " + o.min_rate_limit_wait) +
+       "}\n"
        "resources:\n";
   for (const auto& r : analytics_resources()) {
     y += "  - name: " + r.name + "\n";
