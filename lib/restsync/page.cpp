@@ -4,9 +4,12 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 namespace restsync {
@@ -72,6 +75,86 @@ bool is_number_char(char c) {
   return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
 }
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// A number literal's decimal value, significand × 10^exponent without
+// trailing zeros in the significand (zero: 0 × 10^0), and how many
+// significant digits it has. Only 19 digits are held: more is reported as 20.
+struct decimal {
+  uint64_t significand = 0;
+  int64_t exponent = 0;
+  int digits = 0;
+};
+
+// Reads what JSON and to_chars write: -?digits(.digits)?([eE][+-]?digits)?
+decimal to_decimal(std::string_view literal) {
+  const char* p = literal.data();
+  const char* const end = p + literal.size();
+  if (p != end && *p == '-') ++p;
+  decimal out;
+  bool more = false;  // a non-zero digit beyond the 19 held
+  // Leading zeros leave the significand 0 and count as no digit.
+  for (; p != end && is_digit(*p); ++p) {
+    if (out.digits < 19) {
+      out.significand = out.significand * 10 + static_cast<uint64_t>(*p - '0');
+      out.digits += out.significand != 0;
+    } else {
+      more |= *p != '0';
+      ++out.exponent;
+    }
+  }
+  if (p != end && *p == '.') {
+    for (++p; p != end && is_digit(*p); ++p) {
+      if (out.digits < 19) {
+        out.significand = out.significand * 10 + static_cast<uint64_t>(*p - '0');
+        out.digits += out.significand != 0;
+        --out.exponent;
+      } else {
+        more |= *p != '0';
+      }
+    }
+  }
+  if (out.significand == 0) return {};
+  if (p != end) {
+    ++p;
+    const bool negative = p != end && *p == '-';
+    if (p != end && (*p == '-' || *p == '+')) ++p;
+    // Saturates: no body has the 10^15 digits that could offset such an exponent.
+    constexpr int64_t cap = 1'000'000'000'000'000;
+    int64_t e = 0;
+    for (; p != end; ++p) e = std::min(cap, e * 10 + (*p - '0'));
+    out.exponent += negative ? -e : e;
+  }
+  while (out.significand % 10 == 0) {
+    out.significand /= 10;
+    ++out.exponent;
+    --out.digits;
+  }
+  if (more) out.digits = 20;
+  return out;
+}
+
+// Whether the literal has the decimal value of d's shortest form, the text
+// schema.hpp writes for a double; a literal with more digits than a double
+// holds may not (page.hpp: verbatim doubles).
+bool has_shortest_value(std::string_view literal, double d) {
+  // A decimal of at most 15 significant digits (DBL_DIG) survives the round
+  // trip through a normal double, so it is the shortest form itself; no
+  // shortest form has more than 17. Formatting d is left for the 16s and 17s.
+  constexpr int safe_digits = std::numeric_limits<double>::digits10;
+  const bool normal = d == 0 || std::fabs(d) >= std::numeric_limits<double>::min();
+  // The literal has a '.', 'e' or 'E': 16 characters hold at most 15 digits.
+  if (normal && literal.size() <= safe_digits + 1) return true;
+  const auto l = to_decimal(literal);
+  if (normal && l.digits <= safe_digits) return true;
+  if (l.digits > std::numeric_limits<double>::max_digits10) return false;
+  std::array<char, 32> shortest;
+  const auto r = std::to_chars(shortest.data(), shortest.data() + shortest.size(), d,
+                               std::chars_format::scientific);
+  const auto s = to_decimal({shortest.data(), r.ptr});
+  return s.significand == l.significand && s.exponent == l.exponent;
+}
+
 // Builds the document, but reads doubles and big numbers from their literals and
 // refuses nesting that would exhaust the stack of the recursive parser (and
 // of every recursive walk over the document after it).
@@ -97,11 +180,12 @@ class document_builder {
     if (literal.find_first_of(".eE") != std::string_view::npos) {
       double d = 0;
       const auto r = std::from_chars(literal.data(), literal.data() + literal.size(), d);
-      if (r.ec == std::errc() && r.ptr == literal.data() + literal.size()) return doc_.Double(d);
+      if (r.ec == std::errc() && r.ptr == literal.data() + literal.size()) {
+        if (has_shortest_value(literal, d)) return doc_.Double(d);
+        return marked(page::verbatim_double_mark, literal);
+      }
     }
-    big_.assign(1, page::big_number_mark);
-    big_.append(literal);
-    return doc_.String(big_.data(), static_cast<rapidjson::SizeType>(big_.size()), true);
+    return marked(page::big_number_mark, literal);
   }
   bool RawNumber(const Ch* str, rapidjson::SizeType length, bool copy) {
     return doc_.RawNumber(str, length, copy);
@@ -124,6 +208,12 @@ class document_builder {
   }
 
  private:
+  bool marked(char mark, std::string_view literal) {
+    marked_.assign(1, mark);
+    marked_.append(literal);
+    return doc_.String(marked_.data(), static_cast<rapidjson::SizeType>(marked_.size()), true);
+  }
+
   bool enter() {
     if (++depth_ <= page::max_depth) return true;
     too_deep_ = true;
@@ -148,7 +238,7 @@ class document_builder {
 
   rapidjson::Document& doc_;
   const body_stream& stream_;
-  std::string big_;
+  std::string marked_;
   int depth_ = 0;
   bool too_deep_ = false;
 };
@@ -165,7 +255,7 @@ const char* type_name(const rapidjson::Value& v) {
     case rapidjson::kArrayType:
       return "array";
     case rapidjson::kStringType:
-      return is_big_number(v) ? "number" : "string";
+      return is_marked_number(v) ? "number" : "string";
     case rapidjson::kNumberType:
       return "number";
   }
@@ -209,7 +299,7 @@ std::string joined(std::span<const std::string> keys, size_t count) {
 
 std::string scalar_text(const rapidjson::Value& v) {
   if (v.IsString()) {
-    if (is_big_number(v)) return std::string(big_number_text(v));
+    if (is_marked_number(v)) return std::string(marked_number_text(v));
     return std::string(v.GetString(), v.GetStringLength());
   }
   if (v.IsInt64()) return std::to_string(v.GetInt64());
@@ -324,7 +414,7 @@ std::optional<int64_t> parse_count(const rapidjson::Value& v) {
     }
     return std::nullopt;
   }
-  if (v.IsString() && !is_big_number(v)) {
+  if (v.IsString() && !is_marked_number(v)) {
     const char* b = v.GetString();
     const char* e = b + v.GetStringLength();
     int64_t n = 0;
@@ -355,6 +445,13 @@ page_error selector_error(std::string message) {
 }
 
 }  // namespace
+
+double verbatim_double_value(const rapidjson::Value& v) {
+  const auto text = marked_number_text(v);
+  double d = 0;
+  std::from_chars(text.data(), text.data() + text.size(), d);
+  return d;
+}
 
 page_spec::page_spec(std::string_view data_selector, std::string_view total_path,
                      std::string_view next_path, std::string_view errors_key)

@@ -65,18 +65,27 @@ struct page_error {
 // numbers are doubles, correctly rounded from their literal (std::from_chars:
 // RapidJSON 1.1's own kParseFullPrecisionFlag path returns wrong values, e.g.
 // -6.5e-201 for 0.184467440737095516156, and its default path can be off by
-// an ulp). A literal that neither holds — an integer beyond 64 bits, which
-// RapidJSON would round to a double, or a number beyond the range of a
-// double — is kept verbatim as a *big number*: a string value holding
-// big_number_mark followed by the literal (`-123…`, `1e-400`). The parse
-// validates UTF-8, so no JSON string can start with that byte and the mark is
-// unambiguous. Use is_big_number() and big_number_text() before treating a
-// string value as a string. (Parsing every number as a string,
-// kParseNumbersAsStringsFlag, parses no faster — measured on a 74 MiB body —
-// and leaves every number a string to convert on each use and to tell apart
-// from real strings.) RapidJSON refuses outright a literal whose exponent or
-// digit count is far beyond the double range (`1e400`, an integer of 309+
-// digits): malformed.
+// an ulp). Two kinds of number are kept verbatim instead, as a string value
+// holding a mark byte followed by the literal:
+//   - a *big number* (big_number_mark): a literal that neither holds, an
+//     integer beyond 64 bits, which RapidJSON would round to a double, or a
+//     number beyond the range of a double (`-123…`, `1e-400`);
+//   - a *verbatim double* (verbatim_double_mark): a double whose literal has
+//     another decimal value than the double's shortest form, because it has
+//     more digits than a double holds: `0.10000000000000001`, or
+//     `33.333333333333339` from a serialiser that is not shortest, for the
+//     double written 33.333333333333336. It is a double for every purpose
+//     but its text, which keeps what the API sent (jsonb and numeric keep
+//     decimal digits exactly). A literal that differs from the shortest form
+//     in spelling only (`1.50`, `1e2`) is a plain double.
+// The parse validates UTF-8, so no JSON string can start with either byte
+// and the marks are unambiguous. Use is_marked_number() and
+// marked_number_text() before treating a string value as a string. (Parsing
+// every number as a string, kParseNumbersAsStringsFlag, parses no faster —
+// measured on a 74 MiB body — and leaves every number a string to convert on
+// each use and to tell apart from real strings.) RapidJSON refuses outright a
+// literal whose exponent or digit count is far beyond the double range
+// (`1e400`, an integer of 309+ digits): malformed.
 //
 // Strings are decoded in place in the body the page keeps (a third faster
 // than copying them out on the same body).
@@ -88,6 +97,7 @@ struct page_error {
 class page {
  public:
   static constexpr char big_number_mark = '\xff';
+  static constexpr char verbatim_double_mark = '\xfe';
   static constexpr int max_depth = 512;
 
   // Parses body (consumed) and selects its records per spec.
@@ -114,13 +124,28 @@ class page {
   bool singleton_ = false;
 };
 
-inline bool is_big_number(const rapidjson::Value& v) {
-  return v.IsString() && v.GetStringLength() > 1 && v.GetString()[0] == page::big_number_mark;
+// A number the document holds as a marked string: a big number or a verbatim double.
+inline bool is_marked_number(const rapidjson::Value& v) {
+  return v.IsString() && v.GetStringLength() > 1 &&
+         (v.GetString()[0] == page::big_number_mark ||
+          v.GetString()[0] == page::verbatim_double_mark);
 }
 
-// The literal of a big number, as the body wrote it.
-inline std::string_view big_number_text(const rapidjson::Value& v) {
+inline bool is_big_number(const rapidjson::Value& v) {
+  return is_marked_number(v) && v.GetString()[0] == page::big_number_mark;
+}
+
+inline bool is_verbatim_double(const rapidjson::Value& v) {
+  return is_marked_number(v) && v.GetString()[0] == page::verbatim_double_mark;
+}
+
+// The literal of a marked number, as the body wrote it.
+inline std::string_view marked_number_text(const rapidjson::Value& v) {
   return {v.GetString() + 1, v.GetStringLength() - 1};
 }
+
+// The double a verbatim double (and only that) stands for: its literal,
+// correctly rounded.
+double verbatim_double_value(const rapidjson::Value& v);
 
 }  // namespace restsync

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 
@@ -127,7 +128,14 @@ void append_number(std::string& out, const rapidjson::Value& v) {
   } else if (v.IsUint64()) {
     r = std::to_chars(buf, buf + sizeof buf, v.GetUint64());
   } else {
-    r = std::to_chars(buf, buf + sizeof buf, v.GetDouble());
+    // From 2^53 on, doubles are integers, and the shortest text can be fixed
+    // notation with every exact digit: 5.31652058774973e16 as 53165205877497296,
+    // another decimal for numeric and jsonb. Scientific keeps the shortest
+    // digits, whose decimal is the one the body wrote (page.hpp).
+    const double d = v.GetDouble();
+    r = std::fabs(d) < 0x1p53
+            ? std::to_chars(buf, buf + sizeof buf, d)
+            : std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
   }
   out.append(buf, r.ptr);
 }
@@ -187,7 +195,9 @@ std::optional<pg_type> infer(const rapidjson::Value& v) {
     case rapidjson::kArrayType:
       return pg_type::jsonb;
     case rapidjson::kStringType:
-      return is_big_number(v) ? pg_type::numeric : pg_type::text;
+      if (is_big_number(v)) return pg_type::numeric;
+      if (is_verbatim_double(v)) return pg_type::double_precision;
+      return pg_type::text;
     case rapidjson::kNumberType:
       if (v.IsInt64()) return pg_type::bigint;
       if (v.IsUint64()) return pg_type::numeric;
@@ -230,8 +240,8 @@ void append_jsonb_text(std::string& out, const rapidjson::Value& v) {
       append_number(out, v);
       return;
     case rapidjson::kStringType:
-      if (is_big_number(v)) {
-        out += big_number_text(v);
+      if (is_marked_number(v)) {
+        out += marked_number_text(v);
       } else {
         append_json_string(out, v.GetString(), v.GetStringLength());
       }
@@ -277,8 +287,10 @@ bool append_pg_text(std::string& out, const rapidjson::Value& v, pg_type target)
       append_number(out, v);
       return true;
     case rapidjson::kStringType:
-      if (is_big_number(v)) {
-        out += big_number_text(v);
+      // A verbatim double's literal reads back as its double in a double
+      // precision column, and as exactly what the API sent in numeric and jsonb.
+      if (is_marked_number(v)) {
+        out += marked_number_text(v);
       } else if (target == pg_type::jsonb) {
         append_json_string(out, v.GetString(), v.GetStringLength());
       } else {

@@ -14,9 +14,10 @@
 //   - anything into jsonb (jsonb keeps scalars with their JSON type).
 //
 // Text rules (to_pg_text):
-//   - numbers keep every digit: integers as written, big integers (page.hpp)
-//     with all their digits, doubles in the shortest form that reads back
-//     as the same double;
+//   - numbers keep every digit: integers as written, big numbers and
+//     verbatim doubles (page.hpp) as their literal, other doubles in the
+//     shortest form that reads back as the same double (which has the
+//     literal's decimal value);
 //   - PostgreSQL text and jsonb cannot hold U+0000, nor lone UTF-16
 //     surrogates (JSON allows `\u0000` and `\udc00`). Rather than fail the
 //     load or drop the value, each becomes the six characters of its escape:

@@ -3,8 +3,15 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 using restsync::page;
 using restsync::page_error;
@@ -355,7 +362,7 @@ TEST_CASE("unicode and escapes arrive decoded, byte for byte") {
   CHECK(str(r["nul"]) == std::string("a\0b", 3));
   // A lone low surrogate is let through encoded as UTF-8; schema.hpp escapes it.
   CHECK(str(r["lone"]) == "x\xed\xb0\x80y");
-  CHECK_FALSE(restsync::is_big_number(r["name"]));
+  CHECK_FALSE(restsync::is_marked_number(r["name"]));
 }
 
 TEST_CASE("integers keep every digit, big ones as their literal") {
@@ -385,23 +392,25 @@ TEST_CASE("integers keep every digit, big ones as their literal") {
   CHECK(r["u64"].GetUint64() == 9223372036854775808ULL);
   CHECK(r["u64max"].GetUint64() == UINT64_MAX);
 
-  using restsync::big_number_text;
   using restsync::is_big_number;
+  using restsync::marked_number_text;
   REQUIRE(is_big_number(r["over_u64"]));
-  CHECK(big_number_text(r["over_u64"]) == "18446744073709551616");
+  CHECK(marked_number_text(r["over_u64"]) == "18446744073709551616");
   REQUIRE(is_big_number(r["under_i64"]));
-  CHECK(big_number_text(r["under_i64"]) == "-9223372036854775809");
-  CHECK(big_number_text(r["huge"]) ==
+  CHECK(marked_number_text(r["under_i64"]) == "-9223372036854775809");
+  CHECK(marked_number_text(r["huge"]) ==
         "123456789012345678901234567890123456789012345678901234567890");
-  CHECK(big_number_text(r["neg_huge"]) == "-98765432109876543210987654321");
-  CHECK(big_number_text(r["nested"]["a"][1]) == "99999999999999999999999");
-  CHECK(big_number_text(r["nested"]["a"][2]["b"]) == "-99999999999999999999999");
+  CHECK(marked_number_text(r["neg_huge"]) == "-98765432109876543210987654321");
+  CHECK(marked_number_text(r["nested"]["a"][1]) == "99999999999999999999999");
+  CHECK(marked_number_text(r["nested"]["a"][2]["b"]) == "-99999999999999999999999");
 
-  // Literals with a fraction or an exponent are doubles, however large.
+  // Literals with a fraction or an exponent are doubles, however large; one
+  // with more digits than a double holds is a verbatim double.
   CHECK(r["big_float"].GetDouble() == 1.5e300);
   CHECK(r["exp_int"].IsDouble());
   CHECK(r["exp_int"].GetDouble() == 1e19);
-  CHECK(r["frac_big"].IsDouble());
+  REQUIRE(restsync::is_verbatim_double(r["frac_big"]));
+  CHECK(restsync::verbatim_double_value(r["frac_big"]) == 12345678901234567890123.5);
   CHECK(r["neg_exp"].GetDouble() == -1e19);
   CHECK(r["tiny"].GetDouble() == 5e-324);
   CHECK(r["pi"].GetDouble() == 3.141592653589793);
@@ -420,23 +429,151 @@ TEST_CASE("doubles are correctly rounded from their literal") {
       1E+2,
       0.30000000000000004]}]})");
   const auto& a = p.records()[0]->operator[]("a");
-  CHECK(a[0].GetDouble() == 0.18446744073709551);
-  CHECK(a[0].GetDouble() != 0.18446744073709553);
-  CHECK(a[1].GetDouble() == 1.8446744073709552e+20);
-  CHECK(a[2].GetDouble() == 1.8446744073709552e+19);
-  CHECK(a[3].GetDouble() == 2.2250738585072009e-308);
+  // The first four have more digits than a double holds: verbatim doubles.
+  const auto value = [](const rapidjson::Value& v) {
+    return restsync::is_verbatim_double(v) ? restsync::verbatim_double_value(v) : v.GetDouble();
+  };
+  CHECK(value(a[0]) == 0.18446744073709551);
+  CHECK(value(a[0]) != 0.18446744073709553);
+  CHECK(value(a[1]) == 1.8446744073709552e+20);
+  CHECK(value(a[2]) == 1.8446744073709552e+19);
+  CHECK(value(a[3]) == 2.2250738585072009e-308);
   CHECK(a[4].GetDouble() == -1.5e-10);
   CHECK(a[5].GetDouble() == 100.0);
   CHECK(a[6].GetDouble() == 0.30000000000000004);
+}
+
+TEST_CASE("a double written with more digits than it holds keeps its literal") {
+  // Each literal's decimal value differs from its double's shortest form.
+  const std::pair<const char*, double> kept[] = {
+      {"33.333333333333339", 33.333333333333336},  // Grisu, not shortest
+      {"-33.333333333333339", -33.333333333333336},
+      {"0.10000000000000001", 0.1},
+      {"0.184467440737095516156", 0.18446744073709551},
+      {"1.00000000000000001e-5", 1e-5},
+      {"9007199254740993.0", 9007199254740992.0},  // an integer beyond 2^53
+      {"12345678901234567890123.5", 1.2345678901234568e22},
+      {"4.9e-324", 5e-324},  // few digits, but a subnormal holds fewer
+      {"1.7976931348623158e308", 1.7976931348623157e308},
+      {"100000000000000000000001e-5", 1e18},  // a non-zero digit beyond the 19th
+      {"1.2345678901234567890", 1.2345678901234567},
+      {"1.2345678901234568", 1.2345678901234567},  // 17 digits, but not the shortest's
+  };
+  for (const auto& [literal, d] : kept) {
+    CAPTURE(literal);
+    const auto p = read_ok(fmt::format(R"({{"_data":[{{"a":{}}}]}})", literal));
+    const auto& v = p.records()[0]->operator[]("a");
+    REQUIRE(restsync::is_verbatim_double(v));
+    CHECK(restsync::is_marked_number(v));
+    CHECK_FALSE(restsync::is_big_number(v));
+    CHECK(restsync::marked_number_text(v) == literal);
+    CHECK(restsync::verbatim_double_value(v) == d);
+  }
+
+  // Shortest forms, and literals that differ from them in spelling only.
+  const std::pair<const char*, double> plain[] = {
+      {"33.333333333333336", 33.333333333333336},
+      {"0.30000000000000004", 0.30000000000000004},
+      {"3.141592653589793", 3.141592653589793},
+      {"123456789012345.6", 123456789012345.6},
+      {"0.1", 0.1},
+      {"1.50", 1.5},
+      {"1e2", 100.0},
+      {"100.0", 100.0},
+      {"1.5000000000000000000000000", 1.5},
+      {"10000000000000000000.0", 1e19},
+      {"0.000", 0.0},
+      {"-0.0", -0.0},
+      {"0e-999999999999", 0.0},
+      {"5e-324", 5e-324},
+      {"2.2250738585072014e-308", 2.2250738585072014e-308},
+      {"1.7976931348623157e308", 1.7976931348623157e308},
+      {"0.00012345678901234500", 0.000123456789012345},
+      {"100000000000000000000000e-5", 1e18},
+      {"0.1e1", 1.0},
+      {"-2.5E-3", -0.0025},
+      {"1.2345678901234567", 1.2345678901234567},
+      {"12345678901234567e-16", 1.2345678901234567},
+  };
+  for (const auto& [literal, d] : plain) {
+    CAPTURE(literal);
+    const auto p = read_ok(fmt::format(R"({{"_data":[{{"a":{}}}]}})", literal));
+    const auto& v = p.records()[0]->operator[]("a");
+    REQUIRE(v.IsDouble());
+    CHECK(v.GetDouble() == d);
+  }
+}
+
+TEST_CASE("verbatim doubles wherever they sit, and where a number is read as text") {
+  const auto p = read_ok(
+      R"({"_data":[{"variations":{"partialCollection":[{"percentSplit":33.333333333333339},)"
+      R"({"percentSplit":33.333333333333336}]},"list":[0.10000000000000001]}]})");
+  const auto& r = *p.records()[0];
+  const auto& split = r["variations"]["partialCollection"];
+  CHECK(restsync::marked_number_text(split[0]["percentSplit"]) == "33.333333333333339");
+  CHECK(split[1]["percentSplit"].IsDouble());
+  CHECK(restsync::marked_number_text(r["list"][0]) == "0.10000000000000001");
+
+  CHECK(read_err("0.10000000000000001", "$").message ==
+        "data_selector `$` landed on a JSON number, not on records");
+  const page_spec next("_data", {}, "next");
+  CHECK(read_ok(R"({"_data":[],"next":0.10000000000000001})", next).next() ==
+        "0.10000000000000001");
+  // Not an integer, as the API wrote it, whatever the double.
+  const auto e =
+      read_err(R"({"_data":[],"total":5.0000000000000001})", page_spec("_data", "total"));
+  CHECK(e.what == page_error::kind::bad_total);
+  CHECK(contains(e.message, "holds 5.0000000000000001 (a JSON number)"));
+}
+
+TEST_CASE("a double's shortest form is never kept, nor one of 15 digits") {
+  // Doubles from every binade, by their bits.
+  std::mt19937_64 random(20240601);
+  int tried = 0;
+  int kept17 = 0;
+  while (tried < 20000) {
+    const auto bits = random();
+    double d = 0;
+    std::memcpy(&d, &bits, sizeof d);
+    if (!std::isfinite(d)) continue;
+    ++tried;
+    CAPTURE(d);
+    // Scientific, so that integral doubles are not read as integers.
+    std::array<char, 32> buf;
+    const auto end =
+        std::to_chars(buf.data(), buf.data() + buf.size(), d, std::chars_format::scientific);
+    const std::string shortest(buf.data(), end.ptr);
+    const auto p = read_ok(
+        fmt::format(R"({{"_data":[{{"s":{},"e15":{:.14e},"e17":{:.16e}}}]}})", shortest, d, d));
+    const auto& r = *p.records()[0];
+    REQUIRE(r["s"].IsDouble());
+    CHECK(r["s"].GetDouble() == d);
+    // 15 significant digits survive a normal double both ways (DBL_DIG).
+    if (std::fabs(d) >= std::numeric_limits<double>::min()) CHECK(r["e15"].IsDouble());
+    // 17 digits always pick the double; they are its shortest form padded
+    // with zeros, or another decimal.
+    const auto& e17 = r["e17"];
+    if (e17.IsDouble()) {
+      CHECK(e17.GetDouble() == d);
+    } else {
+      REQUIRE(restsync::is_verbatim_double(e17));
+      CHECK(restsync::verbatim_double_value(e17) == d);
+      ++kept17;
+    }
+  }
+  // About half of all doubles have a shortest form of 16 digits or fewer,
+  // so 17 digits are another decimal; the others mostly have exactly these 17.
+  CHECK(kept17 > tried / 3);
+  CHECK(kept17 < tried * 2 / 3);
 }
 
 TEST_CASE("numbers beyond the range of a double are kept as their literal") {
   const auto p = read_ok(R"({"_data":[{"tiny":1e-400,"huge":1.8e308,"neg":-2.5E-1000}]})");
   const auto& r = *p.records()[0];
   REQUIRE(restsync::is_big_number(r["tiny"]));
-  CHECK(restsync::big_number_text(r["tiny"]) == "1e-400");
-  CHECK(restsync::big_number_text(r["huge"]) == "1.8e308");
-  CHECK(restsync::big_number_text(r["neg"]) == "-2.5E-1000");
+  CHECK(restsync::marked_number_text(r["tiny"]) == "1e-400");
+  CHECK(restsync::marked_number_text(r["huge"]) == "1.8e308");
+  CHECK(restsync::marked_number_text(r["neg"]) == "-2.5E-1000");
 }
 
 TEST_CASE("big integers wherever the literal ends") {
@@ -449,7 +586,7 @@ TEST_CASE("big integers wherever the literal ends") {
     const auto& a = p.records()[0]->operator[]("a");
     const auto& v = a.IsArray() ? a[0] : a;
     REQUIRE(restsync::is_big_number(v));
-    CHECK(restsync::big_number_text(v) == "99999999999999999999");
+    CHECK(restsync::marked_number_text(v) == "99999999999999999999");
   }
   // The literal is the whole body: nothing follows it.
   const auto e = read_err("99999999999999999999", "$");
@@ -462,7 +599,7 @@ TEST_CASE("numbers beyond double range are malformed (RapidJSON refuses them)") 
         page_error::kind::malformed);
   const std::string digits = "9" + std::string(299, '1');
   const auto p = read_ok(R"({"_data":[{"a":)" + digits + "}]}");
-  CHECK(restsync::big_number_text(p.records()[0]->operator[]("a")) == digits);
+  CHECK(restsync::marked_number_text(p.records()[0]->operator[]("a")) == digits);
 }
 
 TEST_CASE("total as a number or a string") {
@@ -527,6 +664,6 @@ TEST_CASE("a 1 MB body") {
   const auto& last = *p.records().back();
   CHECK(last["id"].GetInt64() == n - 1);
   CHECK(str(last["name"]) == fmt::format("campaign \"{}\" é", n - 1));
-  CHECK(restsync::big_number_text(last["big"]) ==
+  CHECK(restsync::marked_number_text(last["big"]) ==
         "1" + std::string(25, static_cast<char>('0' + (n - 1) % 10)));
 }

@@ -1,8 +1,15 @@
 #include "restsync/schema.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "restsync/page.hpp"
@@ -71,6 +78,8 @@ TEST_CASE("infer") {
   CHECK(infer(*value("1.5")) == pg_type::double_precision);
   CHECK(infer(*value("1.0")) == pg_type::double_precision);
   CHECK(infer(*value("1e3")) == pg_type::double_precision);
+  CHECK(infer(*value("33.333333333333339")) == pg_type::double_precision);  // verbatim
+  CHECK(infer(*value("4.9e-324")) == pg_type::double_precision);
   CHECK(infer(*value("\"x\"")) == pg_type::text);
   CHECK(infer(*value("\"\"")) == pg_type::text);
   CHECK(infer(*value("\"123\"")) == pg_type::text);
@@ -155,6 +164,95 @@ TEST_CASE("decide: anything else goes to a variant of its own type") {
   CHECK(decide(pg_type::boolean, *value("1")) == placement{pg_type::bigint, true});
   CHECK(decide(pg_type::boolean, *value("\"true\"")) == placement{pg_type::text, true});
   CHECK(decide(pg_type::numeric, *value("\"1\"")) == placement{pg_type::text, true});
+}
+
+TEST_CASE("a verbatim double is a double, but for its text") {
+  // 33.333333333333339 reads as the double 33.333333333333336 (page.hpp).
+  const value v("33.333333333333339");
+  REQUIRE(restsync::is_verbatim_double(*v));
+  CHECK(infer(*v) == pg_type::double_precision);
+
+  CHECK(decide(pg_type::double_precision, *v) == placement{pg_type::double_precision, false});
+  CHECK(decide(pg_type::numeric, *v) == placement{pg_type::numeric, false});
+  CHECK(decide(pg_type::jsonb, *v) == placement{pg_type::jsonb, false});
+  for (auto t : {pg_type::bigint, pg_type::text, pg_type::boolean}) {
+    CHECK(decide(t, *v) == placement{pg_type::double_precision, true});
+  }
+
+  // PostgreSQL reads the literal to the same double; numeric and jsonb keep
+  // its digits, which differ from the double's shortest form.
+  for (auto t : {pg_type::double_precision, pg_type::numeric, pg_type::jsonb}) {
+    CHECK(to_pg_text(*v, t) == "33.333333333333339");
+  }
+  CHECK(text("0.10000000000000001", pg_type::double_precision) == "0.10000000000000001");
+  CHECK(text("-1.00000000000000001e-5", pg_type::numeric) == "-1.00000000000000001e-5");
+  CHECK(jsonb("4.9e-324") == "4.9e-324");
+}
+
+TEST_CASE("jsonb keeps verbatim doubles wherever they sit, and plain doubles as they were") {
+  CHECK(
+      jsonb(
+          R"({"variations":{"partialCollection":[{"id":1,"percentSplit":33.333333333333339},{"id":2,"percentSplit":33.333333333333336},{"id":3,"percentSplit":33.33}]}})") ==
+      R"({"variations":{"partialCollection":[{"id":1,"percentSplit":33.333333333333339},{"id":2,"percentSplit":33.333333333333336},{"id":3,"percentSplit":33.33}]}})");
+  CHECK(jsonb("[[0.10000000000000001,[12345678901234567890123.5]]]") ==
+        "[[0.10000000000000001,[12345678901234567890123.5]]]");
+  // Another spelling of the shortest decimal is that decimal: jsonb compares
+  // them equal as numerics, so they are written in the shortest form.
+  CHECK(jsonb("[1.50,1e2,100.0,0.30000000000000004,1.5000000000000000000000,-0.0]") ==
+        "[1.5,100,100,0.30000000000000004,1.5,-0]");
+  // From 2^53 on, not the double's exact digits (53165205877497296), which
+  // are another decimal.
+  CHECK(jsonb("[5.31652058774973e16,9007199254740992.0,4503599627370497.5,1e300]") ==
+        "[5.31652058774973e+16,9.007199254740992e+15,4503599627370497.5,1e+300]");
+  CHECK(text("5.31652058774973e16", pg_type::double_precision) == "5.31652058774973e+16");
+}
+
+TEST_CASE("jsonb text has the value of the literal, double precision text its double") {
+  // A number literal's decimal value as its significant digits and the power
+  // of ten of the first: `-0.0250e2` is "-25e0".
+  const auto canonical = [](std::string_view n) {
+    std::string sign;
+    if (n.starts_with('-')) {
+      sign = "-";
+      n.remove_prefix(1);
+    }
+    const auto e = n.find_first_of("eE");
+    long exponent = e == std::string_view::npos ? 0 : std::stol(std::string(n.substr(e + 1)));
+    auto mantissa = std::string(n.substr(0, e));
+    const auto dot = mantissa.find('.');
+    const auto integer_digits = static_cast<long>(dot == std::string::npos ? mantissa.size() : dot);
+    if (dot != std::string::npos) mantissa.erase(dot, 1);
+    const auto first = mantissa.find_first_not_of('0');
+    if (first == std::string::npos) return std::string("0");
+    const auto last = mantissa.find_last_not_of('0');
+    exponent += integer_digits - 1 - static_cast<long>(first);
+    return sign + mantissa.substr(first, last - first + 1) + "e" + std::to_string(exponent);
+  };
+  CHECK(canonical("-0.0250e2") == "-25e0");
+  CHECK(canonical("1200") == "12e3");
+
+  std::mt19937_64 random(7);
+  for (int i = 0; i < 6000; ++i) {
+    const auto bits = random();
+    double d = 0;
+    std::memcpy(&d, &bits, sizeof d);
+    // Every other one around 2^53, where doubles become integers.
+    if (i % 2 == 1) d = std::ldexp(static_cast<double>(bits >> 11), i % 40 - 20);
+    if (!std::isfinite(d)) continue;
+    CAPTURE(d);
+    for (const auto& literal :
+         {fmt::format("{:e}", d), fmt::format("{:.14e}", d), fmt::format("{:.15e}", d),
+          fmt::format("{:.16e}", d), fmt::format("{:.20e}", d), fmt::format("{:.17g}", d)}) {
+      CAPTURE(literal);
+      const value v(literal);
+      const auto json = jsonb(literal);
+      CHECK(canonical(json) == canonical(literal));
+      const auto dbl = *to_pg_text(*v, pg_type::double_precision);
+      double back = 0;
+      std::from_chars(dbl.data(), dbl.data() + dbl.size(), back);
+      CHECK(back == std::strtod(literal.c_str(), nullptr));
+    }
+  }
 }
 
 TEST_CASE("to_pg_text: scalars") {
@@ -279,6 +377,32 @@ TEST_CASE("plan: one column per field, typed by its first non-null value, in ord
   CHECK(cell(s, row, "big") == "99999999999999999999");
   CHECK(cell(s, row, "created_by") == "NULL");
   CHECK(cell(s, row, "labels") == "NULL");
+}
+
+TEST_CASE("a field of verbatim and plain doubles has one double precision column") {
+  const auto p = records(
+      R"([{"split":33.333333333333339,"stats":{"rate":0.10000000000000001}},{"split":50.5,"stats":{"rate":0.25}},{"split":7}])");
+  table_schema s;
+  const auto added = s.plan(p.records());
+  CHECK(added == std::vector<column_def>{{"split", pg_type::double_precision, "split", false},
+                                         {"stats", pg_type::jsonb, "stats", false}});
+  row_text row;
+  s.fill_row(*p.records()[0], row);
+  CHECK(cell(s, row, "split") == "33.333333333333339");
+  CHECK(cell(s, row, "stats") == R"({"rate":0.10000000000000001})");
+  s.fill_row(*p.records()[1], row);
+  CHECK(cell(s, row, "split") == "50.5");
+  CHECK(cell(s, row, "stats") == R"({"rate":0.25})");
+  s.fill_row(*p.records()[2], row);
+  CHECK(cell(s, row, "split") == "7");
+
+  // Planned after a bigint, it goes to the double variant like any double.
+  const auto q = records(R"([{"n":1},{"n":0.10000000000000001}])");
+  table_schema t;
+  CHECK(names(t.plan(q.records())) == std::vector<std::string>{"n", "n__v_double"});
+  t.fill_row(*q.records()[1], row);
+  CHECK(cell(t, row, "n__v_double") == "0.10000000000000001");
+  CHECK(cell(t, row, "n") == "NULL");
 }
 
 TEST_CASE("a field seen only as null gets its column when a value comes") {
