@@ -1,6 +1,9 @@
 #include "restsync/config.hpp"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+
+#include <charconv>
 
 namespace restsync {
 
@@ -96,6 +99,41 @@ std::string_view to_string(missing_cursor_action a) {
       return "exclude";
   }
   return "?";
+}
+
+std::string to_string(const listen_address& a) {
+  if (a.host.find(':') != std::string::npos) return fmt::format("[{}]:{}", a.host, a.port);
+  return fmt::format("{}:{}", a.host, a.port);
+}
+
+std::optional<listen_address> parse_listen_address(std::string_view text) {
+  listen_address a;
+  std::string_view port = text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return std::nullopt;
+    a.host = std::string(text.substr(1, close - 1));
+    port = text.substr(close + 2);
+    in6_addr v6{};
+    if (inet_pton(AF_INET6, a.host.c_str(), &v6) != 1) return std::nullopt;
+  } else if (const auto colon = text.rfind(':'); colon != std::string_view::npos) {
+    a.host = std::string(text.substr(0, colon));
+    port = text.substr(colon + 1);
+    if (a.host == "localhost") a.host = "127.0.0.1";
+    in_addr v4{};
+    if (inet_pton(AF_INET, a.host.c_str(), &v4) != 1) return std::nullopt;
+  } else {
+    // A bare port: the metrics carry nothing secret, but nothing outside the
+    // host needs them unless the operator says so.
+    a.host = "127.0.0.1";
+  }
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc{} || end != port.data() + port.size() || value > 65535)
+    return std::nullopt;
+  a.port = static_cast<std::uint16_t>(value);
+  return a;
 }
 
 const resource_config* find_resource(const config& cfg, std::string_view name) {

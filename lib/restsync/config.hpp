@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "restsync/config_secrets.hpp"
+#include "restsync/log.hpp"
 #include "restsync/url.hpp"
 
 namespace restsync {
@@ -150,7 +151,15 @@ struct endpoint_config {
 enum class disposition { merge, append, replace };
 
 struct schedule_config {
-  milliseconds interval{15 * 60 * 1000};
+  milliseconds interval{15 * 60 * 1000};  // between the starts of two runs
+  // Each wait is lengthened by a random amount up to this, so that resources
+  // sharing an interval do not all start at the same instant.
+  milliseconds jitter{0};
+  // A failed run is retried this much later, doubling with each consecutive
+  // failure, but never later than the regular interval.
+  milliseconds failure_backoff{30'000};
+
+  bool operator==(const schedule_config&) const = default;
 };
 
 struct resource_config {
@@ -169,11 +178,35 @@ struct destination_config {
   std::string schema = "analytics";
 };
 
+// Where an optional listener (the metrics endpoint) binds.
+struct listen_address {
+  std::string host;  // an IP address literal, without brackets
+  std::uint16_t port = 0;  // 0: any free port (the daemon logs the one it got)
+};
+
+// `restsyncd run`: what only the long-running daemon uses.
+struct daemon_config {
+  // The longest a stop (SIGTERM, SIGINT) may take: pages already handed to
+  // the database commit first; past this the process exits regardless.
+  milliseconds shutdown_timeout{30'000};
+};
+
+struct log_config {
+  log_level level = log_level::info;  // `--log-level` overrides it
+};
+
+struct metrics_config {
+  std::optional<listen_address> listen;  // absent: no metrics endpoint
+};
+
 struct config {
   std::string source;  // the file it was read from, for messages
   client_config client;
   std::vector<resource_config> resources;
   destination_config destination;
+  daemon_config daemon;
+  log_config log;
+  metrics_config metrics;
   secret_set secrets;
 };
 
@@ -182,6 +215,14 @@ std::string_view to_string(api_key_location l);
 std::string_view to_string(disposition d);
 std::string_view to_string(row_order o);
 std::string_view to_string(missing_cursor_action a);
+
+// `127.0.0.1:9187`, `[::1]:9187`.
+std::string to_string(const listen_address& a);
+
+// A listen address as the configuration writes it: `PORT` (loopback),
+// `HOST:PORT` or `[IPV6]:PORT`, HOST an IP address or `localhost`; nullopt
+// when text is not one.
+std::optional<listen_address> parse_listen_address(std::string_view text);
 
 // The resource called name, or nullptr.
 const resource_config* find_resource(const config& cfg, std::string_view name);

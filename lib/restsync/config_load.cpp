@@ -30,8 +30,9 @@ namespace {
 namespace fs = std::filesystem;
 using key_list = std::span<const std::string_view>;
 
-constexpr std::string_view root_keys[] = {"client", "resource_defaults", "resources",
-                                          "destination"};
+constexpr std::string_view root_keys[] = {"client",      "resource_defaults", "resources",
+                                          "destination", "daemon",            "log",
+                                          "metrics"};
 constexpr std::string_view client_keys[] = {
     "base_url",      "auth",    "headers",        "rate_limit",
     "max_in_flight", "timeout", "max_body_bytes", "tls"};
@@ -48,7 +49,11 @@ constexpr std::string_view resource_keys[] = {
     "name",     "endpoint",        "primary_key", "write_disposition",
     "schedule", "full_scan_every", "hard_delete", "max_age"};
 constexpr std::string_view dispositions[] = {"merge", "append", "replace"};
-constexpr std::string_view schedule_keys[] = {"interval"};
+constexpr std::string_view schedule_keys[] = {"interval", "jitter", "failure_backoff"};
+constexpr std::string_view daemon_keys[] = {"shutdown_timeout"};
+constexpr std::string_view log_keys[] = {"level"};
+constexpr std::string_view log_levels[] = {"debug", "info", "warning", "error"};
+constexpr std::string_view metrics_keys[] = {"listen"};
 constexpr std::string_view endpoint_keys[] = {
     "path", "method", "params", "data_selector", "paginator", "error_handler", "incremental"};
 constexpr std::string_view methods[] = {"GET"};
@@ -251,6 +256,9 @@ class loader {
   auth_config read_auth(const config_node& n);
   query_params read_headers(const config_node& n);
   destination_config read_destination(const config_node& n);
+  daemon_config read_daemon(const config_node& n);
+  log_config read_log(const config_node& n);
+  metrics_config read_metrics(const config_node& n);
   std::vector<resource_config> read_resources(const config_node& list, const config_node* defaults);
   std::optional<resource_config> read_resource(const config_node& n);
   void read_endpoint(const config_node& n, endpoint_config& e);
@@ -522,6 +530,9 @@ config loader::load(const std::string& yaml) {
     cfg.client = read_client(*n);
   }
   if (const auto* n = optional(root, "destination")) cfg.destination = read_destination(*n);
+  if (const auto* n = optional(root, "daemon")) cfg.daemon = read_daemon(*n);
+  if (const auto* n = optional(root, "log")) cfg.log = read_log(*n);
+  if (const auto* n = optional(root, "metrics")) cfg.metrics = read_metrics(*n);
 
   const config_node* defaults = optional(root, "resource_defaults");
   if (defaults != nullptr && !expect_map(*defaults, "a map of keys shared by every resource")) {
@@ -754,6 +765,45 @@ destination_config loader::read_destination(const config_node& n) {
   return d;
 }
 
+daemon_config loader::read_daemon(const config_node& n) {
+  daemon_config d;
+  if (!expect_map(n, "a map with `shutdown_timeout`")) return d;
+  check_keys(n, daemon_keys);
+  if (const auto* v = optional(n, "shutdown_timeout")) {
+    if (auto t = duration_value(*v, false)) d.shutdown_timeout = *t;
+  }
+  return d;
+}
+
+log_config loader::read_log(const config_node& n) {
+  log_config l;
+  if (!expect_map(n, "a map with `level`")) return l;
+  check_keys(n, log_keys);
+  if (const auto* v = optional(n, "level")) {
+    if (auto c = choice(*v, log_levels)) l.level = static_cast<log_level>(*c);
+  }
+  return l;
+}
+
+metrics_config loader::read_metrics(const config_node& n) {
+  metrics_config m;
+  if (!expect_map(n, "a map with `listen`")) return m;
+  check_keys(n, metrics_keys);
+  if (const auto* v = optional(n, "listen")) {
+    if (auto s = string_value(*v)) {
+      if (auto a = parse_listen_address(*s)) {
+        m.listen = *a;
+      } else {
+        fail(*v, fmt::format("{} is not a listen address; expected a port such as `9187` "
+                             "(loopback only), or `127.0.0.1:9187`, `[::1]:9187`, "
+                             "`0.0.0.0:9187` to listen beyond this host",
+                             shown(*v)));
+      }
+    }
+  }
+  return m;
+}
+
 std::vector<resource_config> loader::read_resources(const config_node& list,
                                                     const config_node* defaults) {
   std::vector<resource_config> out;
@@ -852,10 +902,16 @@ std::optional<resource_config> loader::read_resource(const config_node& n) {
     }
   }
   if (const auto* v = optional(n, "schedule")) {
-    if (expect_map(*v, "a map with `interval`")) {
+    if (expect_map(*v, "a map with `interval`, `jitter` and `failure_backoff`")) {
       check_keys(*v, schedule_keys);
       if (const auto* i = optional(*v, "interval")) {
         if (auto d = duration_value(*i, false)) r.schedule.interval = *d;
+      }
+      if (const auto* i = optional(*v, "jitter")) {
+        if (auto d = duration_value(*i, true)) r.schedule.jitter = *d;
+      }
+      if (const auto* i = optional(*v, "failure_backoff")) {
+        if (auto d = duration_value(*i, false)) r.schedule.failure_backoff = *d;
       }
     }
   }

@@ -266,6 +266,15 @@ config masked_copy(const config& cfg) {
   return m;
 }
 
+std::string describe_schedule(const schedule_config& s) {
+  std::string out = fmt::format("every {}", format_duration(s.interval));
+  if (s.jitter.count() > 0) out += fmt::format(" plus up to {}", format_duration(s.jitter));
+  out += fmt::format("; after a failure again in {}, doubling, at most every {}",
+                     format_duration(std::min(s.failure_backoff, s.interval)),
+                     format_duration(s.interval));
+  return out;
+}
+
 }  // namespace
 
 std::string describe_plan(const config& unmasked) {
@@ -306,7 +315,7 @@ std::string describe_plan(const config& unmasked) {
     line(out, 4, "paginator", describe_paginator(e.paginator));
     line(out, 4, "error_handler", describe_error_handler(e.error_handler));
     line(out, 4, "incremental", e.incremental ? describe_incremental(*e.incremental) : "no");
-    line(out, 4, "schedule", fmt::format("every {}", format_duration(r.schedule.interval)));
+    line(out, 4, "schedule", describe_schedule(r.schedule));
     if (r.full_scan_every) {
       line(out, 4, "full_scan_every", format_duration(*r.full_scan_every));
     }
@@ -314,6 +323,12 @@ std::string describe_plan(const config& unmasked) {
          r.hard_delete ? "rows deleted (hard_delete)" : "rows marked in _rs_deleted_at");
     if (r.max_age) line(out, 4, "max_age", format_duration(*r.max_age));
   }
+  out += "\nrestsyncd run\n";
+  line(out, 2, "shutdown_timeout", format_duration(cfg.daemon.shutdown_timeout));
+  line(out, 2, "log level", to_string(cfg.log.level));
+  line(out, 2, "metrics",
+       cfg.metrics.listen ? fmt::format("http://{}/metrics", to_string(*cfg.metrics.listen))
+                          : std::string("off"));
   return out;
 }
 

@@ -12,6 +12,10 @@ void secret_set::add(std::string value) {
   values_.insert(pos, std::move(value));
 }
 
+void secret_set::add_all(const secret_set& other) {
+  for (const auto& v : other.values_) add(v);
+}
+
 bool secret_set::contains_secret(std::string_view text) const {
   return std::any_of(values_.begin(), values_.end(),
                      [&](const std::string& v) { return text.find(v) != std::string_view::npos; });

@@ -12,6 +12,9 @@ class secret_set {
  public:
   // Empty values are ignored: masking them would be meaningless.
   void add(std::string value);
+  // Every secret of other too: after a reload, runs of the old configuration
+  // may still be logging while the new one's secrets are in force.
+  void add_all(const secret_set& other);
   bool empty() const { return values_.empty(); }
   // True when text contains any secret.
   bool contains_secret(std::string_view text) const;

@@ -210,6 +210,10 @@ TEST_CASE("config/example.yaml loads") {
   scoped_env pw("EXAMPLE_DB_PASSWORD", "example-db-pw");
   const config cfg = load_config(source_dir() / "config" / "example.yaml");
   CHECK_FALSE(cfg.resources.empty());
+  CHECK(cfg.resources[0].schedule.jitter == 1min);
+  CHECK(cfg.daemon.shutdown_timeout == 20s);
+  REQUIRE(cfg.metrics.listen);
+  CHECK(to_string(*cfg.metrics.listen) == "127.0.0.1:9187");
   const std::string plan = describe_plan(cfg);
   CHECK_FALSE(contains(plan, "example-token"));
   CHECK_FALSE(contains(plan, "example-db-pw"));
@@ -851,6 +855,97 @@ TEST_CASE("durations in the configuration") {
   const config cfg = load(text);
   CHECK(cfg.resources[0].schedule.interval == 90s);
   CHECK(cfg.resources[0].max_age == 500ms);
+}
+
+TEST_CASE("daemon keys: schedule jitter and backoff, shutdown_timeout, log level, metrics") {
+  const config defaults = load(yaml(minimal));
+  CHECK(defaults.resources[0].schedule.jitter == 0ms);
+  CHECK(defaults.resources[0].schedule.failure_backoff == 30s);
+  CHECK(defaults.daemon.shutdown_timeout == 30s);
+  CHECK(defaults.log.level == log_level::info);
+  CHECK_FALSE(defaults.metrics.listen);
+
+  const config cfg = load(yaml(minimal) +
+                          "    schedule: {interval: 1m, jitter: 10s, failure_backoff: 5s}\n"
+                          "daemon: {shutdown_timeout: 5s}\n"
+                          "log: {level: debug}\n"
+                          "metrics: {listen: 9187}\n");
+  CHECK(cfg.resources[0].schedule.interval == 1min);
+  CHECK(cfg.resources[0].schedule.jitter == 10s);
+  CHECK(cfg.resources[0].schedule.failure_backoff == 5s);
+  CHECK(cfg.daemon.shutdown_timeout == 5s);
+  CHECK(cfg.log.level == log_level::debug);
+  REQUIRE(cfg.metrics.listen);
+  CHECK(cfg.metrics.listen->host == "127.0.0.1");
+  CHECK(cfg.metrics.listen->port == 9187);
+
+  // jitter may be zero; the others may not.
+  CHECK(first_error(yaml(minimal) + "    schedule: {failure_backoff: 0s}\n") ==
+        "t.yaml:9:33: resources[0].schedule.failure_backoff: must be longer than zero, found "
+        "`0s`");
+  CHECK(first_error(yaml(minimal) + "daemon: {shutdown_timeout: 0}\n") ==
+        "t.yaml:9:28: daemon.shutdown_timeout: must be longer than zero, found `0`");
+  CHECK(first_error(yaml(minimal) + "daemon: {shutdown_timout: 5s}\n") ==
+        "t.yaml:9:10: unknown key `shutdown_timout` in `daemon`; did you mean "
+        "`shutdown_timeout`?");
+  CHECK(first_error(yaml(minimal) + "log: {level: verbose}\n") ==
+        "t.yaml:9:14: log.level: `verbose` is not one of debug, info, warning, error");
+  CHECK(contains(first_error(yaml(minimal) + "metrics: {listen: \"example.com:80\"}\n"),
+                 "t.yaml:9:19: metrics.listen: `example.com:80` is not a listen address; "
+                 "expected a port such as `9187`"));
+  CHECK(first_error(yaml(minimal) + "metrics: 9187\n") ==
+        "t.yaml:9:10: metrics: expected a map with `listen`, found a single value");
+  CHECK(first_error(yaml(minimal) + "metric: {listen: 1}\n") ==
+        "t.yaml:9:1: unknown top-level key `metric`; did you mean `metrics`?");
+
+  // resource_defaults carry the schedule like any other map.
+  const config merged = load(yaml(R"(
+client: {base_url: https://api.test}
+resource_defaults:
+  schedule: {interval: 10m, jitter: 30s}
+resources:
+  - name: a
+    primary_key: id
+    endpoint: {path: /a, paginator: single_page}
+  - name: b
+    primary_key: id
+    schedule: {jitter: 0s}
+    endpoint: {path: /b, paginator: single_page}
+)"));
+  CHECK(merged.resources[0].schedule.jitter == 30s);
+  CHECK(merged.resources[1].schedule.interval == 10min);
+  CHECK(merged.resources[1].schedule.jitter == 0ms);
+
+  const std::string plan = describe_plan(cfg);
+  CHECK(contains(plan, "schedule           every 1m plus up to 10s; after a failure again in 5s, "
+                       "doubling, at most every 1m\n"));
+  CHECK(contains(plan, "\nrestsyncd run\n  shutdown_timeout   5s\n  log level          debug\n"
+                       "  metrics            http://127.0.0.1:9187/metrics\n"));
+  CHECK(contains(describe_plan(defaults), "  metrics            off\n"));
+}
+
+TEST_CASE("listen addresses") {
+  auto check = [](const char* text, const char* host, unsigned port) {
+    auto a = parse_listen_address(text);
+    INFO(text);
+    REQUIRE(a);
+    CHECK(a->host == host);
+    CHECK(a->port == port);
+  };
+  check("9187", "127.0.0.1", 9187);
+  check("0", "127.0.0.1", 0);
+  check("127.0.0.1:9187", "127.0.0.1", 9187);
+  check("localhost:80", "127.0.0.1", 80);
+  check("0.0.0.0:9187", "0.0.0.0", 9187);
+  check("[::1]:9187", "::1", 9187);
+  check("[::]:1", "::", 1);
+  for (const char* bad : {"", ":", "65536", "-1", "host:1", "1.2.3:4", "[::1]", "[::1]9187",
+                          "::1:9187", "127.0.0.1:", "127.0.0.1:x", "[nope]:1"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_listen_address(bad));
+  }
+  CHECK(to_string(*parse_listen_address("[::1]:5")) == "[::1]:5");
+  CHECK(to_string(*parse_listen_address("5")) == "127.0.0.1:5");
 }
 
 TEST_CASE("parse_duration and format_duration") {

@@ -1,0 +1,27 @@
+// The Prometheus text exposition (format 0.0.4) of the daemon's metrics: per
+// resource runs, records and requests from the run ledger, and the process's
+// own memory and file descriptors.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "restsync/run_ledger.hpp"
+
+namespace restsync {
+
+// Read from /proc by the caller; absent when unavailable.
+struct process_stats {
+  std::optional<std::int64_t> resident_bytes;
+  std::optional<std::int64_t> open_fds;
+};
+
+// A label value with `\`, `"` and newlines escaped as the format requires.
+std::string prometheus_label(std::string_view value);
+
+std::string render_metrics(const run_ledger& ledger, const process_stats& process,
+                           wall_clock::time_point now);
+
+}  // namespace restsync

@@ -1,0 +1,47 @@
+// The daemon's timers: every resource of the configuration in force runs on
+// its own schedule, all through one sync engine (so one rate gate) and one
+// store; a reload switches to a new configuration without a restart.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "restsync/config.hpp"
+#include "restsync/db/store.hpp"
+#include "restsync/log.hpp"
+#include "restsync/run_ledger.hpp"
+
+namespace restsync::service {
+
+class scheduler {
+ public:
+  // store, log and ledger must outlive the scheduler.
+  scheduler(boost::asio::any_io_executor ex, db::store& store, logger& log, run_ledger& ledger);
+  ~scheduler();
+  scheduler(const scheduler&) = delete;
+  scheduler& operator=(const scheduler&) = delete;
+
+  // Starts the resources of cfg, or switches to it: added resources run at
+  // once, removed ones stop after the run they are in, the others keep their
+  // rhythm under their new settings. A new configuration gets a new engine;
+  // its runs begin once no run of the previous one is still in progress, so
+  // that a single rate gate governs every request at any moment.
+  void apply(std::shared_ptr<const config> cfg);
+
+  // Starts no more runs; runs in progress are left alone.
+  void stop();
+
+  std::size_t runs_in_progress() const;
+
+  // Called on the event loop after every finished run.
+  void on_run_finished(std::function<void(const std::string& resource, const run_result&)> f);
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace restsync::service

@@ -1,0 +1,63 @@
+// `restsyncd status`: every resource's state as _rs_state and _rs_runs hold
+// it, as a table for a person or JSON for scripts, and the staleness verdict
+// that sets the command's exit status.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace restsync {
+
+struct run_row {
+  std::int64_t id = 0;
+  std::string status;      // running, succeeded, failed, interrupted
+  std::string started_at;  // ISO-8601 UTC, as all times here
+  std::optional<std::string> finished_at;
+  std::optional<double> seconds;
+  std::int64_t pages = 0;
+  std::int64_t records = 0;
+  std::int64_t inserted = 0;
+  std::int64_t updated = 0;
+  std::int64_t unchanged = 0;
+  std::int64_t requests = 0;
+  std::int64_t retries = 0;
+  std::int64_t rate_limited = 0;
+  bool complete_scan = false;
+  std::optional<std::string> error;
+};
+
+struct resource_status {
+  std::string name;
+  bool configured = true;  // false: in the database, no longer in the configuration
+  std::optional<std::string> last_success_at;
+  std::optional<double> age_seconds;  // since the last success
+  std::optional<std::chrono::milliseconds> max_age;
+  std::optional<std::string> last_error_at;
+  std::optional<std::string> last_error;
+  std::optional<std::string> last_complete_scan_at;
+  std::optional<std::int64_t> rows;  // live rows in its table; absent: no table yet
+  std::optional<run_row> last_run;
+};
+
+// Older than its max_age, or never succeeded while it has one.
+bool is_stale(const resource_status& r);
+
+// ok, stale, failing, running, never synced, not configured.
+std::string_view state_of(const resource_status& r);
+
+// The two largest units of a duration: `42s`, `3m12s`, `5h4m`, `2d3h`.
+std::string format_age(double seconds);
+
+// An aligned table, one line per resource, then the last error of each
+// resource whose last run failed.
+std::string format_status_table(const std::vector<resource_status>& resources,
+                                std::string_view schema);
+
+std::string format_status_json(const std::vector<resource_status>& resources,
+                               std::string_view schema);
+
+}  // namespace restsync

@@ -1,0 +1,100 @@
+// Stopping restsyncd run: SIGTERM in the middle of a scan stops it within
+// daemon.shutdown_timeout with exit status 0; every page that reached the
+// database is there whole with the run counters that describe it, nothing
+// else is, and the next start picks up from there.
+#include "daemon_harness.hpp"
+
+using namespace rs_test;
+
+TEST_CASE("SIGTERM mid-scan: exit 0 at once, committed pages whole, the run marked interrupted") {
+  // users: 2000 records, 40 pages, at most 2 in flight, 300 ms each: a scan
+  // of several seconds to interrupt.
+  emulator emu({"--latency-ms", "300", "--records", "users=2000"});
+  scratch_database db;
+  config_options c;
+  c.max_in_flight = 2;
+  daemon_options d;
+  d.only = {"users"};
+  daemon_process daemon(daemon_yaml(c, d), emu, db);
+  INFO(daemon.log());
+  REQUIRE(eventually(
+      [&] {
+        try {
+          return std::stoi(db.scalar("SELECT coalesce(max(pages), 0) FROM analytics._rs_runs WHERE "
+                                     "status = 'running'")) >= 5;
+        } catch (const std::exception&) {
+          return false;
+        }
+      },
+      60s));
+  auto [code, took] = daemon.stop(SIGTERM);
+  CHECK(code == 0);
+  CAPTURE(took.count());
+  CHECK(took < 3s);
+  const std::string log = daemon.log();
+  CHECK(log.find("event=stopping signal=SIGTERM runs_in_progress=1") != std::string::npos);
+  CHECK(log.find("event=stopped runs_cut_short=true") != std::string::npos);
+
+  // The run is not left 'running', did not count as a success, and its
+  // counters match the rows exactly: each page committed with its counts.
+  CHECK(db.scalar("SELECT status FROM analytics._rs_runs") == "interrupted");
+  CHECK(db.scalar("SELECT last_success_at IS NULL FROM analytics._rs_state WHERE resource = "
+                  "'users'") == "t");
+  const int rows = std::stoi(db.scalar("SELECT count(*) FROM analytics.users"));
+  CHECK(rows > 0);
+  CHECK(rows < 2000);
+  CHECK(db.scalar("SELECT records FROM analytics._rs_runs") == std::to_string(rows));
+  CHECK(db.scalar("SELECT inserted FROM analytics._rs_runs") == std::to_string(rows));
+  CHECK(rows % 50 == 0);  // whole pages only
+  // Every row that is there equals its record in the truth.
+  auto diffs = db.diff_with_truth("analytics", "users", emu.truth("users"), {"id"});
+  for (const auto& diff : diffs) {
+    INFO(diff);
+    CHECK(diff.find("<missing in table>") != std::string::npos);
+  }
+
+  // The next start syncs the rest.
+  daemon_process again(daemon_yaml(c, d), emu, db);
+  INFO(again.log());
+  REQUIRE(eventually([&] { return runs_of(db, "users", "succeeded") == 1; }, 120s));
+  check_tables_equal_truth(emu, db, {"users"});
+  CHECK(again.stop(SIGINT).first == 0);
+}
+
+TEST_CASE("an idle daemon stops at once on SIGTERM and on SIGINT") {
+  emulator emu;
+  scratch_database db;
+  for (int sig : {SIGTERM, SIGINT}) {
+    daemon_options d;
+    d.only = {"labels"};
+    daemon_process daemon(daemon_yaml({}, d), emu, db);
+    INFO(daemon.log());
+    REQUIRE(eventually(
+        [&] { return daemon.log().find("event=summary resource=labels") != std::string::npos; },
+        60s));
+    auto [code, took] = daemon.stop(sig);
+    CHECK(code == 0);
+    CHECK(took < 2s);
+    CHECK(daemon.log().find("event=stopped runs_cut_short=false") != std::string::npos);
+  }
+  CHECK(db.scalar("SELECT count(*) FROM analytics._rs_runs WHERE status <> 'succeeded'") == "0");
+}
+
+TEST_CASE("a stop is bounded by daemon.shutdown_timeout even when the database does not answer") {
+  emulator emu;
+  // A port where nothing listens: the store keeps trying to connect.
+  daemon_options d;
+  d.shutdown_timeout = "2s";
+  std::string yaml = daemon_yaml({}, d) + "destination: {connection: \"host=127.0.0.1 port=1\"}\n";
+  scratch_database db;
+  daemon_process daemon(yaml, emu, db);
+  INFO(daemon.log());
+  REQUIRE(daemon.wait_log("event=starting"));
+  std::this_thread::sleep_for(1s);
+  auto [code, took] = daemon.stop(SIGTERM);
+  CHECK(code == 0);
+  CAPTURE(took.count());
+  CHECK(took >= 1500ms);
+  CHECK(took < 5s);
+  CHECK(daemon.log().find("event=stop_timeout shutdown_timeout=2s") != std::string::npos);
+}
