@@ -337,6 +337,14 @@ retry_decision retry_policy::decide(retry_counts& used, const attempt_outcome& o
   };
   std::optional<chr::milliseconds> retry_after;
   if (o.retry_after) retry_after = parse_retry_after(*o.retry_after, now);
+  // A Retry-After beyond max_retry_after fails the request rather than waiting.
+  auto waits_too_long = [&] {
+    if (!retry_after || *retry_after <= s.max_retry_after) return false;
+    d.action = retry_action::fail;
+    d.reason = fmt::format("{}: Retry-After {} exceeds max_retry_after {}; not waiting", what,
+                           seconds_text(*retry_after), seconds_text(s.max_retry_after));
+    return true;
+  };
 
   if (!error_retryable_always && *code == 429) {
     if (!listed(429)) {
@@ -344,12 +352,7 @@ retry_decision retry_policy::decide(retry_counts& used, const attempt_outcome& o
       d.reason = what + ": not retried (429 is not in retry_on_status_codes)";
       return d;
     }
-    if (retry_after && *retry_after > s.max_retry_after) {
-      d.action = retry_action::fail;
-      d.reason = fmt::format("{}: Retry-After {} exceeds max_retry_after {}; not waiting", what,
-                             seconds_text(*retry_after), seconds_text(s.max_retry_after));
-      return d;
-    }
+    if (waits_too_long()) return d;
     if (used.rate_limit_retries >= s.max_rate_limit_retries) {
       d.action = retry_action::fail;
       d.reason =
@@ -374,12 +377,7 @@ retry_decision retry_policy::decide(retry_counts& used, const attempt_outcome& o
     d.reason = what + ": not retried";
     return d;
   }
-  if (retry_after && *retry_after > s.max_retry_after) {
-    d.action = retry_action::fail;
-    d.reason = fmt::format("{}: Retry-After {} exceeds max_retry_after {}; not waiting", what,
-                           seconds_text(*retry_after), seconds_text(s.max_retry_after));
-    return d;
-  }
+  if (waits_too_long()) return d;
   if (used.retries >= s.max_retries) {
     d.action = retry_action::fail;
     d.reason = fmt::format("{}: gave up after {} retries", what, used.retries);
