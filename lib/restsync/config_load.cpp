@@ -19,6 +19,7 @@
 #include "restsync/config_suggest.hpp"
 #include "restsync/config_tree.hpp"
 #include "restsync/conninfo.hpp"
+#include "restsync/cursor.hpp"
 #include "restsync/duration.hpp"
 #include "restsync/substitute.hpp"
 #include "restsync/url.hpp"
@@ -1174,14 +1175,30 @@ std::optional<incremental_config> loader::read_incremental(const config_node& n,
   } else {
     ok = false;
   }
-  auto scalar_of = [this](const config_node& map, std::string_view key,
-                          std::optional<std::string>& into) {
-    if (const auto* v = optional(map, key)) {
-      if (auto s = string_value(*v)) into = *s;
+  // Kept as written: the engine reads them again with parse_cursor_config.
+  auto cursor_of = [this](const config_node* v,
+                          std::optional<std::string>& into) -> std::optional<cursor_value> {
+    if (v == nullptr) return std::nullopt;
+    auto s = string_value(*v);
+    if (!s) return std::nullopt;
+    into = *s;
+    auto c = parse_cursor_config(*s);
+    if (!c) {
+      fail(*v, fmt::format("expected a timestamp: epoch seconds, epoch milliseconds or an "
+                           "ISO-8601 date-time such as 2024-01-01T00:00:00Z, found {}",
+                           shown(*v)));
     }
+    return c;
   };
-  scalar_of(n, "initial_value", inc.initial_value);
-  scalar_of(n, "end_value", inc.end_value);
+  const config_node* initial_node = optional(n, "initial_value");
+  const config_node* end_node = optional(n, "end_value");
+  const auto initial = cursor_of(initial_node, inc.initial_value);
+  const auto end = cursor_of(end_node, inc.end_value);
+  if (initial && end && *end <= *initial) {
+    fail(*end_node, fmt::format("{} is not later than initial_value {}; a back-fill runs from "
+                                "initial_value up to end_value",
+                                shown(*end_node), shown(*initial_node)));
+  }
   if (const auto* v = optional(n, "lag")) {
     if (auto d = duration_value(*v, true)) inc.lag = *d;
   }
