@@ -37,6 +37,7 @@ struct options {
   std::vector<std::string> resources;
   std::optional<log_level> level;
   bool json = false;
+  bool full_refresh = false;
 };
 
 void usage(std::FILE* out) {
@@ -53,6 +54,8 @@ void usage(std::FILE* out) {
       "options:\n"
       "  --config FILE      the YAML configuration (required)\n"
       "  --resource NAME    with sync: only this resource (repeatable)\n"
+      "  --full-refresh     with sync: read from the incremental initial_value (or\n"
+      "                     everything) instead of the stored cursor; keeps the tables\n"
       "  --json             with status: JSON instead of a table\n"
       "  --log-level LEVEL  debug, info, warning or error (default: log.level, else info)\n"
       "  --version          print the version\n"
@@ -87,6 +90,8 @@ std::optional<options> parse_args(int argc, char** argv) {
       o.config_file = *v;
     } else if (a == "--json") {
       o.json = true;
+    } else if (a == "--full-refresh") {
+      o.full_refresh = true;
     } else if (a == "--resource") {
       auto v = value("--resource");
       if (!v) return std::nullopt;
@@ -125,6 +130,10 @@ std::optional<options> parse_args(int argc, char** argv) {
     std::fprintf(stderr, "restsyncd: --resource is for sync only\n");
     return std::nullopt;
   }
+  if (o.full_refresh && o.command != "sync") {
+    std::fprintf(stderr, "restsyncd: --full-refresh is for sync only\n");
+    return std::nullopt;
+  }
   if (o.json && o.command != "status") {
     std::fprintf(stderr, "restsyncd: --json is for status only\n");
     return std::nullopt;
@@ -158,7 +167,8 @@ std::optional<std::vector<const resource_config*>> select_resources(const config
 }
 
 asio::awaitable<void> sync_main(const config& cfg, std::vector<const resource_config*> selected,
-                                db::store& store, logger& log, int& status) {
+                                sync::run_flags flags, db::store& store, logger& log,
+                                int& status) {
   auto ex = co_await asio::this_coro::executor;
   try {
     co_await store.open();
@@ -168,7 +178,7 @@ asio::awaitable<void> sync_main(const config& cfg, std::vector<const resource_co
     co_return;
   }
   sync::engine engine(ex, cfg, store, log);
-  auto outcomes = co_await engine.run_all(std::move(selected));
+  auto outcomes = co_await engine.run_all(std::move(selected), flags);
   status = exit_ok;
   for (const auto& o : outcomes)
     if (!o.ok) status = exit_failed;
@@ -192,7 +202,7 @@ int run_sync(const config& cfg, const options& o, logger& log) {
     status = exit_failed;
     ioc.stop();
   });
-  asio::co_spawn(ioc, sync_main(cfg, std::move(*selected), store, log, status),
+  asio::co_spawn(ioc, sync_main(cfg, std::move(*selected), sync::run_flags{o.full_refresh}, store, log, status),
                  [&](std::exception_ptr e) {
                    if (e) {
                      try {
@@ -235,5 +245,6 @@ int main(int argc, char** argv) {
     return restsyncd::run_daemon(ro, std::move(cfg), log);
   }
   if (!opts->level) log.set_level(cfg.log.level);
+  warn_about_short_secrets(log, cfg.secrets);
   return run_sync(cfg, *opts, log);
 }

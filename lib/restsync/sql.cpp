@@ -33,7 +33,6 @@ void close_array(std::string& literal) {
 }
 
 std::string create_table(const table_ref& t, const std::vector<column_def>& key_columns) {
-  if (key_columns.empty()) throw std::invalid_argument("a table needs key columns");
   std::string cols, keys;
   for (const auto& c : key_columns) {
     cols += fmt::format("{} {} NOT NULL, ", quote_ident(c.name), sql_name(c.type));
@@ -42,8 +41,8 @@ std::string create_table(const table_ref& t, const std::vector<column_def>& key_
   }
   return fmt::format(
       "CREATE TABLE IF NOT EXISTS {} ({}\"_rs_synced_at\" timestamptz NOT NULL DEFAULT now(), "
-      "\"_rs_deleted_at\" timestamptz, PRIMARY KEY ({}))",
-      qualified(t.schema, t.table), cols, keys);
+      "\"_rs_deleted_at\" timestamptz{})",
+      qualified(t.schema, t.table), cols, keys.empty() ? "" : ", PRIMARY KEY (" + keys + ")");
 }
 
 std::string add_columns(const table_ref& t, const std::vector<column_def>& columns) {
@@ -58,7 +57,7 @@ std::string add_columns(const table_ref& t, const std::vector<column_def>& colum
 }
 
 std::string upsert(const table_ref& t, const std::vector<column_def>& columns,
-                   const std::vector<size_t>& key_columns) {
+                   const std::vector<size_t>& key_columns, bool update_existing) {
   std::string names, casts, arrays, aliases, sets, old_row, new_row, keys;
   for (size_t i = 0; i < columns.size(); ++i) {
     const auto q = quote_ident(columns[i].name);
@@ -83,7 +82,16 @@ std::string upsert(const table_ref& t, const std::vector<column_def>& columns,
     keys += quote_ident(columns.at(k).name);
   }
   std::string conflict;
-  if (sets.empty()) {
+  if (key_columns.empty()) {
+    // No key (append or replace without primary_key): every row is new.
+    return fmt::format(
+        "INSERT INTO {} AS t ({}, \"_rs_synced_at\") SELECT {}, now() FROM unnest({}) AS u({}) "
+        "RETURNING true AS inserted",
+        qualified(t.schema, t.table), names, casts, arrays, aliases);
+  }
+  if (!update_existing) {
+    conflict = "DO NOTHING";
+  } else if (sets.empty()) {
     // Only key columns: a row that exists is unchanged unless it was marked deleted.
     conflict = "DO UPDATE SET \"_rs_synced_at\" = EXCLUDED.\"_rs_synced_at\", "
                "\"_rs_deleted_at\" = NULL WHERE t.\"_rs_deleted_at\" IS NOT NULL";

@@ -28,7 +28,7 @@ struct table_ref {
 };
 
 // CREATE TABLE IF NOT EXISTS with the primary key columns and the system
-// columns _rs_synced_at and _rs_deleted_at.
+// columns _rs_synced_at and _rs_deleted_at; no primary key without key columns.
 std::string create_table(const table_ref& t, const std::vector<column_def>& key_columns);
 
 // ALTER TABLE … ADD COLUMN IF NOT EXISTS for each column.
@@ -37,8 +37,10 @@ std::string add_columns(const table_ref& t, const std::vector<column_def>& colum
 // The upsert of a batch given as one text[] parameter per column ($1 … $n, in
 // the order of columns): rows whose content did not change are left alone
 // (and not returned); each returned row says whether it was inserted.
-// key_columns are indexes into columns.
+// key_columns are indexes into columns. With update_existing false (append)
+// rows whose key exists are left as they are and only new rows are inserted;
+// without key columns every row is inserted.
 std::string upsert(const table_ref& t, const std::vector<column_def>& columns,
-                   const std::vector<size_t>& key_columns);
+                   const std::vector<size_t>& key_columns, bool update_existing = true);
 
 }  // namespace restsync::sql

@@ -47,6 +47,13 @@ struct config_options {
   std::string backoff_factor = "0.05";
   std::string min_rate_limit_wait;  // error_handler.min_rate_limit_wait, when set
   std::string extra_client;  // more YAML lines under client:, indented by 2
+  // Incremental cursors where the API has timestamps that help: the feed
+  // (newest first, events never change: append) and custom_widgets
+  // (updatedAt moves with every change). Records without the field (the
+  // emulator serves some) are loaded.
+  bool incremental = false;
+  // More YAML lines per resource, indented by 4 (under `- name: …`).
+  std::map<std::string, std::string> extra_resource;
 };
 
 // A restsync configuration for all nine resources of the emulator.
@@ -81,10 +88,17 @@ inline std::string analytics_yaml(const config_options& o) {
   for (const auto& r : analytics_resources()) {
     y += "  - name: " + r.name + "\n";
     if (r.key != "id") y += "    primary_key: " + r.key + "\n";
+    if (auto it = o.extra_resource.find(r.name); it != o.extra_resource.end()) y += it->second;
+    if (o.incremental && r.name == "accounts_feeds") y += "    write_disposition: append\n";
     y += "    endpoint:\n      path: " + r.path + "\n";
     if (r.name == "campaigns" && o.wrapped_campaigns)
       y += "      data_selector: _data.partialCollection\n"
            "      paginator: {type: offset, limit: 50, total_path: _data.totalCount}\n";
+    if (o.incremental && r.name == "accounts_feeds")
+      y += "      incremental: {cursor_path: when, row_order: desc, on_cursor_value_missing: "
+           "include}\n";
+    if (o.incremental && r.name == "custom_widgets")
+      y += "      incremental: {cursor_path: updatedAt, on_cursor_value_missing: include}\n";
   }
   return y;
 }

@@ -136,17 +136,20 @@ TEST_CASE("config/analytics.yaml is the seed, translated key for key") {
     const char* name;
     const char* path;
     const char* key;
+    const char* cursor;  // incremental cursor_path, "" for none
+    row_order order;
   };
+  const auto none = row_order::unordered;
   const expected resources[] = {
-      {"accounts", "/v1/accounts", "id"},
-      {"accounts_feeds", "/v1/accounts/current/feeds", "id"},
-      {"users", "/v1/accounts/current/users", "id"},
-      {"smartcode", "/v1/accounts/current/smartcode", "uid"},
-      {"campaigns", "/v1/accounts/current/campaigns", "id"},
-      {"custom_widgets", "/v1/accounts/current/changesets", "id"},
-      {"thresholds", "/v1/accounts/current/thresholds", "uid"},
-      {"integrations", "/v1/accounts/current/integrations", "uid"},
-      {"labels", "/v1/accounts/current/labels", "id"},
+      {"accounts", "/v1/accounts", "id", "createdOn", none},
+      {"accounts_feeds", "/v1/accounts/current/feeds", "id", "when", row_order::desc},
+      {"users", "/v1/accounts/current/users", "id", "createdOn", none},
+      {"smartcode", "/v1/accounts/current/smartcode", "uid", "", none},
+      {"campaigns", "/v1/accounts/current/campaigns", "id", "createdOn", none},
+      {"custom_widgets", "/v1/accounts/current/changesets", "id", "updatedAt", none},
+      {"thresholds", "/v1/accounts/current/thresholds", "uid", "", none},
+      {"integrations", "/v1/accounts/current/integrations", "uid", "", none},
+      {"labels", "/v1/accounts/current/labels", "id", "", none},
   };
   REQUIRE(cfg.resources.size() == 9);
   for (std::size_t i = 0; i < 9; ++i) {
@@ -170,7 +173,19 @@ TEST_CASE("config/analytics.yaml is the seed, translated key for key") {
     CHECK(h.backoff_factor == 2.0);
     CHECK(h.max_backoff == 60s);
     CHECK(h.max_rate_limit_retries == 10);
-    CHECK_FALSE(r.endpoint.incremental);
+    if (*resources[i].cursor == 0) {
+      CHECK_FALSE(r.endpoint.incremental);
+      CHECK_FALSE(r.full_scan_every);
+    } else {
+      REQUIRE(r.endpoint.incremental);
+      CHECK(r.endpoint.incremental->cursor_path == json_path{resources[i].cursor});
+      CHECK(r.endpoint.incremental->order == resources[i].order);
+      CHECK_FALSE(r.endpoint.incremental->initial_value);
+      CHECK(r.endpoint.incremental->lag == 0s);
+      // The feed's events never change; the others are re-read in full
+      // now and then to catch changes to old records and deletions.
+      CHECK(bool(r.full_scan_every) == (r.name != "accounts_feeds"));
+    }
     CHECK(r.schedule.interval == 15min);
   }
   CHECK(resource_url(cfg.client, cfg.resources[5].endpoint) ==
@@ -706,6 +721,65 @@ TEST_CASE("incremental mistakes") {
   CHECK(contains(first_error(text),
                  "t.yaml:10:23: resources[0].endpoint.params.since: "
                  "incremental loading is already configured"));
+}
+
+TEST_CASE("incremental: initial_value and end_value are timestamps, end after initial") {
+  std::string text = yaml(minimal) + R"(      incremental:
+        cursor_path: t
+        initial_value: 1700000000000
+        end_value: "2024-01-01"
+)";
+  const config cfg = load(text);
+  const auto& inc = cfg.resources.at(0).endpoint.incremental;
+  REQUIRE(inc);
+  CHECK(inc->initial_value == "1700000000000");
+  CHECK(inc->end_value == "2024-01-01");
+
+  const std::string expected =
+      "expected a timestamp: epoch seconds, epoch milliseconds or an ISO-8601 date-time such as "
+      "2024-01-01T00:00:00Z";
+  text = yaml(minimal) + R"(      incremental:
+        cursor_path: t
+        initial_value: 2023-02-29T00:00:00Z
+        end_value: soon
+)";
+  CHECK(errors_of(text) ==
+        std::vector<std::string>{"t.yaml:11:24: resources[0].endpoint.incremental.initial_value: " +
+                                     expected + ", found `2023-02-29T00:00:00Z`",
+                                 "t.yaml:12:20: resources[0].endpoint.incremental.end_value: " +
+                                     expected + ", found `soon`"});
+  text = yaml(minimal) + "      incremental: {cursor_path: t, initial_value: \"\"}\n";
+  CHECK(first_error(text) ==
+        "t.yaml:9:52: resources[0].endpoint.incremental.initial_value: " + expected + ", found ``");
+  text = yaml(minimal) +
+         "      params: {since: {type: incremental, cursor_path: t, initial_value: 2024-13-01}}\n";
+  CHECK(first_error(text) == "t.yaml:9:74: resources[0].endpoint.params.since.initial_value: " +
+                                 expected + ", found `2024-13-01`");
+
+  // Compared as points in time, whatever the forms.
+  text = yaml(minimal) + R"(      incremental:
+        cursor_path: t
+        initial_value: 2024-01-01T01:00:00+01:00
+        end_value: 1704067200
+)";
+  CHECK(first_error(text) ==
+        "t.yaml:12:20: resources[0].endpoint.incremental.end_value: `1704067200` is not later "
+        "than initial_value `2024-01-01T01:00:00+01:00`; a back-fill runs from initial_value up "
+        "to end_value");
+  text = yaml(minimal) + R"(      incremental:
+        cursor_path: t
+        initial_value: 1704067200000
+        end_value: 2023-12-31T23:59:59.999Z
+)";
+  CHECK(contains(first_error(text),
+                 "t.yaml:12:20: resources[0].endpoint.incremental.end_value: "
+                 "`2023-12-31T23:59:59.999Z` is not later than initial_value `1704067200000`"));
+  text = yaml(minimal) + R"(      incremental:
+        cursor_path: t
+        initial_value: 1704067200000
+        end_value: 2024-01-01T00:00:00.001Z
+)";
+  CHECK(load(text).resources.at(0).endpoint.incremental->end_value == "2024-01-01T00:00:00.001Z");
 }
 
 TEST_CASE("unknown keys are refused, with a did-you-mean when one is close") {

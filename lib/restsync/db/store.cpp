@@ -11,6 +11,9 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <random>
+#include <algorithm>
+#include <iterator>
 #include <pqxx/pqxx>
 #include <thread>
 #include <unordered_map>
@@ -59,11 +62,60 @@ bool connection_problem(const std::exception& e, const pqxx::connection* conn) {
 struct table_state {
   sql::table_ref ref;
   std::vector<std::string> primary_key;
+  write_mode mode = write_mode::merge;
   bool exists = false;
   table_schema schema;
   std::vector<size_t> key_columns;
   std::string upsert_sql;
   size_t upsert_columns = 0;
+  // replace: the run in progress writes here; swapped in by finish_run.
+  std::optional<sql::table_ref> staging;
+};
+
+// A record key's 64-bit hash: FNV-1a from a per-run seed, then a splitmix64
+// finish. A collision can only make an unseen key look seen, so a deletion
+// may be missed, never a live record marked deleted; with a seed drawn per
+// run the same pair does not collide again in the next run.
+std::uint64_t key_hash(std::uint64_t seed, std::string_view key) {
+  std::uint64_t h = 14695981039346656037ull ^ seed;
+  for (unsigned char c : key) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebull;
+  h ^= h >> 31;
+  return h;
+}
+
+// The keys a run has seen, as hashes: 8 bytes a key (900,000 keys: 7 MiB).
+struct run_track {
+  std::string resource;
+  bool track_keys = false;
+  std::string untracked;  // why keys stopped being tracked
+  std::uint64_t seed = 0;
+  std::vector<std::uint64_t> pass;  // committed keys of the pass in progress, unsorted
+  std::vector<std::uint64_t> seen;  // earlier passes' keys, sorted, unique
+
+  // Folds the pass into seen; returns how many of its keys were repeats
+  // within the pass (records met twice by one scan).
+  std::int64_t end_pass() {
+    std::sort(pass.begin(), pass.end());
+    auto before = pass.size();
+    pass.erase(std::unique(pass.begin(), pass.end()), pass.end());
+    auto repeated = static_cast<std::int64_t>(before - pass.size());
+    std::vector<std::uint64_t> merged;
+    merged.reserve(seen.size() + pass.size());
+    std::set_union(seen.begin(), seen.end(), pass.begin(), pass.end(),
+                   std::back_inserter(merged));
+    seen = std::move(merged);
+    pass.clear();
+    pass.shrink_to_fit();
+    return repeated;
+  }
+  bool saw(std::uint64_t h) const { return std::binary_search(seen.begin(), seen.end(), h); }
 };
 
 struct job {
@@ -90,6 +142,13 @@ struct store::impl {
   std::map<std::string, table_state> tables;
   // Tables touched by the transaction in progress, as they were before it.
   std::map<std::string, table_state> undo;
+  // Runs in progress, by id.
+  std::map<std::int64_t, run_track> runs;
+  // Effects on the thread's own state that only a commit may make.
+  std::vector<std::function<void()>> after_commit;
+  // Keys written by the transaction in progress, by run: added to the run's
+  // pass when it commits.
+  std::map<std::int64_t, std::vector<std::uint64_t>> tx_keys;
 
   std::thread thread;
 
@@ -181,6 +240,8 @@ struct store::impl {
   void run_in_transaction(std::vector<job*>& jobs) {
     if (!conn || !conn->is_open()) connect_with_backoff();
     undo.clear();
+    after_commit.clear();
+    tx_keys.clear();
     try {
       pqxx::work tx(*conn);
       for (auto* j : jobs) j->run(tx);
@@ -189,8 +250,18 @@ struct store::impl {
     } catch (...) {
       for (auto& [name, state] : undo) tables[name] = std::move(state);
       undo.clear();
+      after_commit.clear();
+      tx_keys.clear();
       throw;
     }
+    for (auto& [run_id, keys] : tx_keys) {
+      auto it = runs.find(run_id);
+      if (it != runs.end()) it->second.pass.insert(it->second.pass.end(), keys.begin(), keys.end());
+    }
+    tx_keys.clear();
+    auto effects = std::move(after_commit);
+    after_commit.clear();
+    for (auto& f : effects) f();
   }
 
   void run_batch(std::vector<job>& batch) {
@@ -268,6 +339,10 @@ struct store::impl {
             "requests bigint NOT NULL DEFAULT 0, retries bigint NOT NULL DEFAULT 0, "
             "rate_limited bigint NOT NULL DEFAULT 0, complete_scan boolean NOT NULL DEFAULT "
             "false, error text)");
+    // Added after the first release: databases it created get them here.
+    tx.exec("ALTER TABLE " + sys("_rs_runs") +
+            " ADD COLUMN IF NOT EXISTS deleted bigint NOT NULL DEFAULT 0, "
+            "ADD COLUMN IF NOT EXISTS rescans bigint NOT NULL DEFAULT 0");
     tx.exec("CREATE INDEX IF NOT EXISTS \"_rs_runs_resource_idx\" ON " + sys("_rs_runs") +
             " (resource, id DESC)");
     tx.exec("CREATE TABLE IF NOT EXISTS " + sys("_rs_columns") +
@@ -279,6 +354,7 @@ struct store::impl {
   table_state load_table(pqxx::work& tx, const table_spec& spec) {
     table_state st;
     st.primary_key = spec.primary_key;
+    st.mode = spec.mode;
     if (spec.resource.rfind("_rs_", 0) == 0)
       throw store_error("resource name '" + spec.resource +
                         "' starts with _rs_, which is reserved for restsync's own tables");
@@ -338,44 +414,108 @@ struct store::impl {
     return it->second;
   }
 
+  // The table the run in progress writes to: the staging table of a replace run.
+  static const sql::table_ref& write_ref(const table_state& st) {
+    return st.staging ? *st.staging : st.ref;
+  }
+
+  void create_tables(pqxx::work& tx, table_state& st, const page_write& w) {
+    // The key columns' types come from the first records, so the table
+    // is created with the first page that has any.
+    std::vector<column_def> keys;
+    for (const auto& field : st.primary_key) {
+      int idx = st.schema.main_column(field);
+      if (idx < 0)
+        throw store_error(fmt::format("{}: the records at offset {} have no primary key field '{}'",
+                                      w.resource, w.offset, field));
+      keys.push_back(st.schema.columns()[static_cast<size_t>(idx)]);
+    }
+    tx.exec(sql::create_table(st.ref, keys));
+    if (st.staging) tx.exec(sql::create_table(*st.staging, keys));
+    st.exists = true;
+  }
+
   write_counts write_page(pqxx::work& tx, const page_write& w) {
     auto& st = table_for(w.resource);
-    auto records = w.data->records();
+    auto all = w.data->records();
+    std::vector<const rapidjson::Value*> kept;
+    if (!w.skip.empty()) {
+      for (size_t i = 0; i < all.size(); ++i)
+        if (i >= w.skip.size() || !w.skip[i]) kept.push_back(all[i]);
+    }
+    std::span<const rapidjson::Value* const> records =
+        w.skip.empty() ? all : std::span<const rapidjson::Value* const>(kept);
     write_counts counts;
     if (!records.empty()) {
       auto added = st.schema.plan(records);
-      if (!st.exists) {
-        // The key columns' types come from the first records, so the table
-        // is created with the first page that has any.
-        std::vector<column_def> keys;
-        for (const auto& field : st.primary_key) {
-          int idx = st.schema.main_column(field);
-          if (idx < 0)
-            throw store_error(fmt::format(
-                "{}: the records at offset {} have no primary key field '{}'", w.resource,
-                w.offset, field));
-          keys.push_back(st.schema.columns()[static_cast<size_t>(idx)]);
-        }
-        tx.exec(sql::create_table(st.ref, keys));
-        st.exists = true;
-      }
+      if (!st.exists) create_tables(tx, st, w);
       if (!added.empty()) {
         tx.exec(sql::add_columns(st.ref, added));
+        if (st.staging) tx.exec(sql::add_columns(*st.staging, added));
         persist_columns(tx, w.resource, st);
       }
       resolve_keys(st);
       if (st.upsert_columns != st.schema.columns().size()) {
-        st.upsert_sql = sql::upsert(st.ref, st.schema.columns(), st.key_columns);
+        st.upsert_sql = sql::upsert(write_ref(st), st.schema.columns(), st.key_columns,
+                                    st.mode != write_mode::append);
         st.upsert_columns = st.schema.columns().size();
       }
-      counts = upsert(tx, st, w);
+      counts = upsert(tx, st, w, records);
     }
+    note_keys(w.run_id, st, all);
     tx.exec_params("UPDATE " + sys("_rs_runs") +
                        " SET pages = pages + 1, records = records + $2, inserted = inserted + $3, "
                        "updated = updated + $4, unchanged = unchanged + $5 WHERE id = $1",
                    w.run_id, static_cast<std::int64_t>(records.size()), counts.inserted,
                    counts.updated, counts.unchanged);
+    if (w.cursor)
+      tx.exec_params("UPDATE " + sys("_rs_state") +
+                         " SET cursor_value = $2, updated_at = now() WHERE resource = $1",
+                     w.resource, *w.cursor);
     return counts;
+  }
+
+  // A record's key as the table's key columns print as text (`k::text`),
+  // fields separated by \x1f; nullopt when a key field is missing or of a
+  // type whose text form is not reproduced here (only integers and strings).
+  static std::optional<std::string> key_text(const rapidjson::Value& record,
+                                             const std::vector<std::string>& fields) {
+    std::string out;
+    for (const auto& f : fields) {
+      auto m = record.FindMember(rapidjson::StringRef(f.data(), f.size()));
+      if (m == record.MemberEnd()) return std::nullopt;
+      const auto& v = m->value;
+      if (v.IsInt64()) {
+        out += std::to_string(v.GetInt64());
+      } else if (v.IsString() && !is_marked_number(v)) {
+        std::string_view sv(v.GetString(), v.GetStringLength());
+        if (sv.find('\0') != std::string_view::npos) return std::nullopt;
+        out += sv;
+      } else {
+        return std::nullopt;
+      }
+      out.push_back('\x1f');
+    }
+    return out;
+  }
+
+  // Adds the page's keys to the run's pass (when it tracks keys).
+  void note_keys(std::int64_t run_id, const table_state& st,
+                 std::span<const rapidjson::Value* const> records) {
+    auto it = runs.find(run_id);
+    if (it == runs.end() || !it->second.track_keys) return;
+    auto& pending = tx_keys[run_id];
+    for (const auto* r : records) {
+      auto k = key_text(*r, st.primary_key);
+      if (!k) {
+        // Deletions cannot be told apart for this run.
+        it->second.track_keys = false;
+        it->second.untracked = "a record's primary key is missing or neither an integer nor a "
+                               "string";
+        return;
+      }
+      pending.push_back(key_hash(it->second.seed, *k));
+    }
   }
 
   void persist_columns(pqxx::work& tx, const std::string& resource, table_state& st) {
@@ -392,9 +532,9 @@ struct store::impl {
     }
   }
 
-  write_counts upsert(pqxx::work& tx, table_state& st, const page_write& w) {
+  write_counts upsert(pqxx::work& tx, table_state& st, const page_write& w,
+                      std::span<const rapidjson::Value* const> records) {
     const auto& columns = st.schema.columns();
-    auto records = w.data->records();
     // Rows by key; a key seen twice in one statement would make ON CONFLICT
     // fail, and the later record is the newer one.
     std::unordered_map<std::string, size_t> by_key;
@@ -416,6 +556,10 @@ struct store::impl {
       std::vector<std::optional<std::string>> cells(columns.size());
       for (size_t c = 0; c < columns.size(); ++c)
         if (auto v = row[c]) cells[c] = std::string(*v);
+      if (st.key_columns.empty()) {
+        rows.push_back(std::move(cells));
+        continue;
+      }
       auto [it, fresh] = by_key.try_emplace(std::move(key), rows.size());
       if (fresh)
         rows.push_back(std::move(cells));
@@ -439,6 +583,198 @@ struct store::impl {
     }
     counts.unchanged = static_cast<std::int64_t>(records.size()) - counts.inserted - counts.updated;
     return counts;
+  }
+
+  run_start begin_run(pqxx::work& tx, const std::string& resource, const run_options& options) {
+    run_start out;
+    auto r = tx.exec_params1("INSERT INTO " + sys("_rs_runs") + " (resource) VALUES ($1) RETURNING id",
+                             resource);
+    out.run_id = r[0].as<std::int64_t>();
+    tx.exec_params("INSERT INTO " + sys("_rs_state") +
+                       " (resource) VALUES ($1) ON CONFLICT (resource) DO NOTHING",
+                   resource);
+    auto state = tx.exec_params1(
+        "SELECT cursor_value, extract(epoch FROM now() - last_complete_scan_at)::float8 FROM " +
+            sys("_rs_state") + " WHERE resource = $1",
+        resource);
+    if (!state[0].is_null()) out.cursor = state[0].c_str();
+    if (!state[1].is_null()) out.since_complete_scan = state[1].as<double>();
+    auto it = tables.find(resource);
+    std::optional<sql::table_ref> staging;
+    if (it != tables.end() && it->second.mode == write_mode::replace) {
+      // A staging table a crashed run left behind is dropped; this run
+      // starts its own.
+      staging = sql::table_ref{settings.schema, fit_identifier("_rs_stage_" + resource)};
+      tx.exec("DROP TABLE IF EXISTS " + sql::qualified(staging->schema, staging->table));
+      if (it->second.exists)
+        tx.exec("CREATE TABLE " + sql::qualified(staging->schema, staging->table) + " (LIKE " +
+                sql::qualified(it->second.ref.schema, it->second.ref.table) +
+                " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)");
+    }
+    auto id = out.run_id;
+    after_commit.push_back([this, id, resource, options, staging] {
+      auto& t = runs[id];
+      t.resource = resource;
+      t.track_keys = options.track_keys;
+      t.seed = std::random_device{}();
+      t.seed = t.seed << 32 ^ std::random_device{}();
+      auto st = tables.find(resource);
+      if (st != tables.end()) {
+        st->second.staging = staging;
+        st->second.upsert_columns = 0;  // the statement names the table written to
+      }
+    });
+    return out;
+  }
+
+  finish_counts finish_run(pqxx::work& tx, const run_summary& s) {
+    finish_counts out;
+    const bool ok = s.status == run_status::succeeded;
+    auto track = runs.find(s.run_id);
+    auto table = tables.find(s.resource);
+    if (ok && table != tables.end()) {
+      auto& st = table->second;
+      if (st.staging) {
+        if (s.complete_scan) out.replaced = swap_in(tx, st);
+      } else if (s.mark_deleted) {
+        if (track == runs.end() || !track->second.track_keys)
+          out.deletions_skipped = track == runs.end() || track->second.untracked.empty()
+                                      ? "the run did not track keys"
+                                      : track->second.untracked;
+        else if (st.exists)
+          out.deleted = mark_unseen(tx, st, track->second, s.hard_delete, out.deletions_skipped);
+      }
+    }
+    if (table != tables.end() && table->second.staging)
+      tx.exec("DROP TABLE IF EXISTS " +
+              sql::qualified(table->second.staging->schema, table->second.staging->table));
+    tx.exec_params("UPDATE " + sys("_rs_runs") +
+                       " SET finished_at = now(), status = $2, requests = $3, retries = $4, "
+                       "rate_limited = $5, complete_scan = $6, error = NULLIF($7, ''), "
+                       "deleted = $8, rescans = $9 WHERE id = $1",
+                   s.run_id, std::string(status_name(s.status)), s.requests, s.retries,
+                   s.rate_limited, s.complete_scan, s.error, out.deleted, s.rescans);
+    if (ok)
+      tx.exec_params("UPDATE " + sys("_rs_state") +
+                         " SET last_success_at = now(), updated_at = now(), "
+                         "last_complete_scan_at = CASE WHEN $2 THEN now() ELSE "
+                         "last_complete_scan_at END, cursor_value = COALESCE($3, cursor_value) "
+                         "WHERE resource = $1",
+                     s.resource, s.complete_scan,
+                     s.cursor ? s.cursor->c_str() : static_cast<const char*>(nullptr));
+    else
+      tx.exec_params("UPDATE " + sys("_rs_state") +
+                         " SET last_error_at = now(), last_error = $2, updated_at = now() "
+                         "WHERE resource = $1",
+                     s.resource, s.error);
+    auto id = s.run_id;
+    auto resource = s.resource;
+    after_commit.push_back([this, id, resource] {
+      runs.erase(id);
+      auto st = tables.find(resource);
+      if (st != tables.end() && st->second.staging) {
+        st->second.staging.reset();
+        st->second.upsert_columns = 0;
+      }
+    });
+    return out;
+  }
+
+  // replace: the staging table's rows become the table's, in this transaction.
+  std::int64_t swap_in(pqxx::work& tx, table_state& st) {
+    if (!st.exists) return 0;
+    std::string cols;
+    for (const auto& c : st.schema.columns()) cols += quote_ident(c.name) + ", ";
+    cols += "\"_rs_synced_at\"";
+    auto target = sql::qualified(st.ref.schema, st.ref.table);
+    // DELETE, not TRUNCATE: readers keep seeing the old rows until the commit
+    // (TRUNCATE is not MVCC-safe for snapshots taken before it).
+    tx.exec("DELETE FROM " + target);
+    auto r = tx.exec("INSERT INTO " + target + " (" + cols + ") SELECT " + cols + " FROM " +
+                     sql::qualified(st.staging->schema, st.staging->table));
+    return static_cast<std::int64_t>(r.affected_rows());
+  }
+
+  // The live rows whose keys the run has not seen, as one text[] literal
+  // per key column; reads the table's keys in chunks. Empty (with skipped
+  // saying why) when the key types do not allow telling.
+  struct unseen_rows {
+    std::vector<std::string> arrays;
+    std::int64_t count = 0;
+  };
+  unseen_rows find_unseen(pqxx::work& tx, const table_state& st, run_track& seen, bool hard,
+                          std::string& skipped) {
+    unseen_rows out;
+    std::string select;
+    for (size_t k : st.key_columns) {
+      const auto& c = st.schema.columns()[k];
+      if (c.type != pg_type::bigint && c.type != pg_type::text) {
+        skipped = fmt::format("primary key column {} is {}; deletions are detected for bigint "
+                              "and text keys only",
+                              c.name, sql_name(c.type));
+        return out;
+      }
+      if (!select.empty()) select += ", ";
+      select += quote_ident(c.name) + "::text";
+    }
+    seen.end_pass();
+    tx.exec("DECLARE rs_keys NO SCROLL CURSOR FOR SELECT " + select + " FROM " +
+            sql::qualified(st.ref.schema, st.ref.table) +
+            (hard ? "" : " WHERE \"_rs_deleted_at\" IS NULL"));
+    out.arrays.resize(st.key_columns.size());
+    std::string key;
+    for (;;) {
+      auto rows = tx.exec("FETCH FORWARD 10000 FROM rs_keys");
+      if (rows.empty()) break;
+      for (const auto& row : rows) {
+        key.clear();
+        for (size_t i = 0; i < st.key_columns.size(); ++i) {
+          key += row[static_cast<int>(i)].c_str();
+          key.push_back('\x1f');
+        }
+        if (seen.saw(key_hash(seen.seed, key))) continue;
+        for (size_t i = 0; i < st.key_columns.size(); ++i)
+          sql::append_array_element(out.arrays[i], row[static_cast<int>(i)].c_str());
+        ++out.count;
+      }
+    }
+    tx.exec("CLOSE rs_keys");
+    return out;
+  }
+
+  // Marks (or deletes) the live rows whose keys the run did not see.
+  std::int64_t mark_unseen(pqxx::work& tx, table_state& st, run_track& seen, bool hard,
+                           std::string& skipped) {
+    auto unseen = find_unseen(tx, st, seen, hard, skipped);
+    if (unseen.count == 0) return 0;
+    auto target = sql::qualified(st.ref.schema, st.ref.table);
+    std::string from = "unnest(", match, aliases;
+    for (size_t i = 0; i < st.key_columns.size(); ++i) {
+      const auto& c = st.schema.columns()[st.key_columns[i]];
+      sql::close_array(unseen.arrays[i]);
+      from += fmt::format("{}${}::text[]", i ? ", " : "", i + 1);
+      aliases += fmt::format("{}k{}", i ? ", " : "", i);
+      match += fmt::format("{}t.{} = u.k{}::{}", i ? " AND " : "", quote_ident(c.name), i,
+                           sql_name(c.type));
+    }
+    from += ") AS u(" + aliases + ")";
+    auto sql = hard ? "DELETE FROM " + target + " AS t USING " + from + " WHERE " + match
+                    : "UPDATE " + target + " AS t SET \"_rs_deleted_at\" = now() FROM " + from +
+                          " WHERE " + match + " AND t.\"_rs_deleted_at\" IS NULL";
+    auto r = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(unseen.arrays));
+    return static_cast<std::int64_t>(r.affected_rows());
+  }
+
+  pass_check end_pass(pqxx::work& tx, std::int64_t run_id) {
+    pass_check out;
+    auto it = runs.find(run_id);
+    if (it == runs.end() || !it->second.track_keys) return out;
+    out.repeated = it->second.end_pass();
+    auto table = tables.find(it->second.resource);
+    if (table == tables.end() || !table->second.exists || table->second.staging) return out;
+    std::string skipped;
+    out.unseen = find_unseen(tx, table->second, it->second, false, skipped).count;
+    return out;
   }
 };
 
@@ -468,17 +804,11 @@ asio::awaitable<void> store::prepare(table_spec spec) {
   co_await impl_->submit<bool>(false, 0, std::move(fn));
 }
 
-asio::awaitable<std::int64_t> store::begin_run(std::string resource) {
-  std::function<std::int64_t(pqxx::work&)> fn = [this, resource](pqxx::work& tx) {
-    auto r = tx.exec_params1("INSERT INTO " + impl_->sys("_rs_runs") +
-                                 " (resource) VALUES ($1) RETURNING id",
-                             resource);
-    tx.exec_params("INSERT INTO " + impl_->sys("_rs_state") +
-                       " (resource) VALUES ($1) ON CONFLICT (resource) DO NOTHING",
-                   resource);
-    return r[0].as<std::int64_t>();
+asio::awaitable<run_start> store::begin_run(std::string resource, run_options options) {
+  std::function<run_start(pqxx::work&)> fn = [this, resource, options](pqxx::work& tx) {
+    return impl_->begin_run(tx, resource, options);
   };
-  co_return co_await impl_->submit<std::int64_t>(false, 0, std::move(fn));
+  co_return co_await impl_->submit<run_start>(false, 0, std::move(fn));
 }
 
 asio::awaitable<write_counts> store::write(page_write w) {
@@ -489,28 +819,18 @@ asio::awaitable<write_counts> store::write(page_write w) {
   co_return co_await impl_->submit<write_counts>(true, n, std::move(fn));
 }
 
-asio::awaitable<void> store::finish_run(run_summary s) {
-  std::function<bool(pqxx::work&)> fn = [this, s](pqxx::work& tx) {
-    const bool ok = s.status == run_status::succeeded;
-    tx.exec_params("UPDATE " + impl_->sys("_rs_runs") +
-                       " SET finished_at = now(), status = $2, requests = $3, retries = $4, "
-                       "rate_limited = $5, complete_scan = $6, error = NULLIF($7, '') WHERE id = $1",
-                   s.run_id, std::string(status_name(s.status)), s.requests, s.retries,
-                   s.rate_limited, s.complete_scan, s.error);
-    if (ok)
-      tx.exec_params("UPDATE " + impl_->sys("_rs_state") +
-                         " SET last_success_at = now(), updated_at = now(), "
-                         "last_complete_scan_at = CASE WHEN $2 THEN now() ELSE "
-                         "last_complete_scan_at END WHERE resource = $1",
-                     s.resource, s.complete_scan);
-    else
-      tx.exec_params("UPDATE " + impl_->sys("_rs_state") +
-                         " SET last_error_at = now(), last_error = $2, updated_at = now() "
-                         "WHERE resource = $1",
-                     s.resource, s.error);
-    return true;
+asio::awaitable<pass_check> store::end_pass(std::int64_t run_id) {
+  std::function<pass_check(pqxx::work&)> fn = [this, run_id](pqxx::work& tx) {
+    return impl_->end_pass(tx, run_id);
   };
-  co_await impl_->submit<bool>(false, 0, std::move(fn));
+  co_return co_await impl_->submit<pass_check>(false, 0, std::move(fn));
+}
+
+asio::awaitable<finish_counts> store::finish_run(run_summary s) {
+  std::function<finish_counts(pqxx::work&)> fn = [this, s](pqxx::work& tx) {
+    return impl_->finish_run(tx, s);
+  };
+  co_return co_await impl_->submit<finish_counts>(false, 0, std::move(fn));
 }
 
 asio::awaitable<std::vector<resource_state>> store::states() {

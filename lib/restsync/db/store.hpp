@@ -36,9 +36,18 @@ class store_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// How a resource's records reach its table (config's write_disposition).
+enum class write_mode {
+  merge,    // upsert on the primary key; changed rows updated
+  append,   // insert records whose key is new; existing rows never change
+  replace,  // pages go to a staging table that replaces the table's rows at
+            // the end of a complete run, in one transaction
+};
+
 struct table_spec {
   std::string resource;
   std::vector<std::string> primary_key;  // record fields
+  write_mode mode = write_mode::merge;
 };
 
 struct write_counts {
@@ -53,6 +62,27 @@ struct page_write {
   std::int64_t run_id = 0;
   std::shared_ptr<const page> data;
   std::int64_t offset = 0;  // for messages
+  // Records not to write (filtered out by an incremental cursor): skip[i]
+  // for records()[i]; empty writes every record. Skipped records still count
+  // as seen for deletion detection: the API returned them.
+  std::vector<char> skip;
+  // The incremental cursor to store in _rs_state with this page, when the
+  // pages committed so far justify it.
+  std::optional<std::string> cursor;
+};
+
+struct run_options {
+  // Remember the key of every record of the run (8 bytes each), so that
+  // finish_run can mark the rows the run did not see (deletion detection)
+  // and end_pass can count keys a scan met twice.
+  bool track_keys = false;
+};
+
+struct run_start {
+  std::int64_t run_id = 0;
+  std::optional<std::string> cursor;  // _rs_state.cursor_value
+  // Seconds since the last complete scan; nullopt: never.
+  std::optional<double> since_complete_scan;
 };
 
 enum class run_status { running, succeeded, failed, interrupted };
@@ -66,6 +96,29 @@ struct run_summary {
   std::int64_t rate_limited = 0;
   bool complete_scan = false;  // every record of the resource was read
   std::string error;           // empty on success
+  // On success: the cursor to store (in the same transaction as the run's end).
+  std::optional<std::string> cursor;
+  // On success, for a run with track_keys: the rows whose records the run
+  // did not see get _rs_deleted_at (or are deleted with hard_delete). Only
+  // for a sound complete scan; the caller decides.
+  bool mark_deleted = false;
+  bool hard_delete = false;
+  std::int64_t rescans = 0;
+};
+
+struct pass_check {
+  // Records the scan met more than once, by key.
+  std::int64_t repeated = 0;
+  // Live rows of the table whose keys no scan of the run has seen so far:
+  // what a deletion mark would mark now.
+  std::int64_t unseen = 0;
+};
+
+struct finish_counts {
+  std::int64_t deleted = 0;  // rows marked deleted (or removed) by this run
+  std::int64_t replaced = 0; // replace: rows in the table after the swap
+  // Why deletions were not marked although asked, if they were not.
+  std::string deletions_skipped;
 };
 
 struct resource_state {
@@ -90,13 +143,22 @@ class store {
   // Creates the resource's table when missing and loads its column mapping.
   boost::asio::awaitable<void> prepare(table_spec spec);
 
-  boost::asio::awaitable<std::int64_t> begin_run(std::string resource);
+  // A new _rs_runs row, and what the resource's state says. A replace
+  // resource gets a fresh staging table (one a crashed run left is dropped).
+  boost::asio::awaitable<run_start> begin_run(std::string resource, run_options options = {});
 
   // Upserts the page's records; adds the columns they need first. The
   // _rs_runs row of the run is updated in the same transaction.
   boost::asio::awaitable<write_counts> write(page_write w);
 
-  boost::asio::awaitable<void> finish_run(run_summary summary);
+  // Ends one scan of a run that tracks keys (a run may scan again when the
+  // data moved). Call after every write of the scan completed.
+  boost::asio::awaitable<pass_check> end_pass(std::int64_t run_id);
+
+  // Records the end of a run. On success it also stores the cursor, marks
+  // deletions (mark_deleted) and swaps a replace resource's staging table in,
+  // all in one transaction; on failure a staging table is dropped.
+  boost::asio::awaitable<finish_counts> finish_run(run_summary summary);
 
   boost::asio::awaitable<std::vector<resource_state>> states();
 

@@ -12,7 +12,11 @@
 #include <random>
 #include <set>
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include "restsync/auth.hpp"
+#include "restsync/cursor.hpp"
 #include "restsync/net/http_client.hpp"
 #include "restsync/offset_scan.hpp"
 #include "restsync/page.hpp"
@@ -95,6 +99,69 @@ double seconds_since(steady::time_point t) {
 // (the logger masks an API key sent as a query parameter).
 std::string path_of(const std::string& target) { return target; }
 
+const rapidjson::Value* find_path(const rapidjson::Value& record, const json_path& path) {
+  const rapidjson::Value* v = &record;
+  for (const auto& key : path) {
+    if (!v->IsObject()) return nullptr;
+    auto m = v->FindMember(rapidjson::StringRef(key.data(), key.size()));
+    if (m == v->MemberEnd()) return nullptr;
+    v = &m->value;
+  }
+  return v;
+}
+
+// The record's primary key fields as JSON text, to compare two reads.
+std::string key_of(const rapidjson::Value& record, const std::vector<std::string>& fields) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartArray();
+  for (const auto& f : fields) {
+    auto m = record.FindMember(rapidjson::StringRef(f.data(), f.size()));
+    if (m == record.MemberEnd())
+      w.Null();
+    else
+      m->value.Accept(w);
+  }
+  w.EndArray();
+  return {buf.GetString(), buf.GetSize()};
+}
+
+db::write_mode mode_of(disposition d) {
+  switch (d) {
+    case disposition::merge: return db::write_mode::merge;
+    case disposition::append: return db::write_mode::append;
+    case disposition::replace: return db::write_mode::replace;
+  }
+  return db::write_mode::merge;
+}
+
+// Replaces {incremental.start_value} / {incremental.end_value} /
+// {incremental.initial_value} in parameter values (dlt's placeholders); a
+// parameter whose placeholder has no value is left out.
+query_params expand_placeholders(const query_params& params,
+                                 const std::optional<std::string>& start,
+                                 const std::optional<std::string>& end,
+                                 const std::optional<std::string>& initial) {
+  query_params out;
+  for (const auto& [name, value] : params) {
+    std::string v = value;
+    bool missing = false;
+    for (auto [ph, with] : {std::pair{std::string_view("{incremental.start_value}"), &start},
+                            std::pair{std::string_view("{incremental.end_value}"), &end},
+                            std::pair{std::string_view("{incremental.initial_value}"), &initial}}) {
+      for (auto at = v.find(ph); at != std::string::npos; at = v.find(ph)) {
+        if (!*with) {
+          missing = true;
+          break;
+        }
+        v.replace(at, ph.size(), **with);
+      }
+    }
+    if (!missing) out.emplace_back(name, std::move(v));
+  }
+  return out;
+}
+
 }  // namespace
 
 struct fetch_result {
@@ -106,6 +173,10 @@ struct fetch_result {
 
 // Everything one run of one resource needs, alive for the run.
 struct run_context {
+  run_context(const resource_config& r, std::size_t i, net::http_client* c, page_spec s,
+              retry_policy p)
+      : rc(r), index(i), client(c), spec(std::move(s)), policy(std::move(p)) {}
+
   const resource_config& rc;
   std::size_t index;
   net::http_client* client;
@@ -116,13 +187,84 @@ struct run_context {
   std::int64_t run_id = 0;
   resource_outcome out;
   bool failed = false;
-  // Issue no more requests: a failure, or a singleton answered the scan.
+  // Issue no more requests: a failure, or a singleton answered the scan, or
+  // an ordered scan reached its incremental start.
   bool stop = false;
+
+  // Incremental loading (endpoint.incremental), null without.
+  const incremental_config* inc = nullptr;
+  std::optional<cursor_value> start;  // records before it are left out (lag applied)
+  std::optional<cursor_value> end;    // records at or after it are left out
+  std::optional<cursor_value> previous;  // the stored cursor before the run
+  std::optional<cursor_value> max_seen;  // the newest cursor among written records
+  // row_order desc and a start: paging stops at the first page that is all
+  // older than start.
+  bool stop_at_start = false;
+  bool reached_start = false;
+  // The run reads every record (not an incremental window): a complete
+  // scan proves what no longer exists.
+  bool full = true;
+  bool track_keys = false;
+  // The record at the furthest position of the scan, for the drift check.
+  std::int64_t anchor_position = -1;
+  std::string anchor_key;
 
   void fail(std::string message) {
     if (!failed) out.error = std::move(message);
     failed = true;
     stop = true;
+  }
+
+  // Which records of a page to leave out; fails the run (returning nullopt)
+  // on a cursor value that is missing (raise) or not a timestamp.
+  struct filtered {
+    std::vector<char> skip;  // empty: keep all
+    bool all_older = false;  // every record with a cursor is before start
+  };
+  std::optional<filtered> filter(const page& pg, std::int64_t offset) {
+    filtered f;
+    if (inc == nullptr) return f;
+    auto records = pg.records();
+    f.skip.assign(records.size(), 0);
+    bool any_dated = false, any_not_older = false;
+    for (size_t i = 0; i < records.size(); ++i) {
+      const auto* v = find_path(*records[i], inc->cursor_path);
+      if (v == nullptr || v->IsNull()) {
+        switch (inc->on_cursor_value_missing) {
+          case missing_cursor_action::raise:
+            fail(fmt::format("{}: record {} of the page at offset {} (key {}) has no cursor value "
+                             "at {} (on_cursor_value_missing: raise)",
+                             rc.name, i, offset, key_of(*records[i], rc.primary_key),
+                             to_string(inc->cursor_path)));
+            return std::nullopt;
+          case missing_cursor_action::include: break;
+          case missing_cursor_action::exclude: f.skip[i] = 1; break;
+        }
+        continue;
+      }
+      auto c = parse_cursor_json(*v);
+      if (!c) {
+        rapidjson::StringBuffer buf;
+        rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+        v->Accept(w);
+        fail(fmt::format("{}: record {} of the page at offset {} (key {}): the cursor {} is {}, "
+                         "neither epoch seconds, epoch milliseconds nor an ISO-8601 date-time",
+                         rc.name, i, offset, key_of(*records[i], rc.primary_key),
+                         to_string(inc->cursor_path), std::string_view(buf.GetString(), buf.GetSize())));
+        return std::nullopt;
+      }
+      any_dated = true;
+      bool before = start && compare(*c, *start) < 0;
+      bool after = end && compare(*c, *end) >= 0;
+      if (!before) any_not_older = true;
+      if (before || after) {
+        f.skip[i] = 1;
+        continue;
+      }
+      if (!max_seen || compare(*c, *max_seen) > 0) max_seen = std::move(c);
+    }
+    f.all_older = any_dated && !any_not_older;
+    return f;
   }
 };
 
@@ -261,13 +403,16 @@ struct engine::impl {
     return ctx.policy.decide(used, outcome, std::chrono::system_clock::now(), random01());
   }
 
-  asio::awaitable<void> commit(run_context& ctx, std::shared_ptr<page> data, std::int64_t offset) {
+  asio::awaitable<void> commit(run_context& ctx, std::shared_ptr<page> data, std::int64_t offset,
+                               std::vector<char> skip, std::optional<std::string> cursor) {
     ++ctx.out.pages;
     ctx.out.records += static_cast<std::int64_t>(data->records().size());
+    ctx.out.filtered += std::count(skip.begin(), skip.end(), 1);
     try {
       // Named, not a braced temporary: GCC 12 destroys temporaries in a
       // co_await expression twice.
-      db::page_write w{ctx.rc.name, ctx.run_id, std::move(data), offset};
+      db::page_write w{ctx.rc.name, ctx.run_id, std::move(data), offset, std::move(skip),
+                       std::move(cursor)};
       auto counts = co_await store.write(std::move(w));
       ctx.out.inserted += counts.inserted;
       ctx.out.updated += counts.updated;
@@ -283,6 +428,7 @@ struct engine::impl {
     offset_scan scan;
     int tasks = 0;
     asio::steady_timer wake;
+    bool singleton = false;
   };
 
   asio::awaitable<void> offset_task(run_context& ctx, offset_run& run, std::int64_t offset,
@@ -306,10 +452,22 @@ struct engine::impl {
           // whole collection, so paging stops here.
           ctx.stop = true;
           ctx.out.complete_scan = true;
+          run.singleton = true;
         } else {
           run.scan.on_page(offset, n, r.data->total());
+          if (n > 0 && offset + n - 1 > ctx.anchor_position) {
+            ctx.anchor_position = offset + n - 1;
+            ctx.anchor_key = key_of(*r.data->records().back(), ctx.rc.primary_key);
+          }
         }
-        if (n > 0) co_await commit(ctx, r.data, offset);
+        auto f = ctx.filter(*r.data, offset);
+        if (f && ctx.stop_at_start && f->all_older) {
+          // Newest first, and this whole page is older than the cursor: so
+          // is everything after it.
+          ctx.reached_start = true;
+          ctx.stop = true;
+        }
+        if (f && n > 0) co_await commit(ctx, r.data, offset, std::move(f->skip), std::nullopt);
       }
     } catch (const std::exception& e) {
       ctx.fail(fmt::format("{}: internal error at offset {}: {}", ctx.rc.name, offset, e.what()));
@@ -318,13 +476,18 @@ struct engine::impl {
     run.wake.cancel();
   }
 
-  asio::awaitable<void> page_offsets(run_context& ctx, const offset_paginator& p) {
+  // One scan; true when the data visibly moved while it paged.
+  asio::awaitable<bool> scan_offsets(run_context& ctx, const offset_paginator& p) {
     offset_scan_settings s;
     s.start = p.offset;
     s.limit = p.limit;
-    s.window = static_cast<std::size_t>(std::max(1, cfg.client.max_in_flight));
+    // Stopping at the cursor needs the pages one by one: speculative pages
+    // past it would be requests spent for nothing.
+    s.window = ctx.stop_at_start ? 1 : static_cast<std::size_t>(std::max(1, cfg.client.max_in_flight));
     s.maximum_offset = p.maximum_offset;
-    offset_run run{offset_scan(s), 0, asio::steady_timer(ex)};
+    ctx.anchor_position = -1;
+    ctx.anchor_key.clear();
+    offset_run run{offset_scan(s), 0, asio::steady_timer(ex), false};
     const int max_tasks = 2 * static_cast<int>(s.window);
     for (;;) {
       while (!ctx.stop && run.tasks < max_tasks) {
@@ -338,17 +501,78 @@ struct engine::impl {
       boost::system::error_code ec;
       co_await run.wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
-    if (!ctx.failed && !ctx.out.complete_scan) {
+    if (!ctx.failed && !ctx.out.complete_scan && !ctx.reached_start) {
       if (run.scan.complete())
         ctx.out.complete_scan = true;
       else
         ctx.fail(ctx.rc.name + ": paging stopped before the end without an error (internal)");
     }
-    if (run.scan.drift().any())
+    if (ctx.failed || run.singleton) co_return false;
+    const auto& d = run.scan.drift();
+    db::pass_check check;
+    if (ctx.track_keys) {
+      try {
+        check = co_await store.end_pass(ctx.run_id);
+      } catch (const std::exception& e) {
+        ctx.fail(fmt::format("{}: {}", ctx.rc.name, e.what()));
+        co_return false;
+      }
+    }
+    const std::int64_t repeated = check.repeated;
+    // Pages that overlap on purpose (a silent cap shrank the step) repeat
+    // records; a key met more often than that moved between pages.
+    bool moved_keys = repeated > run.scan.stats().overlap_records;
+    bool tail_moved = false;
+    // Only worth a request when rows are about to be marked deleted.
+    if (!d.any() && !moved_keys && ctx.full && check.unseen > 0 && ctx.anchor_position >= 0)
+      tail_moved = !co_await anchor_holds(ctx, p);
+    if (ctx.failed) co_return false;
+    bool drift = d.any() || moved_keys || tail_moved;
+    if (drift)
       log.warn("offset_drift", {{"resource", ctx.rc.name},
-                                {"total_changed", run.scan.drift().total_changed},
-                                {"records_past_total", run.scan.drift().records_past_total},
-                                {"empty_below_total", run.scan.drift().empty_below_total}});
+                                {"total_changed", d.total_changed},
+                                {"records_past_total", d.records_past_total},
+                                {"empty_below_total", d.empty_below_total},
+                                {"records_past_empty", d.records_past_empty},
+                                {"records_after_end", d.records_after_end},
+                                {"repeated_keys", repeated - run.scan.stats().overlap_records},
+                                {"tail_moved", tail_moved}});
+    co_return drift;
+  }
+
+  // Records removed in front of positions not yet read shift the rest back,
+  // so a scan can miss one without any sign. Read again the position of the
+  // last record the scan saw: if another record is there now, the records
+  // moved and the scan may have missed some.
+  asio::awaitable<bool> anchor_holds(run_context& ctx, const offset_paginator& p) {
+    auto target = append_query(ctx.base_target, {{p.limit_param, std::to_string(p.limit)},
+                                                 {p.offset_param, std::to_string(ctx.anchor_position)}});
+    std::function<bool()> always;
+    auto r = co_await fetch(ctx, target, std::move(always));
+    if (!r.data) {
+      ctx.fail(std::move(r.error));
+      co_return false;
+    }
+    auto records = r.data->records();
+    co_return !records.empty() && key_of(*records.front(), ctx.rc.primary_key) == ctx.anchor_key;
+  }
+
+  // Scans until a scan sees no movement (at most max_scans), so that a
+  // complete scan really saw every record; says whether the last was clean.
+  asio::awaitable<bool> page_offsets(run_context& ctx, const offset_paginator& p) {
+    constexpr int max_scans = 3;
+    for (int scan = 1;; ++scan) {
+      bool drift = co_await scan_offsets(ctx, p);
+      if (!drift) co_return !ctx.failed;
+      if (scan == max_scans) {
+        log.warn("drift_unresolved", {{"resource", ctx.rc.name}, {"scans", scan}});
+        co_return false;
+      }
+      ++ctx.out.rescans;
+      ctx.out.complete_scan = false;
+      ctx.reached_start = false;
+      ctx.stop = false;
+    }
   }
 
   // The paginators that learn the next request from the previous answer.
@@ -369,8 +593,18 @@ struct engine::impl {
         break;
       }
       auto n = static_cast<std::int64_t>(r.data->records().size());
-      if (n > 0) co_await commit(ctx, r.data, n_page);
+      auto f = ctx.filter(*r.data, n_page);
+      if (!f) break;
+      // Pages arrive in order here: ascending, the cursor may move with each
+      // page, in the page's own transaction.
+      std::optional<std::string> cursor;
+      if (ctx.inc && ctx.inc->order == row_order::asc && ctx.max_seen) cursor = ctx.max_seen->text;
+      if (n > 0) co_await commit(ctx, r.data, n_page, std::move(f->skip), std::move(cursor));
       if (ctx.failed) break;
+      if (ctx.stop_at_start && f->all_older) {
+        ctx.reached_start = true;
+        break;
+      }
       std::optional<std::string> next;
       if (std::holds_alternative<single_page_paginator>(pag) || r.data->singleton()) {
         // one page is the whole collection
@@ -428,42 +662,110 @@ struct engine::impl {
     }
   }
 
-  asio::awaitable<resource_outcome> run(const resource_config& rc) {
+  // The incremental window of a run: where it starts and ends, and whether
+  // it reads everything. False (with the run failed) on a stored cursor that
+  // no longer reads.
+  bool plan_window(run_context& ctx, const db::run_start& rs, const run_flags& flags) {
+    const auto& rc = ctx.rc;
+    ctx.inc = rc.endpoint.incremental ? &*rc.endpoint.incremental : nullptr;
+    if (ctx.inc == nullptr) return true;
+    const auto& inc = *ctx.inc;
+    if (inc.initial_value) ctx.start = parse_cursor_config(*inc.initial_value);
+    if (inc.end_value) ctx.end = parse_cursor_config(*inc.end_value);
+    if (rs.cursor) {
+      ctx.previous = parse_cursor_config(*rs.cursor);
+      if (!ctx.previous) {
+        ctx.fail(fmt::format("{}: the stored cursor '{}' (_rs_state.cursor_value) is not a "
+                             "timestamp; fix or clear it, or run with --full-refresh",
+                             rc.name, *rs.cursor));
+        return false;
+      }
+    }
+    // A replace run must see everything; so must a full refresh and, every
+    // full_scan_every, a periodic full scan (it finds deletions).
+    bool due = rc.full_scan_every &&
+               (!rs.since_complete_scan ||
+                *rs.since_complete_scan * 1000.0 >= static_cast<double>(rc.full_scan_every->count()));
+    ctx.full = flags.full_refresh || due || rc.write_disposition == disposition::replace ||
+               !ctx.previous;
+    if (!ctx.full && (!ctx.start || compare(*ctx.previous, *ctx.start) > 0)) ctx.start = ctx.previous;
+    if (ctx.start && inc.lag.count() > 0)
+      ctx.start = minus(*ctx.start, std::chrono::duration_cast<std::chrono::microseconds>(inc.lag));
+    ctx.stop_at_start = inc.order == row_order::desc && ctx.start && !ctx.full;
+    return true;
+  }
+
+  asio::awaitable<resource_outcome> run(const resource_config& rc, run_flags flags) {
     auto started = steady::now();
     auto endpoint_url = parse_url(resource_url(cfg.client, rc.endpoint));
-    query_params params = rc.endpoint.params;
-    params.insert(params.end(), creds.params.begin(), creds.params.end());
-    run_context ctx{rc,
-                    resource_index.at(rc.name),
-                    &client_for(endpoint_url),
-                    append_query(endpoint_url.target, params),
-                    {},
+    run_context ctx(rc, resource_index.at(rc.name), &client_for(endpoint_url),
                     spec_for(rc.endpoint),
-                    retry_policy(retry_settings_for(rc.endpoint.error_handler)),
-                    0,
-                    {},
-                    false,
-                    false};
+                    retry_policy(retry_settings_for(rc.endpoint.error_handler)));
     ctx.out.resource = rc.name;
     for (const auto& h : cfg.client.headers) ctx.headers.emplace_back(h.first, h.second);
     for (const auto& h : creds.headers) ctx.headers.push_back(h);
 
+    const bool mergeable = rc.write_disposition == disposition::merge;
     try {
-      db::table_spec spec{rc.name, rc.primary_key};
+      db::table_spec spec{rc.name, rc.primary_key, mode_of(rc.write_disposition)};
       co_await store.prepare(std::move(spec));
-      ctx.run_id = co_await store.begin_run(rc.name);
+      // Keys are tracked when the run may prove deletions: a merge run that
+      // reads everything. Whether it will is only known from the state, so
+      // a merge resource always tracks them (8 bytes a record).
+      db::run_options options;
+      options.track_keys = mergeable && (!rc.endpoint.incremental || rc.full_scan_every ||
+                                         flags.full_refresh);
+      auto rs = co_await store.begin_run(rc.name, options);
+      ctx.run_id = rs.run_id;
+      ctx.track_keys = options.track_keys;
+      plan_window(ctx, rs, flags);
     } catch (const std::exception& e) {
       ctx.fail(fmt::format("{}: cannot start the run: {}", rc.name, e.what()));
     }
+    query_params params = rc.endpoint.params;
+    if (ctx.inc) {
+      std::optional<std::string> start_text, end_text, initial_text;
+      if (ctx.start) start_text = ctx.start->text;
+      if (ctx.end) end_text = ctx.end->text;
+      initial_text = ctx.inc->initial_value;
+      params = expand_placeholders(params, start_text, end_text, initial_text);
+      if (!ctx.inc->start_param.empty() && start_text)
+        params.emplace_back(ctx.inc->start_param, *start_text);
+      if (!ctx.inc->end_param.empty() && end_text) params.emplace_back(ctx.inc->end_param, *end_text);
+    }
+    params.insert(params.end(), creds.params.begin(), creds.params.end());
+    ctx.base_target = append_query(endpoint_url.target, params);
+
+    bool sound = false;  // the scan saw the data hold still
     if (!ctx.failed) {
-      log.info("run_started", {{"resource", rc.name}, {"run", ctx.run_id}});
-      if (auto* p = std::get_if<offset_paginator>(&rc.endpoint.paginator))
-        co_await page_offsets(ctx, *p);
-      else
+      log.info("run_started", {{"resource", rc.name},
+                               {"run", ctx.run_id},
+                               {"full", ctx.full},
+                               {"from", ctx.start ? ctx.start->text : std::string()}});
+      if (auto* p = std::get_if<offset_paginator>(&rc.endpoint.paginator)) {
+        sound = co_await page_offsets(ctx, *p);
+      } else {
         co_await page_sequential(ctx);
+        sound = !ctx.failed;
+      }
     }
     ctx.out.ok = !ctx.failed;
     if (ctx.failed) ctx.out.complete_scan = false;
+    // The cursor moves over what this run committed, never back, and only
+    // when the run read its whole window (a complete scan, or down to the
+    // start) with the data holding still.
+    std::optional<std::string> cursor;
+    if (ctx.inc && !ctx.failed && sound && (ctx.out.complete_scan || ctx.reached_start)) {
+      auto best = ctx.max_seen;
+      if (ctx.previous && (!best || compare(*ctx.previous, *best) > 0)) best = ctx.previous;
+      if (best) cursor = best->text;
+    }
+    if (ctx.inc) {
+      if (cursor)
+        ctx.out.cursor = *cursor;
+      else if (ctx.previous)
+        ctx.out.cursor = ctx.previous->text;
+    }
     ctx.out.seconds = seconds_since(started);
     if (ctx.run_id != 0) {
       db::run_summary s;
@@ -473,15 +775,26 @@ struct engine::impl {
       s.requests = ctx.out.requests;
       s.retries = ctx.out.retries;
       s.rate_limited = ctx.out.rate_limited;
-      s.complete_scan = ctx.out.complete_scan;
+      s.complete_scan = ctx.out.complete_scan && sound;
       s.error = ctx.out.error;
+      s.cursor = cursor;
+      s.rescans = ctx.out.rescans;
+      // Only a sound complete scan of everything proves a record is gone.
+      s.mark_deleted = mergeable && ctx.full && ctx.out.complete_scan && sound && !ctx.failed;
+      s.hard_delete = rc.hard_delete;
+      if (mergeable && ctx.full && ctx.out.complete_scan && !sound)
+        ctx.out.deletions_skipped = "the data moved during every scan";
       try {
-        co_await store.finish_run(s);
+        auto counts = co_await store.finish_run(s);
+        ctx.out.deleted = counts.deleted;
+        if (!counts.deletions_skipped.empty()) ctx.out.deletions_skipped = counts.deletions_skipped;
       } catch (const std::exception& e) {
         if (!ctx.failed) ctx.out.error = fmt::format("{}: recording the run failed: {}", rc.name, e.what());
         ctx.out.ok = false;
       }
     }
+    if (!ctx.out.deletions_skipped.empty())
+      log.warn("deletions_skipped", {{"resource", rc.name}, {"reason", ctx.out.deletions_skipped}});
     log_summary(ctx.out);
     co_return ctx.out;
   }
@@ -498,6 +811,10 @@ struct engine::impl {
              {"requests", o.requests},
              {"retries", o.retries},
              {"rate_limited", o.rate_limited},
+             {"filtered", o.filtered},
+             {"deleted", o.deleted},
+             {"rescans", o.rescans},
+             {"cursor", o.cursor},
              {"complete", o.complete_scan},
              {"seconds", o.seconds},
              {"error", o.error}});
@@ -509,8 +826,8 @@ engine::engine(asio::any_io_executor ex, const config& cfg, db::store& store, lo
 
 engine::~engine() = default;
 
-asio::awaitable<resource_outcome> engine::run(const resource_config& resource) {
-  co_return co_await impl_->run(resource);
+asio::awaitable<resource_outcome> engine::run(const resource_config& resource, run_flags flags) {
+  co_return co_await impl_->run(resource, flags);
 }
 
 namespace {
@@ -521,21 +838,22 @@ struct all_state {
   std::unique_ptr<asio::steady_timer> done;
 };
 
-asio::awaitable<void> run_one(engine& e, const resource_config* r, all_state& st, std::size_t i) {
-  st.outcomes[i] = co_await e.run(*r);
+asio::awaitable<void> run_one(engine& e, const resource_config* r, all_state& st, std::size_t i,
+                              run_flags flags) {
+  st.outcomes[i] = co_await e.run(*r, flags);
   if (--st.pending == 0) st.done->cancel();
 }
 
 }  // namespace
 
 asio::awaitable<std::vector<resource_outcome>> engine::run_all(
-    std::vector<const resource_config*> resources) {
+    std::vector<const resource_config*> resources, run_flags flags) {
   all_state st;
   st.outcomes.resize(resources.size());
   st.pending = static_cast<int>(resources.size());
   st.done = std::make_unique<asio::steady_timer>(impl_->ex, asio::steady_timer::time_point::max());
   for (std::size_t i = 0; i < resources.size(); ++i)
-    asio::co_spawn(impl_->ex, run_one(*this, resources[i], st, i), asio::detached);
+    asio::co_spawn(impl_->ex, run_one(*this, resources[i], st, i, flags), asio::detached);
   while (st.pending > 0) {
     boost::system::error_code ec;
     co_await st.done->async_wait(asio::redirect_error(asio::use_awaitable, ec));

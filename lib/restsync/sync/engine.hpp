@@ -30,7 +30,22 @@ struct resource_outcome {
   std::int64_t requests = 0;
   std::int64_t retries = 0;
   std::int64_t rate_limited = 0;
+  // Records an incremental cursor or end_value left out.
+  std::int64_t filtered = 0;
+  // Rows marked deleted (or deleted, with hard_delete) by this run.
+  std::int64_t deleted = 0;
+  // Scans repeated because the data moved while the scan paged.
+  std::int64_t rescans = 0;
+  // Why deletions were not marked after a complete scan that could have.
+  std::string deletions_skipped;
+  std::string cursor;  // the incremental cursor after the run; empty: none
   double seconds = 0;
+};
+
+struct run_flags {
+  // Read from the incremental initial_value (or everything) instead of the
+  // stored cursor; the table is kept.
+  bool full_refresh = false;
 };
 
 class engine {
@@ -42,11 +57,12 @@ class engine {
   engine& operator=(const engine&) = delete;
 
   // One run of one resource; never throws for API or database trouble.
-  boost::asio::awaitable<resource_outcome> run(const resource_config& resource);
+  boost::asio::awaitable<resource_outcome> run(const resource_config& resource,
+                                               run_flags flags = {});
 
   // Runs the resources concurrently; one's failure does not stop the others.
   boost::asio::awaitable<std::vector<resource_outcome>> run_all(
-      std::vector<const resource_config*> resources);
+      std::vector<const resource_config*> resources, run_flags flags = {});
 
  private:
   struct impl;
