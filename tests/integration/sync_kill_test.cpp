@@ -1,6 +1,7 @@
 // restsyncd sync killed with SIGKILL at random moments, again and again: each
 // time the tables hold only whole, correct rows, no run is recorded as
 // complete that was not, and a clean sync afterwards ends equal to the truth.
+#include <rapidjson/document.h>
 #include <signal.h>
 
 #include <map>
@@ -12,6 +13,45 @@
 
 using namespace rs_test;
 
+namespace {
+
+// The keys of the truth's records whose cursor field is below `cursor`.
+std::set<std::string> keys_before(const std::string& truth, const std::string& field,
+                                  long long cursor) {
+  rapidjson::Document doc;
+  doc.Parse(truth.c_str());
+  REQUIRE(doc.IsArray());
+  std::set<std::string> out;
+  for (const auto& r : doc.GetArray()) {
+    auto f = r.FindMember(field.c_str());
+    if (f == r.MemberEnd() || !f->value.IsInt64() || f->value.GetInt64() >= cursor) continue;
+    const auto& id = r["id"];
+    out.insert(id.IsString() ? id.GetString() : std::to_string(id.GetInt64()));
+  }
+  return out;
+}
+
+// No stored cursor is ahead of the rows: every record older than it is in
+// the table (the feed's and custom_widgets' cursors; see config_options).
+void check_cursors_not_ahead(const emulator& emu, const scratch_database& db) {
+  for (auto [resource, field] : {std::pair{"accounts_feeds", "when"},
+                                 std::pair{"custom_widgets", "updatedAt"}}) {
+    auto c = db.query(std::string("SELECT cursor_value FROM analytics._rs_state WHERE resource = '") +
+                      resource + "' AND cursor_value IS NOT NULL");
+    if (c.empty()) continue;
+    std::set<std::string> in_table;
+    for (const auto& row : db.query(std::string("SELECT id::text FROM analytics.") + resource))
+      in_table.insert(row[0]);
+    INFO("resource ", resource, " cursor ", c[0][0]);
+    for (const auto& key : keys_before(emu.truth(resource), field, std::stoll(c[0][0]))) {
+      INFO("key ", key);
+      CHECK(in_table.count(key) == 1);
+    }
+  }
+}
+
+}  // namespace
+
 TEST_CASE("SIGKILL at random moments, 24 times, then a clean sync: nothing lost, nothing ahead") {
   // Latency stretches a sync over a few seconds so kills land mid-paging,
   // mid-transaction and between commits.
@@ -21,6 +61,9 @@ TEST_CASE("SIGKILL at random moments, 24 times, then a clean sync: nothing lost,
   auto file = dir.path() / "restsync.yaml";
   config_options o;
   o.max_in_flight = 3;
+  // Cursors on the feed (newest first, append) and custom_widgets, so that
+  // kills also land between a page and the cursor that it justifies.
+  o.incremental = true;
   std::ofstream(file) << analytics_yaml(o);
   std::mt19937 rng(20261126);
   std::uniform_int_distribution<int> delay_ms(5, 700);
@@ -36,6 +79,7 @@ TEST_CASE("SIGKILL at random moments, 24 times, then a clean sync: nothing lost,
       // Change the data now and then, so later rounds have new work too.
       auto m = emu.mutate(R"({"ops":[{"op":"add","resource":"users","count":30,"position":"front"},
           {"op":"change","resource":"campaigns","count":10},
+          {"op":"change","resource":"custom_widgets","count":6},
           {"op":"add","resource":"accounts_feeds","count":25,"position":"front"}]})");
       REQUIRE(m.status == 200);
       for (const auto& r : analytics_resources()) versions[r.name].push_back(emu.truth(r.name));
@@ -73,6 +117,7 @@ TEST_CASE("SIGKILL at random moments, 24 times, then a clean sync: nothing lost,
       for (const auto& k : bad) MESSAGE("row matches no version: key ", k);
       CHECK(bad.empty());
     }
+    check_cursors_not_ahead(emu, db);
     // A run that did not finish is never recorded as a success or a complete scan.
     auto exists = db.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'analytics' AND "
                             "tablename = '_rs_runs'");
