@@ -152,4 +152,28 @@ std::string resource_url(const client_config& client, const endpoint_config& end
   return fmt::format("{}/{}", base, path);
 }
 
+query_params expand_incremental_placeholders(const query_params& params,
+                                             const std::optional<std::string>& start,
+                                             const std::optional<std::string>& end,
+                                             const std::optional<std::string>& initial) {
+  query_params out;
+  for (const auto& [name, value] : params) {
+    std::string v = value;
+    bool missing = false;
+    for (auto [ph, with] : {std::pair{std::string_view("{incremental.start_value}"), &start},
+                            std::pair{std::string_view("{incremental.end_value}"), &end},
+                            std::pair{std::string_view("{incremental.initial_value}"), &initial}}) {
+      for (auto at = v.find(ph); at != std::string::npos; at = v.find(ph)) {
+        if (!*with) {
+          missing = true;
+          break;
+        }
+        v.replace(at, ph.size(), **with);
+      }
+    }
+    if (!missing) out.emplace_back(name, std::move(v));
+  }
+  return out;
+}
+
 }  // namespace restsync

@@ -231,4 +231,12 @@ const resource_config* find_resource(const config& cfg, std::string_view name);
 // absolute URL), without query parameters.
 std::string resource_url(const client_config& client, const endpoint_config& endpoint);
 
+// The endpoint's params with dlt's placeholders {incremental.start_value},
+// {incremental.end_value} and {incremental.initial_value} replaced; a
+// parameter whose placeholder has no value (yet) is left out.
+query_params expand_incremental_placeholders(const query_params& params,
+                                             const std::optional<std::string>& start,
+                                             const std::optional<std::string>& end,
+                                             const std::optional<std::string>& initial);
+
 }  // namespace restsync

@@ -68,7 +68,12 @@ std::string describe_tls(const tls_config& tls) {
 // The query of the first request: the endpoint's own parameters, then what
 // paging, incremental loading and authentication add.
 query_params first_request_params(const config& cfg, const endpoint_config& e) {
-  query_params q = e.params;
+  std::optional<std::string> initial, end;
+  if (e.incremental) {
+    initial = e.incremental->initial_value;
+    end = e.incremental->end_value;
+  }
+  query_params q = expand_incremental_placeholders(e.params, initial, end, initial);
   std::visit(overloaded{
                  [](const single_page_paginator&) {},
                  [&q](const offset_paginator& p) {
@@ -319,8 +324,14 @@ std::string describe_plan(const config& unmasked) {
     if (r.full_scan_every) {
       line(out, 4, "full_scan_every", format_duration(*r.full_scan_every));
     }
-    line(out, 4, "deletions",
-         r.hard_delete ? "rows deleted (hard_delete)" : "rows marked in _rs_deleted_at");
+    const char* deletions =
+        r.write_disposition == disposition::append    ? "none (append keeps every row)"
+        : r.write_disposition == disposition::replace ? "the table is replaced by each complete run"
+        : r.endpoint.incremental && !r.full_scan_every
+            ? "none (incremental without full_scan_every)"
+        : r.hard_delete ? "rows deleted (hard_delete) after a sound complete scan"
+                        : "rows marked in _rs_deleted_at after a sound complete scan";
+    line(out, 4, "deletions", deletions);
     if (r.max_age) line(out, 4, "max_age", format_duration(*r.max_age));
   }
   out += "\nrestsyncd run\n";

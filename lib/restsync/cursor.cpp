@@ -48,22 +48,37 @@ decimal make_decimal(bool negative, std::string_view int_digits, std::string_vie
   return d;
 }
 
-// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?` (RFC 8259).
-std::optional<decimal> scan_json_number(std::string_view s) {
+// `-?[0-9]+(\.[0-9]+)?` at the start of s; with json, no leading zero
+// (`-?(0|[1-9][0-9]*)`). end: where it stopped.
+struct number_head {
+  bool negative = false;
+  std::string_view int_digits, frac_digits;
+  std::size_t end = 0;
+};
+std::optional<number_head> scan_number_head(std::string_view s, bool json) {
+  number_head h;
   std::size_t pos = 0;
-  const bool negative = pos < s.size() && s[pos] == '-';
-  if (negative) ++pos;
+  h.negative = pos < s.size() && s[pos] == '-';
+  if (h.negative) ++pos;
   const std::size_t int_len = digit_run(s, pos);
-  if (int_len == 0 || (int_len > 1 && s[pos] == '0')) return std::nullopt;
-  const std::string_view int_digits = s.substr(pos, int_len);
+  if (int_len == 0 || (json && int_len > 1 && s[pos] == '0')) return std::nullopt;
+  h.int_digits = s.substr(pos, int_len);
   pos += int_len;
-  std::string_view frac_digits;
   if (pos < s.size() && s[pos] == '.') {
     const std::size_t frac_len = digit_run(s, pos + 1);
     if (frac_len == 0) return std::nullopt;
-    frac_digits = s.substr(pos + 1, frac_len);
+    h.frac_digits = s.substr(pos + 1, frac_len);
     pos += 1 + frac_len;
   }
+  h.end = pos;
+  return h;
+}
+
+// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?` (RFC 8259).
+std::optional<decimal> scan_json_number(std::string_view s) {
+  auto h = scan_number_head(s, true);
+  if (!h) return std::nullopt;
+  std::size_t pos = h->end;
   std::int64_t exponent = 0;
   if (pos < s.size() && (s[pos] == 'e' || s[pos] == 'E')) {
     ++pos;
@@ -79,27 +94,14 @@ std::optional<decimal> scan_json_number(std::string_view s) {
     pos += exp_len;
   }
   if (pos != s.size()) return std::nullopt;
-  return make_decimal(negative, int_digits, frac_digits, exponent);
+  return make_decimal(h->negative, h->int_digits, h->frac_digits, exponent);
 }
 
 // `-?[0-9]+(\.[0-9]+)?`: an epoch time inside a JSON string.
 std::optional<decimal> scan_plain_decimal(std::string_view s) {
-  std::size_t pos = 0;
-  const bool negative = pos < s.size() && s[pos] == '-';
-  if (negative) ++pos;
-  const std::size_t int_len = digit_run(s, pos);
-  if (int_len == 0) return std::nullopt;
-  const std::string_view int_digits = s.substr(pos, int_len);
-  pos += int_len;
-  std::string_view frac_digits;
-  if (pos < s.size() && s[pos] == '.') {
-    const std::size_t frac_len = digit_run(s, pos + 1);
-    if (frac_len == 0) return std::nullopt;
-    frac_digits = s.substr(pos + 1, frac_len);
-    pos += 1 + frac_len;
-  }
-  if (pos != s.size()) return std::nullopt;
-  return make_decimal(negative, int_digits, frac_digits, 0);
+  auto h = scan_number_head(s, false);
+  if (!h || h->end != s.size()) return std::nullopt;
+  return make_decimal(h->negative, h->int_digits, h->frac_digits, 0);
 }
 
 cursor_form guess_epoch_form(const decimal& d) {

@@ -65,13 +65,14 @@ std::string last_run_text(const std::optional<run_row>& run) {
 std::string format_status_table(const std::vector<resource_status>& resources,
                                 std::string_view schema) {
   const std::vector<std::string> header = {
-      "RESOURCE", "STATE", "LAST SUCCESS (UTC)", "AGE", "MAX AGE", "ROWS", "LAST RUN"};
+      "RESOURCE", "STATE", "LAST SUCCESS (UTC)", "AGE", "MAX AGE", "ROWS", "CURSOR", "LAST RUN"};
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : resources) {
     rows.push_back({r.name, std::string(state_of(r)), or_dash(r.last_success_at),
                     r.age_seconds ? format_age(*r.age_seconds) : "-",
                     r.max_age ? format_duration(*r.max_age) : "-",
-                    r.rows ? std::to_string(*r.rows) : "-", last_run_text(r.last_run)});
+                    r.rows ? std::to_string(*r.rows) : "-", or_dash(r.cursor),
+                    last_run_text(r.last_run)});
   }
   std::vector<std::size_t> width(header.size());
   for (std::size_t c = 0; c < header.size(); ++c) {
@@ -152,11 +153,14 @@ std::string format_status_json(const std::vector<resource_status>& resources,
     opt_str("last_error_at", r.last_error_at);
     opt_str("last_error", r.last_error);
     opt_str("last_complete_scan_at", r.last_complete_scan_at);
-    w.Key("rows");
-    if (r.rows)
-      w.Int64(*r.rows);
-    else
-      w.Null();
+    opt_str("cursor", r.cursor);
+    for (auto [key, value] : {std::pair{"rows", &r.rows}, std::pair{"deleted_rows", &r.deleted_rows}}) {
+      w.Key(key);
+      if (*value)
+        w.Int64(**value);
+      else
+        w.Null();
+    }
     w.Key("last_run");
     if (!r.last_run) {
       w.Null();
@@ -178,7 +182,8 @@ std::string format_status_json(const std::vector<resource_status>& resources,
       const std::pair<const char*, std::int64_t> counts[] = {
           {"pages", run.pages},     {"records", run.records},          {"inserted", run.inserted},
           {"updated", run.updated}, {"unchanged", run.unchanged},      {"requests", run.requests},
-          {"retries", run.retries}, {"rate_limited", run.rate_limited}};
+          {"retries", run.retries}, {"rate_limited", run.rate_limited},
+          {"deleted", run.deleted}, {"rescans", run.rescans}};
       for (const auto& [k, v] : counts) {
         w.Key(k);
         w.Int64(v);

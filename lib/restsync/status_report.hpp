@@ -27,6 +27,8 @@ struct run_row {
   std::int64_t retries = 0;
   std::int64_t rate_limited = 0;
   bool complete_scan = false;
+  std::int64_t deleted = 0;  // rows marked deleted (or removed) by the run
+  std::int64_t rescans = 0;  // scans repeated because the data moved
   std::optional<std::string> error;
 };
 
@@ -39,7 +41,9 @@ struct resource_status {
   std::optional<std::string> last_error_at;
   std::optional<std::string> last_error;
   std::optional<std::string> last_complete_scan_at;
+  std::optional<std::string> cursor;  // the incremental cursor, as stored
   std::optional<std::int64_t> rows;  // live rows in its table; absent: no table yet
+  std::optional<std::int64_t> deleted_rows;  // rows marked _rs_deleted_at
   std::optional<run_row> last_run;
 };
 

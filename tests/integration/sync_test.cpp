@@ -115,7 +115,7 @@ TEST_CASE("errors inside a 200 are errors, never an empty collection") {
         "0");
 }
 
-TEST_CASE("records added and changed between two syncs reach the tables") {
+TEST_CASE("records added, changed and removed between two syncs reach the tables") {
   emulator emu;
   scratch_database db;
   REQUIRE(run_sync(analytics_yaml({}), emu, db).status == 0);
@@ -124,12 +124,23 @@ TEST_CASE("records added and changed between two syncs reach the tables") {
       {"op":"add","resource":"labels","count":3,"position":"front"},
       {"op":"change","resource":"campaigns","count":5},
       {"op":"change","resource":"custom_widgets","count":4},
-      {"op":"add","resource":"accounts_feeds","count":12,"position":"front"}]})");
+      {"op":"add","resource":"accounts_feeds","count":12,"position":"front"},
+      {"op":"remove","resource":"accounts","count":2,"position":"front"},
+      {"op":"remove","resource":"custom_widgets","count":3,"position":"spread"},
+      {"op":"remove","resource":"accounts_feeds","count":1,"position":"back"}]})");
   REQUIRE(m.status == 200);
   auto r = run_sync(analytics_yaml({}), emu, db);
   INFO(r.log);
   REQUIRE(r.status == 0);
+  // Removed records are kept as rows marked _rs_deleted_at, which the
+  // comparison with the truth leaves out.
   check_tables_equal_truth(emu, db);
+  CHECK(db.scalar("SELECT count(*) FROM analytics.accounts WHERE _rs_deleted_at IS NOT NULL") ==
+        "2");
+  CHECK(db.scalar("SELECT count(*) FROM analytics.custom_widgets WHERE _rs_deleted_at IS NOT "
+                  "NULL") == "3");
+  CHECK(db.scalar("SELECT count(*) FROM analytics.accounts_feeds WHERE _rs_deleted_at IS NOT "
+                  "NULL") == "1");
   CHECK(db.scalar("SELECT inserted FROM analytics._rs_runs WHERE resource = 'users' ORDER BY id "
                   "DESC LIMIT 1") == "7");
   CHECK(db.scalar("SELECT updated FROM analytics._rs_runs WHERE resource = 'campaigns' ORDER BY "

@@ -1482,3 +1482,14 @@ TEST_CASE("conninfo_passwords finds passwords as written") {
   CHECK(conninfo_passwords("host=db").empty());
   CHECK(conninfo_passwords("").empty());
 }
+
+TEST_CASE("dlt's {incremental.*} placeholders in params: replaced, or the parameter left out") {
+  const query_params params = {{"since", "{incremental.start_value}"},
+                               {"window", "{incremental.initial_value}..{incremental.end_value}"},
+                               {"fixed", "1"}};
+  auto q = expand_incremental_placeholders(params, std::string("2024-01-02T00:00:00Z"),
+                                           std::nullopt, std::string("2024-01-01"));
+  CHECK(q == query_params{{"since", "2024-01-02T00:00:00Z"}, {"fixed", "1"}});
+  q = expand_incremental_placeholders(params, std::nullopt, std::string("9"), std::string("1"));
+  CHECK(q == query_params{{"window", "1..9"}, {"fixed", "1"}});
+}

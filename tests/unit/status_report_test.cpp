@@ -82,19 +82,20 @@ TEST_CASE("the table: aligned columns and the last errors below") {
   auto campaigns = synced("campaigns", 7300, 1h);
   campaigns.last_run->status = "failed";
   campaigns.last_run->error = "campaigns: GET /v1/campaigns failed: 503: busy";
+  users.cursor = "1700000000";
   resource_status labels;
   labels.name = "labels";
   const std::string t = format_status_table({users, campaigns, labels}, "analytics");
   INFO(t);
   CHECK(contains(t, "schema analytics: 3 resources\n"));
   CHECK(contains(
-      t, "RESOURCE   STATE         LAST SUCCESS (UTC)    AGE    MAX AGE  ROWS  LAST RUN\n"));
+      t, "RESOURCE   STATE         LAST SUCCESS (UTC)    AGE    MAX AGE  ROWS  CURSOR      LAST RUN\n"));
   CHECK(contains(
       t,
-      "users      ok            2024-05-01T10:00:00Z  3m12s  1h       250   succeeded in 2s: "
+      "users      ok            2024-05-01T10:00:00Z  3m12s  1h       250   1700000000  succeeded in 2s: "
       "250 records, +5 ~2 =243\n"));
-  CHECK(contains(t, "campaigns  stale         2024-05-01T10:00:00Z  2h1m   1h       250   failed"));
-  CHECK(contains(t, "labels     never synced  -                     -      -        -     -\n"));
+  CHECK(contains(t, "campaigns  stale         2024-05-01T10:00:00Z  2h1m   1h       250   -           failed"));
+  CHECK(contains(t, "labels     never synced  -                     -      -        -     -           -\n"));
   CHECK(contains(t,
                  "last errors:\n  campaigns (2024-05-01T10:00:00Z): campaigns: GET /v1/campaigns "
                  "failed: 503: busy\n"));
@@ -102,6 +103,9 @@ TEST_CASE("the table: aligned columns and the last errors below") {
 
 TEST_CASE("JSON for scripts") {
   auto users = synced("users", 192.5, 1h);
+  users.cursor = "2024-05-01T09:00:00Z";
+  users.deleted_rows = 3;
+  users.last_run->deleted = 2;
   resource_status labels;
   labels.name = "labels";
   labels.max_age = 30min;
@@ -120,6 +124,12 @@ TEST_CASE("JSON for scripts") {
   CHECK(rs[0]["max_age_seconds"].GetDouble() == 3600);
   CHECK(rs[0]["rows"].GetInt64() == 250);
   CHECK(rs[0]["last_run"]["inserted"].GetInt64() == 5);
+  CHECK(std::string(rs[0]["cursor"].GetString()) == "2024-05-01T09:00:00Z");
+  CHECK(rs[0]["deleted_rows"].GetInt64() == 3);
+  CHECK(rs[0]["last_run"]["deleted"].GetInt64() == 2);
+  CHECK(rs[0]["last_run"]["rescans"].GetInt64() == 0);
+  CHECK(rs[1]["cursor"].IsNull());
+  CHECK(rs[1]["deleted_rows"].IsNull());
   CHECK(std::string(rs[0]["last_run"]["status"].GetString()) == "succeeded");
   CHECK(rs[1]["last_success_at"].IsNull());
   CHECK(rs[1]["stale"].GetBool());

@@ -55,7 +55,7 @@ std::vector<resource_status> query_status(const config& cfg) {
     if (present("_rs_state")) {
       for (const auto& row : tx.exec(fmt::format(
                "SELECT resource, {}, extract(epoch FROM now() - last_success_at)::float8, {}, "
-               "last_error, {} FROM {} ORDER BY resource",
+               "last_error, {}, cursor_value FROM {} ORDER BY resource",
                utc("last_success_at"), utc("last_error_at"), utc("last_complete_scan_at"),
                sql::qualified(schema, "_rs_state")))) {
         auto& r = status_of(row[0].c_str());
@@ -64,6 +64,7 @@ std::vector<resource_status> query_status(const config& cfg) {
         r.last_error_at = text(row[3]);
         r.last_error = text(row[4]);
         r.last_complete_scan_at = text(row[5]);
+        r.cursor = text(row[6]);
       }
     }
     if (present("_rs_runs")) {
@@ -71,7 +72,11 @@ std::vector<resource_status> query_status(const config& cfg) {
                "SELECT DISTINCT ON (resource) resource, id, status, {}, {}, "
                "extract(epoch FROM coalesce(finished_at, now()) - started_at)::float8, pages, "
                "records, inserted, updated, unchanged, requests, retries, rate_limited, "
-               "complete_scan, error FROM {} ORDER BY resource, id DESC",
+               "complete_scan, error, "
+               // Columns a database made by an older version may lack.
+               "coalesce((to_jsonb(r) ->> 'deleted')::bigint, 0), "
+               "coalesce((to_jsonb(r) ->> 'rescans')::bigint, 0) "
+               "FROM {} r ORDER BY resource, id DESC",
                utc("started_at"), utc("finished_at"), sql::qualified(schema, "_rs_runs")))) {
         auto& r = status_of(row[0].c_str());
         run_row run;
@@ -90,6 +95,8 @@ std::vector<resource_status> query_status(const config& cfg) {
         run.rate_limited = row[13].as<std::int64_t>();
         run.complete_scan = row[14].as<bool>();
         run.error = text(row[15]);
+        run.deleted = row[16].as<std::int64_t>();
+        run.rescans = row[17].as<std::int64_t>();
         r.last_run = std::move(run);
       }
     }
@@ -98,9 +105,11 @@ std::vector<resource_status> query_status(const config& cfg) {
       if (!present(table)) continue;
       // Rows a complete scan no longer saw stay with _rs_deleted_at set;
       // they are not part of what the API holds.
-      r.rows = tx.exec1("SELECT count(*) FROM " + sql::qualified(schema, table) +
-                        " WHERE _rs_deleted_at IS NULL")[0]
-                   .as<std::int64_t>();
+      auto counts = tx.exec1("SELECT count(*) FILTER (WHERE _rs_deleted_at IS NULL), "
+                             "count(*) FILTER (WHERE _rs_deleted_at IS NOT NULL) FROM " +
+                             sql::qualified(schema, table));
+      r.rows = counts[0].as<std::int64_t>();
+      r.deleted_rows = counts[1].as<std::int64_t>();
     }
   } catch (const std::exception& e) {
     throw std::runtime_error(
