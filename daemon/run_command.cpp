@@ -85,7 +85,7 @@ class daemon_process {
     secrets_.add_all(cfg_->secrets);
     log_.set_secrets(secrets_);
     scheduler_.on_run_finished(
-        [this](const std::string& name, const run_result& r) { after_run(name, r); });
+        [this](const std::string& name, const run_outcome& r) { after_run(name, r); });
   }
 
   // Everything that does not need the database; false when the daemon
@@ -110,6 +110,7 @@ class daemon_process {
                            {"config", opts_.config_file},
                            {"resources", cfg_->resources.size()},
                            {"schema", cfg_->destination.schema}});
+    warn_about_short_secrets(log_, cfg_->secrets);
     notify_.status("connecting to PostgreSQL");
     asio::co_spawn(ioc_, start_up(), [this](std::exception_ptr e) {
       if (!e) return;
@@ -240,6 +241,7 @@ class daemon_process {
     ledger_.reloaded(true);
     log_.info("reloaded", {{"resources", cfg_->resources.size()},
                            {"runs_in_progress", scheduler_.runs_in_progress()}});
+    warn_about_short_secrets(log_, cfg_->secrets);
     notify_.ready(ledger_.status_line(wall_clock::now()));
     check_stale();
   }
@@ -263,7 +265,8 @@ class daemon_process {
     try {
       metrics_ = std::make_unique<service::metrics_server>(
           ioc_.get_executor(), *cfg.metrics.listen, [this] {
-            return render_metrics(ledger_, service::read_process_stats(), wall_clock::now());
+            return render_metrics(ledger_, live_stats_now(), service::read_process_stats(),
+                                  wall_clock::now());
           });
       log_.info("metrics_listening", {{"address", to_string(metrics_->local_address())}});
       return true;
@@ -274,7 +277,13 @@ class daemon_process {
     }
   }
 
-  void after_run(const std::string& name, const run_result& r) {
+  live_stats live_stats_now() const {
+    live_stats live;
+    for (const auto& r : ledger_.resources()) live.in_flight[r.name] = scheduler_.in_flight(r.name);
+    return live;
+  }
+
+  void after_run(const std::string& name, const run_outcome& r) {
     if (r.ok && reported_stale_.erase(name))
       log_.info("fresh", {{"resource", name}, {"detail", "succeeded again after being stale"}});
     notify_.status(ledger_.status_line(wall_clock::now()));

@@ -21,9 +21,13 @@ bool secret_set::contains_secret(std::string_view text) const {
                      [&](const std::string& v) { return text.find(v) != std::string_view::npos; });
 }
 
-std::string secret_set::mask(std::string_view text) const {
+std::string secret_set::mask(std::string_view text, std::size_t min_embedded) const {
   std::string out(text);
   for (const auto& v : values_) {
+    if (v.size() < min_embedded) {
+      if (text == v) return "***";
+      continue;
+    }
     std::size_t pos = 0;
     while ((pos = out.find(v, pos)) != std::string::npos) {
       out.replace(pos, v.size(), "***");
@@ -31,6 +35,11 @@ std::string secret_set::mask(std::string_view text) const {
     }
   }
   return out;
+}
+
+std::size_t secret_set::count_shorter_than(std::size_t length) const {
+  return static_cast<std::size_t>(std::count_if(
+      values_.begin(), values_.end(), [&](const std::string& v) { return v.size() < length; }));
 }
 
 }  // namespace restsync

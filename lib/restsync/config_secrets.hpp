@@ -2,6 +2,7 @@
 // about it (the plan, error messages) can be scrubbed of them.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,8 +19,12 @@ class secret_set {
   bool empty() const { return values_.empty(); }
   // True when text contains any secret.
   bool contains_secret(std::string_view text) const;
-  // text with every occurrence of every secret replaced by `***`.
-  std::string mask(std::string_view text) const;
+  // text with every occurrence of every secret replaced by `***`. A secret
+  // shorter than min_embedded is replaced only where it is the whole text:
+  // inside other text, one or two characters would match ordinary words.
+  std::string mask(std::string_view text, std::size_t min_embedded = 0) const;
+  // How many secrets are shorter than length (and nothing about them).
+  std::size_t count_shorter_than(std::size_t length) const;
 
  private:
   std::vector<std::string>

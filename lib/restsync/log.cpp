@@ -86,8 +86,8 @@ std::string format_log_line(std::chrono::system_clock::time_point ts, log_level 
     line.push_back(' ');
     line += f.key;
     line.push_back('=');
-    if (secrets && !secrets->empty() && secrets->contains_secret(f.value))
-      append_logfmt_value(line, secrets->mask(f.value));
+    if (secrets && !secrets->empty())
+      append_logfmt_value(line, secrets->mask(f.value, short_secret_length));
     else
       append_logfmt_value(line, f.value);
   }
@@ -110,6 +110,18 @@ void logger::log(log_level level, std::string_view event, std::initializer_list<
   line.push_back('\n');
   std::fwrite(line.data(), 1, line.size(), out_);
   std::fflush(out_);
+}
+
+void warn_about_short_secrets(logger& log, const secret_set& secrets) {
+  const std::size_t n = secrets.count_shorter_than(short_secret_length);
+  if (n == 0) return;
+  log.warn("short_secret",
+           {{"secrets", n},
+            {"min_length", short_secret_length},
+            {"detail", fmt::format("a secret shorter than {} characters is masked in log "
+                                   "lines only where a whole value is the secret; inside URLs "
+                                   "and messages it may show. Use a longer one",
+                                   short_secret_length)}});
 }
 
 }  // namespace restsync

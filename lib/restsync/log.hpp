@@ -1,9 +1,11 @@
 // logfmt lines on stderr: `ts=… level=info resource=users event=page offset=50
 // rows=50 ms=312`. Under journald each line starts with its `<N>` priority.
-// Every value passes through the configuration's secret mask first.
+// Every value passes through the configuration's secret mask first; a secret
+// shorter than short_secret_length is masked only where it is a whole value.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <initializer_list>
 #include <mutex>
@@ -16,6 +18,10 @@
 namespace restsync {
 
 enum class log_level { debug, info, warning, error };
+
+// Secrets shorter than this are masked in a log value only when they are the
+// whole value: inside other text, `ok` with a secret `k` would read `o***`.
+inline constexpr std::size_t short_secret_length = 6;
 
 std::string_view to_string(log_level l);
 std::optional<log_level> parse_log_level(std::string_view text);
@@ -76,5 +82,9 @@ class logger {
   secret_set secrets_;
   std::mutex mu_;
 };
+
+// One warning (event=short_secret) when any secret is shorter than
+// short_secret_length, as it may show inside other values; never the secret.
+void warn_about_short_secrets(logger& log, const secret_set& secrets);
 
 }  // namespace restsync

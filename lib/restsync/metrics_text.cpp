@@ -33,6 +33,13 @@ class writer {
       if (auto v = value(r)) sample(name, labels(r, extra_label), *v);
     }
   }
+  // A counter per resource from the ledger's totals since start-up.
+  template <class T>
+  void total(std::string_view name, std::string_view help, T run_counters::* field) {
+    per_resource(name, "counter", help, [field](const resource_record& r) {
+      return std::optional<double>(static_cast<double>(r.totals.*field));
+    });
+  }
   static std::string labels(const resource_record& r, std::string_view extra = {}) {
     std::string l = fmt::format("resource=\"{}\"", prometheus_label(r.name));
     if (!extra.empty()) l += fmt::format(",{}", extra);
@@ -62,8 +69,8 @@ std::string prometheus_label(std::string_view value) {
   return out;
 }
 
-std::string render_metrics(const run_ledger& ledger, const process_stats& process,
-                           wall_clock::time_point now) {
+std::string render_metrics(const run_ledger& ledger, const live_stats& live,
+                           const process_stats& process, wall_clock::time_point now) {
   writer w(ledger);
   auto d = [](std::int64_t v) { return std::optional<double>(static_cast<double>(v)); };
 
@@ -88,12 +95,12 @@ std::string render_metrics(const run_ledger& ledger, const process_stats& proces
                  "Duration of the resource's last finished run",
                  [](const resource_record& r) -> std::optional<double> {
                    if (!r.last) return std::nullopt;
-                   return r.last->seconds;
+                   return r.last->counts.seconds;
                  });
 
   w.family("restsync_run_duration_seconds", "summary", "Durations of finished runs");
   for (const auto& r : ledger.resources()) {
-    w.sample("restsync_run_duration_seconds_sum", writer::labels(r), r.run_seconds);
+    w.sample("restsync_run_duration_seconds_sum", writer::labels(r), r.totals.seconds);
     w.sample("restsync_run_duration_seconds_count", writer::labels(r),
              static_cast<double>(r.runs_succeeded + r.runs_failed));
   }
@@ -108,22 +115,47 @@ std::string render_metrics(const run_ledger& ledger, const process_stats& proces
            "Records received, by what the upsert did with them");
   for (const auto& r : ledger.resources()) {
     w.sample("restsync_records_total", writer::labels(r, "outcome=\"inserted\""),
-             static_cast<double>(r.inserted));
+             static_cast<double>(r.totals.inserted));
     w.sample("restsync_records_total", writer::labels(r, "outcome=\"updated\""),
-             static_cast<double>(r.updated));
+             static_cast<double>(r.totals.updated));
     w.sample("restsync_records_total", writer::labels(r, "outcome=\"unchanged\""),
-             static_cast<double>(r.unchanged));
+             static_cast<double>(r.totals.unchanged));
   }
-  w.per_resource("restsync_pages_total", "counter", "Pages committed",
-                 [&](const resource_record& r) { return d(r.pages); });
-  w.per_resource("restsync_requests_total", "counter", "HTTP requests sent, retries included",
-                 [&](const resource_record& r) { return d(r.requests); });
-  w.per_resource("restsync_retries_total", "counter",
-                 "Requests retried after an error (5xx, transport failure, malformed body)",
-                 [&](const resource_record& r) { return d(r.retries); });
-  w.per_resource("restsync_rate_limited_total", "counter",
-                 "429 responses waited out (they pause every request of the process)",
-                 [&](const resource_record& r) { return d(r.rate_limited); });
+  w.total("restsync_records_filtered_total",
+          "Records received that an incremental cursor or end_value left out",
+          &run_counters::filtered);
+  w.total("restsync_rows_deleted_total",
+          "Rows a complete scan no longer saw, marked deleted (or deleted: hard_delete)",
+          &run_counters::deleted);
+  w.total("restsync_rescans_total", "Offset scans repeated because the data moved while they paged",
+          &run_counters::rescans);
+  w.total("restsync_pages_total", "Pages committed", &run_counters::pages);
+  w.total("restsync_requests_total", "HTTP requests sent, retries included",
+          &run_counters::requests);
+  w.family("restsync_responses_total", "counter", "HTTP responses received, by status code");
+  for (const auto& r : ledger.resources()) {
+    for (const auto& [status, n] : r.totals.responses_by_status)
+      w.sample("restsync_responses_total", writer::labels(r, fmt::format("status=\"{}\"", status)),
+               static_cast<double>(n));
+  }
+  w.total("restsync_transport_errors_total",
+          "Requests that got no complete response (connect, timeout, reset, TLS, body)",
+          &run_counters::transport_errors);
+  w.total("restsync_retries_total",
+          "Requests retried after an error (5xx, transport failure, malformed body)",
+          &run_counters::retries);
+  w.total("restsync_rate_limited_total",
+          "429 responses waited out (they pause every request of the process)",
+          &run_counters::rate_limited);
+  w.total("restsync_gate_wait_seconds_total",
+          "Time requests waited for the shared rate gate (client.rate_limit, 429 pauses)",
+          &run_counters::gate_wait_seconds);
+  w.per_resource("restsync_requests_in_flight", "gauge",
+                 "Requests sent and not answered yet, at the time of the scrape",
+                 [&](const resource_record& r) {
+                   auto it = live.in_flight.find(r.name);
+                   return d(it == live.in_flight.end() ? 0 : it->second);
+                 });
 
   w.family("restsync_config_reloads_total", "counter", "SIGHUP reloads by result");
   w.sample("restsync_config_reloads_total", "result=\"applied\"",

@@ -31,14 +31,14 @@ void run_ledger::started(const std::string& name) {
   if (auto* r = find_mut(name)) r->running = true;
 }
 
-void run_ledger::finished(const std::string& name, const run_result& result,
+void run_ledger::finished(const std::string& name, const run_outcome& outcome,
                           wall_clock::time_point now) {
   auto* r = find_mut(name);
   if (!r) return;  // removed by a reload while it ran
   r->running = false;
   r->last_finish = now;
-  r->last = result;
-  if (result.ok) {
+  r->last = outcome;
+  if (outcome.ok) {
     r->last_success = now;
     r->consecutive_failures = 0;
     r->stale_reported = false;
@@ -47,15 +47,7 @@ void run_ledger::finished(const std::string& name, const run_result& result,
     ++r->consecutive_failures;
     ++r->runs_failed;
   }
-  r->pages += result.pages;
-  r->records += result.records;
-  r->inserted += result.inserted;
-  r->updated += result.updated;
-  r->unchanged += result.unchanged;
-  r->requests += result.requests;
-  r->retries += result.retries;
-  r->rate_limited += result.rate_limited;
-  r->run_seconds += result.seconds;
+  r->totals += outcome.counts;
 }
 
 milliseconds run_ledger::age(const resource_record& r, wall_clock::time_point now) const {

@@ -10,26 +10,11 @@
 #include <vector>
 
 #include "restsync/config.hpp"
+#include "restsync/run_outcome.hpp"
 
 namespace restsync {
 
 using wall_clock = std::chrono::system_clock;
-
-// One finished run, as the engine reports it.
-struct run_result {
-  bool ok = false;
-  std::string error;
-  bool complete_scan = false;
-  std::int64_t pages = 0;
-  std::int64_t records = 0;
-  std::int64_t inserted = 0;
-  std::int64_t updated = 0;
-  std::int64_t unchanged = 0;
-  std::int64_t requests = 0;
-  std::int64_t retries = 0;
-  std::int64_t rate_limited = 0;
-  double seconds = 0;
-};
 
 struct resource_record {
   std::string name;
@@ -37,21 +22,13 @@ struct resource_record {
   bool running = false;
   std::optional<wall_clock::time_point> last_success;
   std::optional<wall_clock::time_point> last_finish;
-  std::optional<run_result> last;
+  std::optional<run_outcome> last;
   int consecutive_failures = 0;
   bool stale_reported = false;
   // Totals since the daemon started.
   std::int64_t runs_succeeded = 0;
   std::int64_t runs_failed = 0;
-  std::int64_t pages = 0;
-  std::int64_t records = 0;
-  std::int64_t inserted = 0;
-  std::int64_t updated = 0;
-  std::int64_t unchanged = 0;
-  std::int64_t requests = 0;
-  std::int64_t retries = 0;
-  std::int64_t rate_limited = 0;
-  double run_seconds = 0;
+  run_counters totals;
 };
 
 struct stale_resource {
@@ -73,7 +50,7 @@ class run_ledger {
   void remember_success(const std::string& name, wall_clock::time_point at);
 
   void started(const std::string& name);
-  void finished(const std::string& name, const run_result& r, wall_clock::time_point now);
+  void finished(const std::string& name, const run_outcome& outcome, wall_clock::time_point now);
   void reloaded(bool ok) { ++(ok ? reloads_ok_ : reloads_failed_); }
 
   // Resources whose age passed their max_age and that were not reported yet;

@@ -18,6 +18,32 @@ std::optional<double> sample(const std::string& text, const std::string& series)
   return std::stod(text.substr(pos, text.find('\n', pos) - pos));
 }
 
+// The port of the metrics endpoint, from the daemon's log.
+endpoint metrics_endpoint(const daemon_process& daemon) {
+  std::smatch m;
+  const std::string log = daemon.log();
+  REQUIRE(std::regex_search(log, m,
+                            std::regex(R"(event=metrics_listening address=127\.0\.0\.1:(\d+))")));
+  endpoint ep;
+  ep.port = static_cast<unsigned short>(std::stoi(m[1].str()));
+  return ep;
+}
+
+// The emulator's answers by HTTP status, from /__stats.
+std::map<std::string, double> emulator_statuses(const emulator& emu) {
+  const std::string stats = emu.stats();
+  const std::string key = "\"status\":{";
+  auto at = stats.find(key);
+  REQUIRE(at != std::string::npos);
+  at += key.size();
+  std::map<std::string, double> out;
+  std::regex entry(R"re("(\d+)":(\d+))re");
+  const std::string body = stats.substr(at, stats.find('}', at) - at);
+  for (std::sregex_iterator it(body.begin(), body.end(), entry), end; it != end; ++it)
+    out[(*it)[1].str()] = std::stod((*it)[2].str());
+  return out;
+}
+
 // TCP sockets in LISTEN state that the process holds.
 int listening_sockets(int pid) {
   std::set<std::string> listening;
@@ -56,12 +82,7 @@ TEST_CASE("the metrics endpoint is scraped during a run of the daemon") {
   daemon_process daemon(daemon_yaml({}, d), emu, db);
   INFO(daemon.log());
   REQUIRE(daemon.wait_log("event=metrics_listening"));
-  std::smatch m;
-  const std::string log = daemon.log();
-  REQUIRE(std::regex_search(log, m,
-                            std::regex(R"(event=metrics_listening address=127\.0\.0\.1:(\d+))")));
-  endpoint ep;
-  ep.port = static_cast<unsigned short>(std::stoi(m[1].str()));
+  const endpoint ep = metrics_endpoint(daemon);
 
   REQUIRE(eventually([&] { return runs_of(db, "users", "succeeded") >= 2; }, 60s));
   auto res = http_request(ep, "GET", "/metrics");
@@ -78,6 +99,17 @@ TEST_CASE("the metrics endpoint is scraped during a run of the daemon") {
   CHECK(sample(text, "restsync_runs_total{resource=\"users\",result=\"failed\"}") == 0);
   // Two pages and at least one empty one past the end.
   CHECK(sample(text, "restsync_requests_total{resource=\"labels\"}") >= 3);
+  // The emulator injects no faults here: every request was answered 200.
+  CHECK(sample(text, "restsync_responses_total{resource=\"labels\",status=\"200\"}") ==
+        sample(text, "restsync_requests_total{resource=\"labels\"}"));
+  CHECK(sample(text, "restsync_transport_errors_total{resource=\"labels\"}") == 0);
+  // labels ran once and is idle; users may be paging right now.
+  CHECK(sample(text, "restsync_requests_in_flight{resource=\"labels\"}") == 0);
+  CHECK(sample(text, "restsync_requests_in_flight{resource=\"users\"}") >= 0);
+  CHECK(sample(text, "restsync_gate_wait_seconds_total{resource=\"users\"}") >= 0);
+  CHECK(sample(text, "restsync_records_filtered_total{resource=\"users\"}") == 0);
+  CHECK(sample(text, "restsync_rows_deleted_total{resource=\"users\"}") == 0);
+  CHECK(sample(text, "restsync_rescans_total{resource=\"users\"}") == 0);
   CHECK(sample(text, "restsync_stale{resource=\"users\"}") == 0);
   auto last = sample(text, "restsync_last_success_timestamp_seconds{resource=\"labels\"}");
   REQUIRE(last);
@@ -105,6 +137,55 @@ TEST_CASE("the metrics endpoint is scraped during a run of the daemon") {
   CHECK(listening_sockets(daemon.pid()) == 1);
   CHECK(http_request(ep, "GET", "/").status == 404);
   CHECK(http_request(ep, "POST", "/metrics", {}, "x").status == 405);
+  CHECK(daemon.stop(SIGTERM).first == 0);
+}
+
+TEST_CASE("requests by status and in flight, and the rate gate's wait, match the emulator") {
+  // Slow answers keep requests in flight long enough to be scraped; a few of
+  // the requests for the nine pages are answered 5xx and retried (the same
+  // ones every time: the emulator's faults follow its seed).
+  emulator emu({"--latency-ms", "400", "--faults", "5xx=0.3", "--records", "labels=450"});
+  scratch_database db;
+  config_options c;
+  c.rate = 4;  // the gate holds back some of the pages requested at once
+  daemon_options d;
+  d.only = {"labels"};
+  d.metrics_listen = "0";
+  daemon_process daemon(daemon_yaml(c, d), emu, db);
+  INFO(daemon.log());
+  REQUIRE(daemon.wait_log("event=metrics_listening"));
+  const endpoint ep = metrics_endpoint(daemon);
+  const std::string in_flight = "restsync_requests_in_flight{resource=\"labels\"}";
+  CHECK(eventually(
+      [&] {
+        auto v = sample(http_request(ep, "GET", "/metrics").body, in_flight);
+        return v && *v >= 1;
+      },
+      30s, 20ms));
+  REQUIRE(eventually([&] { return runs_of(db, "labels", "succeeded") == 1; }, 60s));
+
+  // labels runs once an hour: nothing moves from here on.
+  const std::string text = http_request(ep, "GET", "/metrics").body;
+  INFO(text);
+  const auto statuses = emulator_statuses(emu);
+  INFO(emu.stats());
+  REQUIRE(statuses.count("200"));
+  CHECK(statuses.size() > 1);
+  double answered = 0;
+  for (const auto& [status, n] : statuses) {
+    INFO("status ", status);
+    CHECK(sample(text, "restsync_responses_total{resource=\"labels\",status=\"" + status + "\"}") ==
+          n);
+    answered += n;
+  }
+  CHECK(count_of(text, "restsync_responses_total{") == statuses.size());
+  CHECK(sample(text, "restsync_transport_errors_total{resource=\"labels\"}") == 0);
+  CHECK(sample(text, "restsync_requests_total{resource=\"labels\"}") == answered);
+  CHECK(sample(text, in_flight) == 0);
+  auto waited = sample(text, "restsync_gate_wait_seconds_total{resource=\"labels\"}");
+  REQUIRE(waited);
+  CHECK(*waited > 0.1);
+  CHECK(*waited < 60);
   CHECK(daemon.stop(SIGTERM).first == 0);
 }
 

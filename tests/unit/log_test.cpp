@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstdio>
+
 #include "restsync/log.hpp"
 
 using namespace restsync;
@@ -34,6 +37,58 @@ TEST_CASE("secrets never reach a log line") {
                               false, &s);
   CHECK(line.find("hunter2-key") == std::string::npos);
   CHECK(line.find("api_key=***") != std::string::npos);
+}
+
+TEST_CASE("a short secret is masked only where it is a whole value") {
+  secret_set s;
+  s.add("ok");
+  s.add("k");
+  auto line = format_log_line(epoch, log_level::info, "summary",
+                              {{"status", "ok"}, {"key", "k"}, {"msg", "book keeping ok"},
+                               {"url", "/v1/x?limit=50"}},
+                              false, &s);
+  CHECK(line.find(" status=*** key=*** msg=\"book keeping ok\" url=\"/v1/x?limit=50\"") !=
+        std::string::npos);
+}
+
+TEST_CASE("a secret of the threshold's length is masked inside other text too") {
+  const std::string at_threshold(short_secret_length, 'q');
+  const std::string below(short_secret_length - 1, 'z');
+  secret_set s;
+  s.add(at_threshold);
+  s.add(below);
+  s.add("ab");
+  auto line = format_log_line(
+      epoch, log_level::error, "e",
+      {{"url", "/x?api_key=" + at_threshold + "&k=" + below}, {"whole", below}, {"tail", "cab"}},
+      false, &s);
+  CHECK(line.find(" url=\"/x?api_key=***&k=" + below + "\" whole=*** tail=cab") !=
+        std::string::npos);
+}
+
+TEST_CASE("short secrets are counted, never shown") {
+  secret_set s;
+  s.add("zq");
+  s.add("long-enough-secret");
+  CHECK(s.count_shorter_than(short_secret_length) == 1);
+  CHECK(s.count_shorter_than(1) == 0);
+
+  std::FILE* out = std::tmpfile();
+  REQUIRE(out != nullptr);
+  logger log(log_level::info, out, false);
+  log.set_secrets(s);
+  warn_about_short_secrets(log, s);
+  secret_set long_only;
+  long_only.add("long-enough-secret");
+  warn_about_short_secrets(log, long_only);
+  std::rewind(out);
+  std::string text;
+  for (int c; (c = std::fgetc(out)) != EOF;) text.push_back(static_cast<char>(c));
+  std::fclose(out);
+  CHECK(text.find(" level=warning event=short_secret secrets=1 min_length=6 detail=") !=
+        std::string::npos);
+  CHECK(std::count(text.begin(), text.end(), '\n') == 1);
+  CHECK(text.find("zq") == std::string::npos);
 }
 
 TEST_CASE("control characters and doubles") {

@@ -21,27 +21,31 @@ config two_resources(std::optional<std::chrono::milliseconds> max_age = std::nul
   return c;
 }
 
-run_result ok_run(std::int64_t inserted = 3) {
-  run_result r;
+run_outcome ok_run(std::int64_t inserted = 3) {
+  run_outcome r;
   r.ok = true;
-  r.pages = 2;
-  r.records = 10;
-  r.inserted = inserted;
-  r.updated = 1;
-  r.unchanged = 10 - inserted - 1;
-  r.requests = 3;
-  r.seconds = 1.5;
+  r.counts.pages = 2;
+  r.counts.records = 10;
+  r.counts.inserted = inserted;
+  r.counts.updated = 1;
+  r.counts.unchanged = 10 - inserted - 1;
+  r.counts.requests = 3;
+  r.counts.responses_by_status = {{200, 3}};
+  r.counts.gate_wait_seconds = 0.25;
+  r.counts.seconds = 1.5;
   return r;
 }
 
-run_result failed_run(std::string error) {
-  run_result r;
+run_outcome failed_run(std::string error) {
+  run_outcome r;
   r.ok = false;
   r.error = std::move(error);
-  r.requests = 4;
-  r.retries = 3;
-  r.rate_limited = 1;
-  r.seconds = 0.5;
+  r.counts.requests = 4;
+  r.counts.responses_by_status = {{429, 1}, {503, 2}};
+  r.counts.transport_errors = 1;
+  r.counts.retries = 3;
+  r.counts.rate_limited = 1;
+  r.counts.seconds = 0.5;
   return r;
 }
 
@@ -156,15 +160,21 @@ TEST_CASE("metrics: per resource counters, last success, staleness and the proce
   run_ledger l(t0);
   l.configure(two_resources(1h));
   l.finished("users", ok_run(3), t0 + 1s);
-  l.finished("users", ok_run(0), t0 + 2s);
+  auto incremental = ok_run(0);
+  incremental.counts.filtered = 6;
+  incremental.counts.deleted = 2;
+  incremental.counts.rescans = 1;
+  l.finished("users", incremental, t0 + 2s);
   l.finished("labels", failed_run("boom"), t0 + 3s);
   l.reloaded(true);
   l.reloaded(false);
   l.reloaded(false);
+  live_stats live;
+  live.in_flight["users"] = 2;
   process_stats p;
   p.resident_bytes = 12345678;
   p.open_fds = 17;
-  const std::string m = render_metrics(l, p, t0 + 2h);
+  const std::string m = render_metrics(l, live, p, t0 + 2h);
   const double success = std::chrono::duration<double>((t0 + 2s).time_since_epoch()).count();
   CHECK(contains(m, "# TYPE restsync_last_success_timestamp_seconds gauge\n"));
   CHECK(contains(m, "restsync_last_success_timestamp_seconds{resource=\"users\"} " +
@@ -180,6 +190,21 @@ TEST_CASE("metrics: per resource counters, last success, staleness and the proce
   CHECK(contains(m, "restsync_requests_total{resource=\"labels\"} 4\n"));
   CHECK(contains(m, "restsync_retries_total{resource=\"labels\"} 3\n"));
   CHECK(contains(m, "restsync_rate_limited_total{resource=\"labels\"} 1\n"));
+  CHECK(contains(m, "restsync_responses_total{resource=\"users\",status=\"200\"} 6\n"));
+  CHECK(contains(m, "restsync_responses_total{resource=\"labels\",status=\"429\"} 1\n"));
+  CHECK(contains(m, "restsync_responses_total{resource=\"labels\",status=\"503\"} 2\n"));
+  CHECK_FALSE(contains(m, "restsync_responses_total{resource=\"users\",status=\"503\"}"));
+  CHECK_FALSE(contains(m, "restsync_responses_total{resource=\"labels\",status=\"200\"}"));
+  CHECK(contains(m, "restsync_transport_errors_total{resource=\"labels\"} 1\n"));
+  CHECK(contains(m, "restsync_transport_errors_total{resource=\"users\"} 0\n"));
+  CHECK(contains(m, "restsync_gate_wait_seconds_total{resource=\"users\"} 0.5\n"));
+  CHECK(contains(m, "# TYPE restsync_requests_in_flight gauge\n"));
+  CHECK(contains(m, "restsync_requests_in_flight{resource=\"users\"} 2\n"));
+  CHECK(contains(m, "restsync_requests_in_flight{resource=\"labels\"} 0\n"));
+  CHECK(contains(m, "restsync_records_filtered_total{resource=\"users\"} 6\n"));
+  CHECK(contains(m, "restsync_rows_deleted_total{resource=\"users\"} 2\n"));
+  CHECK(contains(m, "restsync_rescans_total{resource=\"users\"} 1\n"));
+  CHECK(contains(m, "restsync_rescans_total{resource=\"labels\"} 0\n"));
   CHECK(contains(m, "restsync_consecutive_failures{resource=\"labels\"} 1\n"));
   CHECK(contains(m, "restsync_stale{resource=\"users\"} 1\n"));
   CHECK(contains(m, "restsync_stale{resource=\"labels\"} 1\n"));

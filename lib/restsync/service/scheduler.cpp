@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <map>
 #include <random>
+#include <vector>
 
 #include "restsync/duration.hpp"
 #include "restsync/schedule.hpp"
@@ -37,23 +38,6 @@ struct slot {
   slot(asio::any_io_executor ex, std::string n) : name(std::move(n)), timer(ex) {}
 };
 
-run_result result_of(const sync::resource_outcome& o) {
-  run_result r;
-  r.ok = o.ok;
-  r.error = o.error;
-  r.complete_scan = o.complete_scan;
-  r.pages = o.pages;
-  r.records = o.records;
-  r.inserted = o.inserted;
-  r.updated = o.updated;
-  r.unchanged = o.unchanged;
-  r.requests = o.requests;
-  r.retries = o.retries;
-  r.rate_limited = o.rate_limited;
-  r.seconds = o.seconds;
-  return r;
-}
-
 // How long until t, for a log line: whole seconds from a second up, so that a
 // wait reads as the schedule wrote it (`2s`, not `1s993ms`).
 std::chrono::milliseconds until(steady::time_point t) {
@@ -70,6 +54,8 @@ struct scheduler::impl {
   logger& log;
   run_ledger& ledger;
   std::shared_ptr<generation> current;
+  // The current generation and those whose runs still hold them.
+  std::vector<std::weak_ptr<generation>> generations;
   std::map<std::string, std::shared_ptr<slot>> slots;
   // Runs in progress on an engine that is no longer the current one; new
   // runs wait until there are none.
@@ -77,7 +63,7 @@ struct scheduler::impl {
   std::size_t running = 0;
   bool stopping = false;
   std::mt19937_64 rng{std::random_device{}()};
-  std::function<void(const std::string&, const run_result&)> finished_hook;
+  std::function<void(const std::string&, const run_outcome&)> finished_hook;
 
   impl(asio::any_io_executor e, db::store& s, logger& l, run_ledger& lg)
       : ex(std::move(e)), store(s), log(l), ledger(lg) {}
@@ -114,6 +100,8 @@ struct scheduler::impl {
     const config* old_cfg = previous ? previous->cfg.get() : nullptr;
     if (current) old_runs = running;
     current = next;
+    std::erase_if(generations, [](const auto& g) { return g.expired(); });
+    generations.push_back(next);
     ledger.configure(*current->cfg);
 
     for (auto& [name, s] : slots) {
@@ -181,27 +169,26 @@ struct scheduler::impl {
     ++self->running;
     s->last_start = steady::now();
     self->ledger.started(s->name);
-    run_result result;
+    run_outcome outcome;
     try {
-      auto outcome = co_await gen->engine->run(*rc);
-      result = result_of(outcome);
+      outcome = co_await gen->engine->run(*rc);
     } catch (const std::exception& e) {
       // The engine reports API and database trouble as values; anything
       // thrown is a defect, and still must not end the daemon.
-      result.ok = false;
-      result.error = s->name + ": internal error: " + e.what();
+      outcome.ok = false;
+      outcome.error = s->name + ": internal error: " + e.what();
       self->log.error("internal_error", {{"resource", s->name}, {"error", e.what()}});
     }
     s->running = false;
     --self->running;
     s->last_finish = steady::now();
     if (gen != self->current && --self->old_runs == 0) self->wake_all();
-    s->failures = result.ok ? 0 : s->failures + 1;
-    self->ledger.finished(s->name, result, wall_clock::now());
+    s->failures = outcome.ok ? 0 : s->failures + 1;
+    self->ledger.finished(s->name, outcome, wall_clock::now());
     if (const auto* now_rc = self->current_resource(s->name)) {
       s->due = next_run_at(now_rc->schedule, *s->last_start, *s->last_finish, s->failures,
                            self->random01());
-      if (result.ok)
+      if (outcome.ok)
         self->log.debug("next_run",
                         {{"resource", s->name}, {"in", format_duration(until(s->due))}});
       else
@@ -212,7 +199,7 @@ struct scheduler::impl {
              {"consecutive_failures", s->failures},
              {"backoff", format_duration(failure_delay(now_rc->schedule, s->failures))}});
     }
-    if (self->finished_hook) self->finished_hook(s->name, result);
+    if (self->finished_hook) self->finished_hook(s->name, outcome);
   }
 };
 
@@ -234,8 +221,15 @@ void scheduler::stop() {
 
 std::size_t scheduler::runs_in_progress() const { return impl_->running; }
 
+std::int64_t scheduler::in_flight(std::string_view resource) const {
+  std::int64_t n = 0;
+  for (const auto& g : impl_->generations)
+    if (auto live = g.lock()) n += live->engine->in_flight(resource);
+  return n;
+}
+
 void scheduler::on_run_finished(
-    std::function<void(const std::string& resource, const run_result&)> f) {
+    std::function<void(const std::string& resource, const run_outcome&)> f) {
   impl_->finished_hook = std::move(f);
 }
 

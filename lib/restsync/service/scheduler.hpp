@@ -5,9 +5,11 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "restsync/config.hpp"
 #include "restsync/db/store.hpp"
@@ -36,8 +38,12 @@ class scheduler {
 
   std::size_t runs_in_progress() const;
 
+  // Requests of the resource awaiting their response, over every engine
+  // that still runs (a reload's previous one finishes its runs).
+  std::int64_t in_flight(std::string_view resource) const;
+
   // Called on the event loop after every finished run.
-  void on_run_finished(std::function<void(const std::string& resource, const run_result&)> f);
+  void on_run_finished(std::function<void(const std::string& resource, const run_outcome&)> f);
 
  private:
   struct impl;

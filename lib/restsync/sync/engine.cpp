@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <functional>
 #include <map>
+#include <numeric>
 #include <random>
 #include <set>
 
@@ -135,33 +136,6 @@ db::write_mode mode_of(disposition d) {
   return db::write_mode::merge;
 }
 
-// Replaces {incremental.start_value} / {incremental.end_value} /
-// {incremental.initial_value} in parameter values (dlt's placeholders); a
-// parameter whose placeholder has no value is left out.
-query_params expand_placeholders(const query_params& params,
-                                 const std::optional<std::string>& start,
-                                 const std::optional<std::string>& end,
-                                 const std::optional<std::string>& initial) {
-  query_params out;
-  for (const auto& [name, value] : params) {
-    std::string v = value;
-    bool missing = false;
-    for (auto [ph, with] : {std::pair{std::string_view("{incremental.start_value}"), &start},
-                            std::pair{std::string_view("{incremental.end_value}"), &end},
-                            std::pair{std::string_view("{incremental.initial_value}"), &initial}}) {
-      for (auto at = v.find(ph); at != std::string::npos; at = v.find(ph)) {
-        if (!*with) {
-          missing = true;
-          break;
-        }
-        v.replace(at, ph.size(), **with);
-      }
-    }
-    if (!missing) out.emplace_back(name, std::move(v));
-  }
-  return out;
-}
-
 }  // namespace
 
 struct fetch_result {
@@ -185,7 +159,7 @@ struct run_context {
   page_spec spec;
   retry_policy policy;
   std::int64_t run_id = 0;
-  resource_outcome out;
+  run_outcome out;
   bool failed = false;
   // Issue no more requests: a failure, or a singleton answered the scan, or
   // an ordered scan reached its incremental start.
@@ -275,9 +249,11 @@ struct engine::impl {
   logger& log;
   gate_driver gate;
   std::map<std::string, std::unique_ptr<net::http_client>> clients;
-  std::map<std::string, std::size_t> resource_index;
+  std::map<std::string, std::size_t, std::less<>> resource_index;
   std::mt19937_64 rng{std::random_device{}()};
   request_credentials creds;
+  // Requests awaiting their response, by resource index.
+  std::vector<std::int64_t> in_flight;
 
   impl(asio::any_io_executor e, const config& c, db::store& s, logger& l)
       : ex(e),
@@ -285,7 +261,8 @@ struct engine::impl {
         store(s),
         log(l),
         gate(e, gate_settings(c.client.rate_limit)),
-        creds(credentials_for(c.client.auth)) {
+        creds(credentials_for(c.client.auth)),
+        in_flight(c.resources.size(), 0) {
     for (std::size_t i = 0; i < c.resources.size(); ++i) resource_index[c.resources[i].name] = i;
   }
 
@@ -315,16 +292,26 @@ struct engine::impl {
                                       std::function<bool()> still_needed) {
     retry_counts used;
     for (;;) {
+      const auto asked = steady::now();
       co_await gate.acquire(ctx.index);
+      ctx.out.counts.gate_wait_seconds += seconds_since(asked);
       if (still_needed && !still_needed()) {
         gate.refund();
         fetch_result withdrawn;
         withdrawn.withdrawn = true;
         co_return withdrawn;
       }
-      ++ctx.out.requests;
+      ++ctx.out.counts.requests;
       auto started = steady::now();
+      // get() never throws, and a frame destroyed while it waits belongs to
+      // an event loop that is going away: nothing reads the count then.
+      ++in_flight[ctx.index];
       auto result = co_await ctx.client->get(target, ctx.headers);
+      --in_flight[ctx.index];
+      if (result.ok())
+        ++ctx.out.counts.responses_by_status[result.response->status];
+      else
+        ++ctx.out.counts.transport_errors;
       attempt_outcome outcome;
       fetch_result fr;
       std::string server_message;
@@ -380,9 +367,9 @@ struct engine::impl {
       if (decision.pause_all_until) gate.pause_until(*decision.pause_all_until);
       if (decision.action == retry_action::retry) {
         if (outcome.what == attempt_outcome::kind::response && outcome.status == 429)
-          ++ctx.out.rate_limited;
+          ++ctx.out.counts.rate_limited;
         else
-          ++ctx.out.retries;
+          ++ctx.out.counts.retries;
         log.warn("retry", {{"resource", ctx.rc.name},
                            {"path", path_of(target)},
                            {"status", outcome.status},
@@ -405,18 +392,18 @@ struct engine::impl {
 
   asio::awaitable<void> commit(run_context& ctx, std::shared_ptr<page> data, std::int64_t offset,
                                std::vector<char> skip, std::optional<std::string> cursor) {
-    ++ctx.out.pages;
-    ctx.out.records += static_cast<std::int64_t>(data->records().size());
-    ctx.out.filtered += std::count(skip.begin(), skip.end(), 1);
+    ++ctx.out.counts.pages;
+    ctx.out.counts.records += static_cast<std::int64_t>(data->records().size());
+    ctx.out.counts.filtered += std::count(skip.begin(), skip.end(), 1);
     try {
       // Named, not a braced temporary: GCC 12 destroys temporaries in a
       // co_await expression twice.
       db::page_write w{ctx.rc.name, ctx.run_id, std::move(data), offset, std::move(skip),
                        std::move(cursor)};
       auto counts = co_await store.write(std::move(w));
-      ctx.out.inserted += counts.inserted;
-      ctx.out.updated += counts.updated;
-      ctx.out.unchanged += counts.unchanged;
+      ctx.out.counts.inserted += counts.inserted;
+      ctx.out.counts.updated += counts.updated;
+      ctx.out.counts.unchanged += counts.unchanged;
     } catch (const std::exception& e) {
       ctx.fail(fmt::format("{}: storing the page at offset {} failed: {}", ctx.rc.name, offset,
                            e.what()));
@@ -568,7 +555,7 @@ struct engine::impl {
         log.warn("drift_unresolved", {{"resource", ctx.rc.name}, {"scans", scan}});
         co_return false;
       }
-      ++ctx.out.rescans;
+      ++ctx.out.counts.rescans;
       ctx.out.complete_scan = false;
       ctx.reached_start = false;
       ctx.stop = false;
@@ -695,7 +682,7 @@ struct engine::impl {
     return true;
   }
 
-  asio::awaitable<resource_outcome> run(const resource_config& rc, run_flags flags) {
+  asio::awaitable<run_outcome> run(const resource_config& rc, run_flags flags) {
     auto started = steady::now();
     auto endpoint_url = parse_url(resource_url(cfg.client, rc.endpoint));
     run_context ctx(rc, resource_index.at(rc.name), &client_for(endpoint_url),
@@ -728,7 +715,7 @@ struct engine::impl {
       if (ctx.start) start_text = ctx.start->text;
       if (ctx.end) end_text = ctx.end->text;
       initial_text = ctx.inc->initial_value;
-      params = expand_placeholders(params, start_text, end_text, initial_text);
+      params = expand_incremental_placeholders(params, start_text, end_text, initial_text);
       if (!ctx.inc->start_param.empty() && start_text)
         params.emplace_back(ctx.inc->start_param, *start_text);
       if (!ctx.inc->end_param.empty() && end_text) params.emplace_back(ctx.inc->end_param, *end_text);
@@ -766,19 +753,19 @@ struct engine::impl {
       else if (ctx.previous)
         ctx.out.cursor = ctx.previous->text;
     }
-    ctx.out.seconds = seconds_since(started);
+    ctx.out.counts.seconds = seconds_since(started);
     if (ctx.run_id != 0) {
       db::run_summary s;
       s.run_id = ctx.run_id;
       s.resource = rc.name;
       s.status = ctx.failed ? db::run_status::failed : db::run_status::succeeded;
-      s.requests = ctx.out.requests;
-      s.retries = ctx.out.retries;
-      s.rate_limited = ctx.out.rate_limited;
+      s.requests = ctx.out.counts.requests;
+      s.retries = ctx.out.counts.retries;
+      s.rate_limited = ctx.out.counts.rate_limited;
       s.complete_scan = ctx.out.complete_scan && sound;
       s.error = ctx.out.error;
       s.cursor = cursor;
-      s.rescans = ctx.out.rescans;
+      s.rescans = ctx.out.counts.rescans;
       // Only a sound complete scan of everything proves a record is gone.
       s.mark_deleted = mergeable && ctx.full && ctx.out.complete_scan && sound && !ctx.failed;
       s.hard_delete = rc.hard_delete;
@@ -786,7 +773,7 @@ struct engine::impl {
         ctx.out.deletions_skipped = "the data moved during every scan";
       try {
         auto counts = co_await store.finish_run(s);
-        ctx.out.deleted = counts.deleted;
+        ctx.out.counts.deleted = counts.deleted;
         if (!counts.deletions_skipped.empty()) ctx.out.deletions_skipped = counts.deletions_skipped;
       } catch (const std::exception& e) {
         if (!ctx.failed) ctx.out.error = fmt::format("{}: recording the run failed: {}", rc.name, e.what());
@@ -799,24 +786,24 @@ struct engine::impl {
     co_return ctx.out;
   }
 
-  void log_summary(const resource_outcome& o) {
+  void log_summary(const run_outcome& o) {
     log.log(o.ok ? log_level::info : log_level::error, "summary",
             {{"resource", o.resource},
              {"status", o.ok ? "ok" : "failed"},
-             {"pages", o.pages},
-             {"records", o.records},
-             {"inserted", o.inserted},
-             {"updated", o.updated},
-             {"unchanged", o.unchanged},
-             {"requests", o.requests},
-             {"retries", o.retries},
-             {"rate_limited", o.rate_limited},
-             {"filtered", o.filtered},
-             {"deleted", o.deleted},
-             {"rescans", o.rescans},
+             {"pages", o.counts.pages},
+             {"records", o.counts.records},
+             {"inserted", o.counts.inserted},
+             {"updated", o.counts.updated},
+             {"unchanged", o.counts.unchanged},
+             {"requests", o.counts.requests},
+             {"retries", o.counts.retries},
+             {"rate_limited", o.counts.rate_limited},
+             {"filtered", o.counts.filtered},
+             {"deleted", o.counts.deleted},
+             {"rescans", o.counts.rescans},
              {"cursor", o.cursor},
              {"complete", o.complete_scan},
-             {"seconds", o.seconds},
+             {"seconds", o.counts.seconds},
              {"error", o.error}});
   }
 };
@@ -826,14 +813,23 @@ engine::engine(asio::any_io_executor ex, const config& cfg, db::store& store, lo
 
 engine::~engine() = default;
 
-asio::awaitable<resource_outcome> engine::run(const resource_config& resource, run_flags flags) {
+asio::awaitable<run_outcome> engine::run(const resource_config& resource, run_flags flags) {
   co_return co_await impl_->run(resource, flags);
+}
+
+std::int64_t engine::in_flight(std::string_view resource) const {
+  auto it = impl_->resource_index.find(resource);
+  return it == impl_->resource_index.end() ? 0 : impl_->in_flight[it->second];
+}
+
+std::int64_t engine::in_flight() const {
+  return std::accumulate(impl_->in_flight.begin(), impl_->in_flight.end(), std::int64_t{0});
 }
 
 namespace {
 
 struct all_state {
-  std::vector<resource_outcome> outcomes;
+  std::vector<run_outcome> outcomes;
   int pending = 0;
   std::unique_ptr<asio::steady_timer> done;
 };
@@ -846,7 +842,7 @@ asio::awaitable<void> run_one(engine& e, const resource_config* r, all_state& st
 
 }  // namespace
 
-asio::awaitable<std::vector<resource_outcome>> engine::run_all(
+asio::awaitable<std::vector<run_outcome>> engine::run_all(
     std::vector<const resource_config*> resources, run_flags flags) {
   all_state st;
   st.outcomes.resize(resources.size());

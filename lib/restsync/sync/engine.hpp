@@ -9,38 +9,15 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "restsync/config.hpp"
 #include "restsync/db/store.hpp"
 #include "restsync/log.hpp"
+#include "restsync/run_outcome.hpp"
 
 namespace restsync::sync {
-
-struct resource_outcome {
-  std::string resource;
-  bool ok = false;
-  std::string error;  // the first failure, with resource, path and status
-  bool complete_scan = false;
-  std::int64_t pages = 0;
-  std::int64_t records = 0;
-  std::int64_t inserted = 0;
-  std::int64_t updated = 0;
-  std::int64_t unchanged = 0;
-  std::int64_t requests = 0;
-  std::int64_t retries = 0;
-  std::int64_t rate_limited = 0;
-  // Records an incremental cursor or end_value left out.
-  std::int64_t filtered = 0;
-  // Rows marked deleted (or deleted, with hard_delete) by this run.
-  std::int64_t deleted = 0;
-  // Scans repeated because the data moved while the scan paged.
-  std::int64_t rescans = 0;
-  // Why deletions were not marked after a complete scan that could have.
-  std::string deletions_skipped;
-  std::string cursor;  // the incremental cursor after the run; empty: none
-  double seconds = 0;
-};
 
 struct run_flags {
   // Read from the incremental initial_value (or everything) instead of the
@@ -57,12 +34,16 @@ class engine {
   engine& operator=(const engine&) = delete;
 
   // One run of one resource; never throws for API or database trouble.
-  boost::asio::awaitable<resource_outcome> run(const resource_config& resource,
-                                               run_flags flags = {});
+  boost::asio::awaitable<run_outcome> run(const resource_config& resource, run_flags flags = {});
 
   // Runs the resources concurrently; one's failure does not stop the others.
-  boost::asio::awaitable<std::vector<resource_outcome>> run_all(
+  boost::asio::awaitable<std::vector<run_outcome>> run_all(
       std::vector<const resource_config*> resources, run_flags flags = {});
+
+  // Requests sent and not answered yet: of one resource (0 for one the
+  // configuration does not have), and of all.
+  std::int64_t in_flight(std::string_view resource) const;
+  std::int64_t in_flight() const;
 
  private:
   struct impl;
