@@ -14,6 +14,7 @@
 #include <pqxx/pqxx>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "restsync/naming.hpp"
 #include "restsync/schema.hpp"
@@ -63,6 +64,7 @@ struct table_state {
   table_schema schema;
   std::vector<size_t> key_columns;
   std::string upsert_sql;
+  std::string upsert_name;  // the prepared statement of upsert_sql
   size_t upsert_columns = 0;
 };
 
@@ -87,6 +89,11 @@ struct store::impl {
   // Owned by the database thread only.
   std::unique_ptr<pqxx::connection> conn;
   std::unique_ptr<quiet_notices> notices;
+  // Statements prepared on conn (a new connection has none). A statement's
+  // name is never reused for other SQL: when a table's columns change, its
+  // upsert gets a new name, as libpqxx refuses to redefine one.
+  std::unordered_set<std::string> prepared;
+  std::uint64_t statements_named = 0;
   std::map<std::string, table_state> tables;
   // Tables touched by the transaction in progress, as they were before it.
   std::map<std::string, table_state> undo;
@@ -166,6 +173,7 @@ struct store::impl {
         notices.reset();
         conn = std::make_unique<pqxx::connection>(settings.connection);
         notices = std::make_unique<quiet_notices>(*conn);
+        prepared.clear();
         return;
       } catch (const std::exception& e) {
         conn.reset();
@@ -247,6 +255,15 @@ struct store::impl {
         return;
       }
     }
+  }
+
+  // Parsed and planned once per connection rather than on every execution.
+  const std::string& statement(const std::string& name, const std::string& sql) {
+    if (!prepared.count(name)) {
+      conn->prepare(name, sql);
+      prepared.insert(name);
+    }
+    return name;
   }
 
   std::string schema_q() const { return quote_ident(settings.schema); }
@@ -366,6 +383,7 @@ struct store::impl {
       resolve_keys(st);
       if (st.upsert_columns != st.schema.columns().size()) {
         st.upsert_sql = sql::upsert(st.ref, st.schema.columns(), st.key_columns);
+        st.upsert_name = fmt::format("rs_upsert_{}", ++statements_named);
         st.upsert_columns = st.schema.columns().size();
       }
       counts = upsert(tx, st, w);
@@ -429,7 +447,8 @@ struct store::impl {
                                                   : std::nullopt);
       sql::close_array(arrays[c]);
     }
-    auto result = tx.exec_params(st.upsert_sql, pqxx::prepare::make_dynamic_params(arrays));
+    auto result = tx.exec_prepared(statement(st.upsert_name, st.upsert_sql),
+                                   pqxx::prepare::make_dynamic_params(arrays));
     write_counts counts;
     for (const auto& r : result) {
       if (r[0].as<bool>())
