@@ -68,6 +68,13 @@ struct table_state {
   size_t upsert_columns = 0;
 };
 
+// What a transaction's page writes add to the counters of one run.
+struct run_counts {
+  std::int64_t pages = 0;
+  std::int64_t records = 0;
+  write_counts rows;
+};
+
 struct job {
   bool batchable = false;
   std::size_t records = 0;
@@ -97,6 +104,8 @@ struct store::impl {
   std::map<std::string, table_state> tables;
   // Tables touched by the transaction in progress, as they were before it.
   std::map<std::string, table_state> undo;
+  // The run counters the transaction in progress adds to, by run id.
+  std::map<std::int64_t, run_counts> run_deltas;
 
   std::thread thread;
 
@@ -189,14 +198,26 @@ struct store::impl {
   void run_in_transaction(std::vector<job*>& jobs) {
     if (!conn || !conn->is_open()) connect_with_backoff();
     undo.clear();
+    run_deltas.clear();
     try {
       pqxx::work tx(*conn);
       for (auto* j : jobs) j->run(tx);
+      // One counter update per run, not per page; still in the pages'
+      // transaction, so a page's rows and its counts commit together.
+      for (const auto& [run_id, d] : run_deltas)
+        tx.exec_prepared(
+            statement("rs_run_counts", "UPDATE " + sys("_rs_runs") +
+                                           " SET pages = pages + $2, records = records + $3, "
+                                           "inserted = inserted + $4, updated = updated + $5, "
+                                           "unchanged = unchanged + $6 WHERE id = $1"),
+            run_id, d.pages, d.records, d.rows.inserted, d.rows.updated, d.rows.unchanged);
       tx.commit();
       undo.clear();
+      run_deltas.clear();
     } catch (...) {
       for (auto& [name, state] : undo) tables[name] = std::move(state);
       undo.clear();
+      run_deltas.clear();
       throw;
     }
   }
@@ -388,11 +409,12 @@ struct store::impl {
       }
       counts = upsert(tx, st, w);
     }
-    tx.exec_params("UPDATE " + sys("_rs_runs") +
-                       " SET pages = pages + 1, records = records + $2, inserted = inserted + $3, "
-                       "updated = updated + $4, unchanged = unchanged + $5 WHERE id = $1",
-                   w.run_id, static_cast<std::int64_t>(records.size()), counts.inserted,
-                   counts.updated, counts.unchanged);
+    auto& d = run_deltas[w.run_id];
+    ++d.pages;
+    d.records += static_cast<std::int64_t>(records.size());
+    d.rows.inserted += counts.inserted;
+    d.rows.updated += counts.updated;
+    d.rows.unchanged += counts.unchanged;
     return counts;
   }
 
