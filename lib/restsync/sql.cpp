@@ -20,10 +20,17 @@ void append_array_element(std::string& literal, std::optional<std::string_view> 
     return;
   }
   literal.push_back('"');
-  for (char c : *value) {
-    if (c == '"' || c == '\\') literal.push_back('\\');
-    literal.push_back(c);
+  // Runs without a character to escape are appended whole.
+  const auto text = *value;
+  size_t run = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '"' || text[i] == '\\') {
+      literal.append(text, run, i - run);
+      literal.push_back('\\');
+      run = i;
+    }
   }
+  literal.append(text, run);
   literal.push_back('"');
 }
 

@@ -106,6 +106,10 @@ struct store::impl {
   std::map<std::string, table_state> undo;
   // The run counters the transaction in progress adds to, by run id.
   std::map<std::int64_t, run_counts> run_deltas;
+  // upsert()'s buffers, kept from page to page so that they stop growing.
+  row_text row;
+  std::string key;
+  std::vector<std::string> arrays;
 
   std::thread thread;
 
@@ -278,6 +282,10 @@ struct store::impl {
     }
   }
 
+  void append_row() {
+    for (size_t c = 0; c < arrays.size(); ++c) sql::append_array_element(arrays[c], row[c]);
+  }
+
   // Parsed and planned once per connection rather than on every execution.
   const std::string& statement(const std::string& name, const std::string& sql) {
     if (!prepared.count(name)) {
@@ -435,15 +443,20 @@ struct store::impl {
   write_counts upsert(pqxx::work& tx, table_state& st, const page_write& w) {
     const auto& columns = st.schema.columns();
     auto records = w.data->records();
-    // Rows by key; a key seen twice in one statement would make ON CONFLICT
-    // fail, and the later record is the newer one.
+    // The arrays are built straight from each record's row. A key seen twice
+    // in one statement would make ON CONFLICT fail: the later record is the
+    // newer one and takes the place of the first, and the arrays are built
+    // again (rare: the API repeated a record within a page).
+    constexpr size_t superseded = static_cast<size_t>(-1);
+    std::vector<size_t> source(records.size());
     std::unordered_map<std::string, size_t> by_key;
-    std::vector<std::vector<std::optional<std::string>>> rows;
-    rows.reserve(records.size());
-    row_text row;
+    by_key.reserve(records.size());
+    bool repeated = false;
+    arrays.resize(columns.size());
+    for (auto& a : arrays) a.clear();
     for (size_t r = 0; r < records.size(); ++r) {
       st.schema.fill_row(*records[r], row);
-      std::string key;
+      key.clear();
       for (size_t k : st.key_columns) {
         auto v = row[k];
         if (!v)
@@ -453,22 +466,23 @@ struct store::impl {
         key += *v;
         key.push_back('\x1f');
       }
-      std::vector<std::optional<std::string>> cells(columns.size());
-      for (size_t c = 0; c < columns.size(); ++c)
-        if (auto v = row[c]) cells[c] = std::string(*v);
-      auto [it, fresh] = by_key.try_emplace(std::move(key), rows.size());
-      if (fresh)
-        rows.push_back(std::move(cells));
-      else
-        rows[it->second] = std::move(cells);
+      auto [it, fresh] = by_key.try_emplace(key, r);
+      source[r] = fresh ? r : superseded;
+      if (!fresh) {
+        source[it->second] = r;
+        repeated = true;
+      }
+      if (!repeated) append_row();
     }
-    std::vector<std::string> arrays(columns.size());
-    for (size_t c = 0; c < columns.size(); ++c) {
-      for (const auto& r : rows)
-        sql::append_array_element(arrays[c], r[c] ? std::optional<std::string_view>(*r[c])
-                                                  : std::nullopt);
-      sql::close_array(arrays[c]);
+    if (repeated) {
+      for (auto& a : arrays) a.clear();
+      for (size_t r : source) {
+        if (r == superseded) continue;
+        st.schema.fill_row(*records[r], row);
+        append_row();
+      }
     }
+    for (auto& a : arrays) sql::close_array(a);
     auto result = tx.exec_prepared(statement(st.upsert_name, st.upsert_sql),
                                    pqxx::prepare::make_dynamic_params(arrays));
     write_counts counts;
