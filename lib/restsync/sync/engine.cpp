@@ -308,6 +308,9 @@ struct engine::impl {
           ctx.out.complete_scan = true;
         } else {
           run.scan.on_page(offset, n, r.data->total());
+          // Its window slot is free: the next request need not wait for this
+          // commit. The task still counts until committed, bounding the pages held.
+          run.wake.cancel();
         }
         if (n > 0) co_await commit(ctx, r.data, offset);
       }
