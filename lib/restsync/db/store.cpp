@@ -109,7 +109,7 @@ struct store::impl {
   // upsert()'s buffers, kept from page to page so that they stop growing.
   row_text row;
   std::string key;
-  std::vector<std::string> arrays;
+  std::vector<sql::binary_text_array> arrays;
 
   std::thread thread;
 
@@ -283,7 +283,7 @@ struct store::impl {
   }
 
   void append_row() {
-    for (size_t c = 0; c < arrays.size(); ++c) sql::append_array_element(arrays[c], row[c]);
+    for (size_t c = 0; c < arrays.size(); ++c) arrays[c].append(row[c]);
   }
 
   // Parsed and planned once per connection rather than on every execution.
@@ -482,9 +482,11 @@ struct store::impl {
         append_row();
       }
     }
-    for (auto& a : arrays) sql::close_array(a);
+    std::vector<pqxx::binarystring> params;
+    params.reserve(arrays.size());
+    for (auto& a : arrays) params.emplace_back(a.finish());
     auto result = tx.exec_prepared(statement(st.upsert_name, st.upsert_sql),
-                                   pqxx::prepare::make_dynamic_params(arrays));
+                                   pqxx::prepare::make_dynamic_params(params));
     write_counts counts;
     for (const auto& r : result) {
       if (r[0].as<bool>())
