@@ -166,9 +166,9 @@ struct store::impl {
   // The run counters the transaction in progress adds to, by run id.
   std::map<std::int64_t, run_counts> run_deltas;
   // upsert()'s buffers, kept from page to page so that they stop growing.
-  row_text row;
-  std::string key;
-  std::vector<sql::binary_text_array> arrays;
+  row_text upsert_row;
+  std::string upsert_key;
+  std::vector<sql::binary_text_array> upsert_arrays;
 
   std::thread thread;
 
@@ -354,7 +354,7 @@ struct store::impl {
   }
 
   void append_row() {
-    for (size_t c = 0; c < arrays.size(); ++c) arrays[c].append(row[c]);
+    for (size_t c = 0; c < upsert_arrays.size(); ++c) upsert_arrays[c].append(upsert_row[c]);
   }
 
   // Parsed and planned once per connection rather than on every execution.
@@ -592,19 +592,19 @@ struct store::impl {
     std::unordered_map<std::string, size_t> by_key;
     by_key.reserve(records.size());
     bool repeated = false;
-    arrays.resize(columns.size());
-    for (auto& a : arrays) a.clear();
+    upsert_arrays.resize(columns.size());
+    for (auto& a : upsert_arrays) a.clear();
     for (size_t r = 0; r < records.size(); ++r) {
-      st.schema.fill_row(*records[r], row);
-      key.clear();
+      st.schema.fill_row(*records[r], upsert_row);
+      upsert_key.clear();
       for (size_t k : st.key_columns) {
-        auto v = row[k];
+        auto v = upsert_row[k];
         if (!v)
           throw store_error(fmt::format(
               "{}: record {} of the page at offset {} has no value for primary key column {}",
               w.resource, r, w.offset, columns[k].name));
-        key += *v;
-        key.push_back('\x1f');
+        upsert_key += *v;
+        upsert_key.push_back('\x1f');
       }
       if (st.key_columns.empty()) {
         // No key (append or replace without primary_key): every row is new.
@@ -612,7 +612,7 @@ struct store::impl {
         if (!repeated) append_row();
         continue;
       }
-      auto [it, fresh] = by_key.try_emplace(key, r);
+      auto [it, fresh] = by_key.try_emplace(upsert_key, r);
       source[r] = fresh ? r : superseded;
       if (!fresh) {
         source[it->second] = r;
@@ -621,16 +621,16 @@ struct store::impl {
       if (!repeated) append_row();
     }
     if (repeated) {
-      for (auto& a : arrays) a.clear();
+      for (auto& a : upsert_arrays) a.clear();
       for (size_t r : source) {
         if (r == superseded) continue;
-        st.schema.fill_row(*records[r], row);
+        st.schema.fill_row(*records[r], upsert_row);
         append_row();
       }
     }
     std::vector<pqxx::binarystring> params;
-    params.reserve(arrays.size());
-    for (auto& a : arrays) params.emplace_back(a.finish());
+    params.reserve(upsert_arrays.size());
+    for (auto& a : upsert_arrays) params.emplace_back(a.finish());
     auto result = tx.exec_prepared(statement(st.upsert_name, st.upsert_sql),
                                    pqxx::prepare::make_dynamic_params(params));
     write_counts counts;
