@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 #include "restsync/naming.hpp"
@@ -13,23 +14,56 @@ std::string qualified(std::string_view schema, std::string_view table) {
   return quote_ident(schema) + "." + quote_ident(table);
 }
 
-void append_array_element(std::string& literal, std::optional<std::string_view> value) {
-  literal.push_back(literal.empty() ? '{' : ',');
-  if (!value) {
-    literal += "NULL";
-    return;
-  }
-  literal.push_back('"');
-  for (char c : *value) {
-    if (c == '"' || c == '\\') literal.push_back('\\');
-    literal.push_back(c);
-  }
-  literal.push_back('"');
+namespace {
+
+constexpr size_t binary_array_header = 20;  // ndim, flags, element type, size, lower bound
+constexpr std::int32_t text_oid = 25;
+
+void put_int32(char* at, std::int32_t v) {
+  const auto u = static_cast<std::uint32_t>(v);
+  at[0] = static_cast<char>(u >> 24);
+  at[1] = static_cast<char>(u >> 16);
+  at[2] = static_cast<char>(u >> 8);
+  at[3] = static_cast<char>(u);
 }
 
-void close_array(std::string& literal) {
-  if (literal.empty()) literal.push_back('{');
-  literal.push_back('}');
+}  // namespace
+
+void binary_text_array::clear() {
+  bytes_.assign(binary_array_header, '\0');
+  elements_ = 0;
+  has_null_ = false;
+}
+
+void binary_text_array::append(std::optional<std::string_view> value) {
+  char length[4];
+  if (value && value->size() > static_cast<size_t>(std::numeric_limits<std::int32_t>::max()))
+    throw std::length_error("a value too long for a PostgreSQL parameter");
+  put_int32(length, value ? static_cast<std::int32_t>(value->size()) : -1);
+  bytes_.append(length, 4);
+  if (value)
+    bytes_.append(*value);
+  else
+    has_null_ = true;
+  ++elements_;
+}
+
+const std::string& binary_text_array::finish() {
+  char* h = bytes_.data();
+  if (elements_ == 0) {
+    // An empty array has no dimension.
+    put_int32(h, 0);
+    put_int32(h + 4, 0);
+    put_int32(h + 8, text_oid);
+    bytes_.resize(12);
+    return bytes_;
+  }
+  put_int32(h, 1);
+  put_int32(h + 4, has_null_ ? 1 : 0);
+  put_int32(h + 8, text_oid);
+  put_int32(h + 12, elements_);
+  put_int32(h + 16, 1);
+  return bytes_;
 }
 
 std::string create_table(const table_ref& t, const std::vector<column_def>& key_columns) {

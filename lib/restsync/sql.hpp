@@ -2,6 +2,7 @@
 // quoted, every value travels as a bind parameter (never spliced into SQL).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,13 +15,23 @@ namespace restsync::sql {
 // "schema"."table"
 std::string qualified(std::string_view schema, std::string_view table);
 
-// Appends one element to a PostgreSQL text[] literal under construction
-// (`{` … `}`): NULL unquoted, any other value double-quoted with `\` and `"`
-// escaped, so any text, commas and braces included, round-trips.
-void append_array_element(std::string& literal, std::optional<std::string_view> value);
+// A text[] bind parameter in PostgreSQL's binary format (what array_recv
+// reads: one dimension, element type text): each element is its length and
+// its bytes, so nothing is escaped here nor parsed by the server. Pass it as
+// a binary parameter.
+class binary_text_array {
+ public:
+  binary_text_array() { clear(); }
+  void clear();
+  void append(std::optional<std::string_view> value);
+  // The parameter, header included; append nothing more before clear().
+  const std::string& finish();
 
-// Finishes a literal begun with an empty string: `{}` for no elements.
-void close_array(std::string& literal);
+ private:
+  std::string bytes_;
+  std::int32_t elements_ = 0;
+  bool has_null_ = false;
+};
 
 struct table_ref {
   std::string schema;
@@ -35,11 +46,11 @@ std::string create_table(const table_ref& t, const std::vector<column_def>& key_
 std::string add_columns(const table_ref& t, const std::vector<column_def>& columns);
 
 // The upsert of a batch given as one text[] parameter per column ($1 … $n, in
-// the order of columns): rows whose content did not change are left alone
-// (and not returned); each returned row says whether it was inserted.
-// key_columns are indexes into columns. With update_existing false (append)
-// rows whose key exists are left as they are and only new rows are inserted;
-// without key columns every row is inserted.
+// the order of columns; see binary_text_array): rows whose content did not
+// change are left alone (and not returned); each returned row says whether
+// it was inserted. key_columns are indexes into columns. With
+// update_existing false (append) rows whose key exists are left as they are
+// and only new rows are inserted; without key columns every row is inserted.
 std::string upsert(const table_ref& t, const std::vector<column_def>& columns,
                    const std::vector<size_t>& key_columns, bool update_existing = true);
 

@@ -17,6 +17,7 @@
 #include <pqxx/pqxx>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "restsync/naming.hpp"
 #include "restsync/schema.hpp"
@@ -67,6 +68,7 @@ struct table_state {
   table_schema schema;
   std::vector<size_t> key_columns;
   std::string upsert_sql;
+  std::string upsert_name;  // the prepared statement of upsert_sql
   size_t upsert_columns = 0;
   // replace: the run in progress writes here; swapped in by finish_run.
   std::optional<sql::table_ref> staging;
@@ -118,6 +120,13 @@ struct run_track {
   bool saw(std::uint64_t h) const { return std::binary_search(seen.begin(), seen.end(), h); }
 };
 
+// What a transaction's page writes add to the counters of one run.
+struct run_counts {
+  std::int64_t pages = 0;
+  std::int64_t records = 0;
+  write_counts rows;
+};
+
 struct job {
   bool batchable = false;
   std::size_t records = 0;
@@ -139,6 +148,11 @@ struct store::impl {
   // Owned by the database thread only.
   std::unique_ptr<pqxx::connection> conn;
   std::unique_ptr<quiet_notices> notices;
+  // Statements prepared on conn (a new connection has none). A statement's
+  // name is never reused for other SQL: when a table's columns change, its
+  // upsert gets a new name, as libpqxx refuses to redefine one.
+  std::unordered_set<std::string> prepared;
+  std::uint64_t statements_named = 0;
   std::map<std::string, table_state> tables;
   // Tables touched by the transaction in progress, as they were before it.
   std::map<std::string, table_state> undo;
@@ -149,6 +163,12 @@ struct store::impl {
   // Keys written by the transaction in progress, by run: added to the run's
   // pass when it commits.
   std::map<std::int64_t, std::vector<std::uint64_t>> tx_keys;
+  // The run counters the transaction in progress adds to, by run id.
+  std::map<std::int64_t, run_counts> run_deltas;
+  // upsert()'s buffers, kept from page to page so that they stop growing.
+  row_text upsert_row;
+  std::string upsert_key;
+  std::vector<sql::binary_text_array> upsert_arrays;
 
   std::thread thread;
 
@@ -225,6 +245,7 @@ struct store::impl {
         notices.reset();
         conn = std::make_unique<pqxx::connection>(settings.connection);
         notices = std::make_unique<quiet_notices>(*conn);
+        prepared.clear();
         return;
       } catch (const std::exception& e) {
         conn.reset();
@@ -242,16 +263,28 @@ struct store::impl {
     undo.clear();
     after_commit.clear();
     tx_keys.clear();
+    run_deltas.clear();
     try {
       pqxx::work tx(*conn);
       for (auto* j : jobs) j->run(tx);
+      // One counter update per run, not per page; still in the pages'
+      // transaction, so a page's rows and its counts commit together.
+      for (const auto& [run_id, d] : run_deltas)
+        tx.exec_prepared(
+            statement("rs_run_counts", "UPDATE " + sys("_rs_runs") +
+                                           " SET pages = pages + $2, records = records + $3, "
+                                           "inserted = inserted + $4, updated = updated + $5, "
+                                           "unchanged = unchanged + $6 WHERE id = $1"),
+            run_id, d.pages, d.records, d.rows.inserted, d.rows.updated, d.rows.unchanged);
       tx.commit();
       undo.clear();
+      run_deltas.clear();
     } catch (...) {
       for (auto& [name, state] : undo) tables[name] = std::move(state);
       undo.clear();
       after_commit.clear();
       tx_keys.clear();
+      run_deltas.clear();
       throw;
     }
     for (auto& [run_id, keys] : tx_keys) {
@@ -318,6 +351,19 @@ struct store::impl {
         return;
       }
     }
+  }
+
+  void append_row() {
+    for (size_t c = 0; c < upsert_arrays.size(); ++c) upsert_arrays[c].append(upsert_row[c]);
+  }
+
+  // Parsed and planned once per connection rather than on every execution.
+  const std::string& statement(const std::string& name, const std::string& sql) {
+    if (!prepared.count(name)) {
+      conn->prepare(name, sql);
+      prepared.insert(name);
+    }
+    return name;
   }
 
   std::string schema_q() const { return quote_ident(settings.schema); }
@@ -458,16 +504,18 @@ struct store::impl {
       if (st.upsert_columns != st.schema.columns().size()) {
         st.upsert_sql = sql::upsert(write_ref(st), st.schema.columns(), st.key_columns,
                                     st.mode != write_mode::append);
+        st.upsert_name = fmt::format("rs_upsert_{}", ++statements_named);
         st.upsert_columns = st.schema.columns().size();
       }
       counts = upsert(tx, st, w, records);
     }
     note_keys(w.run_id, st, all);
-    tx.exec_params("UPDATE " + sys("_rs_runs") +
-                       " SET pages = pages + 1, records = records + $2, inserted = inserted + $3, "
-                       "updated = updated + $4, unchanged = unchanged + $5 WHERE id = $1",
-                   w.run_id, static_cast<std::int64_t>(records.size()), counts.inserted,
-                   counts.updated, counts.unchanged);
+    auto& d = run_deltas[w.run_id];
+    ++d.pages;
+    d.records += static_cast<std::int64_t>(records.size());
+    d.rows.inserted += counts.inserted;
+    d.rows.updated += counts.updated;
+    d.rows.unchanged += counts.unchanged;
     if (w.cursor)
       tx.exec_params("UPDATE " + sys("_rs_state") +
                          " SET cursor_value = $2, updated_at = now() WHERE resource = $1",
@@ -535,45 +583,56 @@ struct store::impl {
   write_counts upsert(pqxx::work& tx, table_state& st, const page_write& w,
                       std::span<const rapidjson::Value* const> records) {
     const auto& columns = st.schema.columns();
-    // Rows by key; a key seen twice in one statement would make ON CONFLICT
-    // fail, and the later record is the newer one.
+    // The arrays are built straight from each record's row. A key seen twice
+    // in one statement would make ON CONFLICT fail: the later record is the
+    // newer one and takes the place of the first, and the arrays are built
+    // again (rare: the API repeated a record within a page).
+    constexpr size_t superseded = static_cast<size_t>(-1);
+    std::vector<size_t> source(records.size());
     std::unordered_map<std::string, size_t> by_key;
-    std::vector<std::vector<std::optional<std::string>>> rows;
-    rows.reserve(records.size());
-    row_text row;
+    by_key.reserve(records.size());
+    bool repeated = false;
+    upsert_arrays.resize(columns.size());
+    for (auto& a : upsert_arrays) a.clear();
     for (size_t r = 0; r < records.size(); ++r) {
-      st.schema.fill_row(*records[r], row);
-      std::string key;
+      st.schema.fill_row(*records[r], upsert_row);
+      upsert_key.clear();
       for (size_t k : st.key_columns) {
-        auto v = row[k];
+        auto v = upsert_row[k];
         if (!v)
           throw store_error(fmt::format(
               "{}: record {} of the page at offset {} has no value for primary key column {}",
               w.resource, r, w.offset, columns[k].name));
-        key += *v;
-        key.push_back('\x1f');
+        upsert_key += *v;
+        upsert_key.push_back('\x1f');
       }
-      std::vector<std::optional<std::string>> cells(columns.size());
-      for (size_t c = 0; c < columns.size(); ++c)
-        if (auto v = row[c]) cells[c] = std::string(*v);
       if (st.key_columns.empty()) {
-        rows.push_back(std::move(cells));
+        // No key (append or replace without primary_key): every row is new.
+        source[r] = r;
+        if (!repeated) append_row();
         continue;
       }
-      auto [it, fresh] = by_key.try_emplace(std::move(key), rows.size());
-      if (fresh)
-        rows.push_back(std::move(cells));
-      else
-        rows[it->second] = std::move(cells);
+      auto [it, fresh] = by_key.try_emplace(upsert_key, r);
+      source[r] = fresh ? r : superseded;
+      if (!fresh) {
+        source[it->second] = r;
+        repeated = true;
+      }
+      if (!repeated) append_row();
     }
-    std::vector<std::string> arrays(columns.size());
-    for (size_t c = 0; c < columns.size(); ++c) {
-      for (const auto& r : rows)
-        sql::append_array_element(arrays[c], r[c] ? std::optional<std::string_view>(*r[c])
-                                                  : std::nullopt);
-      sql::close_array(arrays[c]);
+    if (repeated) {
+      for (auto& a : upsert_arrays) a.clear();
+      for (size_t r : source) {
+        if (r == superseded) continue;
+        st.schema.fill_row(*records[r], upsert_row);
+        append_row();
+      }
     }
-    auto result = tx.exec_params(st.upsert_sql, pqxx::prepare::make_dynamic_params(arrays));
+    std::vector<pqxx::binarystring> params;
+    params.reserve(upsert_arrays.size());
+    for (auto& a : upsert_arrays) params.emplace_back(a.finish());
+    auto result = tx.exec_prepared(statement(st.upsert_name, st.upsert_sql),
+                                   pqxx::prepare::make_dynamic_params(params));
     write_counts counts;
     for (const auto& r : result) {
       if (r[0].as<bool>())
@@ -699,7 +758,7 @@ struct store::impl {
   // per key column; reads the table's keys in chunks. Empty (with skipped
   // saying why) when the key types do not allow telling.
   struct unseen_rows {
-    std::vector<std::string> arrays;
+    std::vector<sql::binary_text_array> arrays;
     std::int64_t count = 0;
   };
   unseen_rows find_unseen(pqxx::work& tx, const table_state& st, run_track& seen, bool hard,
@@ -734,7 +793,7 @@ struct store::impl {
         }
         if (seen.saw(key_hash(seen.seed, key))) continue;
         for (size_t i = 0; i < st.key_columns.size(); ++i)
-          sql::append_array_element(out.arrays[i], row[static_cast<int>(i)].c_str());
+          out.arrays[i].append(std::string_view(row[static_cast<int>(i)].c_str()));
         ++out.count;
       }
     }
@@ -749,9 +808,10 @@ struct store::impl {
     if (unseen.count == 0) return 0;
     auto target = sql::qualified(st.ref.schema, st.ref.table);
     std::string from = "unnest(", match, aliases;
+    std::vector<pqxx::binarystring> params;
     for (size_t i = 0; i < st.key_columns.size(); ++i) {
       const auto& c = st.schema.columns()[st.key_columns[i]];
-      sql::close_array(unseen.arrays[i]);
+      params.emplace_back(unseen.arrays[i].finish());
       from += fmt::format("{}${}::text[]", i ? ", " : "", i + 1);
       aliases += fmt::format("{}k{}", i ? ", " : "", i);
       match += fmt::format("{}t.{} = u.k{}::{}", i ? " AND " : "", quote_ident(c.name), i,
@@ -761,7 +821,7 @@ struct store::impl {
     auto sql = hard ? "DELETE FROM " + target + " AS t USING " + from + " WHERE " + match
                     : "UPDATE " + target + " AS t SET \"_rs_deleted_at\" = now() FROM " + from +
                           " WHERE " + match + " AND t.\"_rs_deleted_at\" IS NULL";
-    auto r = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(unseen.arrays));
+    auto r = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
     return static_cast<std::int64_t>(r.affected_rows());
   }
 

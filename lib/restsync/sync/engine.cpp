@@ -454,6 +454,9 @@ struct engine::impl {
           ctx.reached_start = true;
           ctx.stop = true;
         }
+        // Its window slot is free: the next request need not wait for this
+        // commit. The task still counts until committed, bounding the pages held.
+        run.wake.cancel();
         if (f && n > 0) co_await commit(ctx, r.data, offset, std::move(f->skip), std::nullopt);
       }
     } catch (const std::exception& e) {

@@ -1,0 +1,147 @@
+// The store against a real PostgreSQL, without restsyncd: the upsert's
+// prepared statements (per column set, prepared again on a new connection)
+// and the _rs_runs counters, updated once per run and transaction yet exact.
+#include <doctest/doctest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <chrono>
+#include <future>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "pg.hpp"
+#include "restsync/db/store.hpp"
+#include "restsync/page.hpp"
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using restsync::db::page_write;
+using restsync::db::store;
+
+namespace {
+
+std::shared_ptr<const restsync::page> page_of(std::string records_json) {
+  auto r = restsync::page::read(std::move(records_json), restsync::page_spec("$"));
+  auto* p = std::get_if<restsync::page>(&r);
+  REQUIRE(p != nullptr);
+  return std::make_shared<const restsync::page>(std::move(*p));
+}
+
+template <class T>
+T run(asio::io_context& ioc, asio::awaitable<T> a) {
+  auto f = asio::co_spawn(ioc, std::move(a), asio::use_future);
+  ioc.restart();
+  ioc.run();
+  return f.get();
+}
+
+restsync::db::store_settings settings_for(const rs_test::scratch_database& db) {
+  restsync::db::store_settings s;
+  s.connection = db.conninfo();
+  s.reconnect_for = 10s;
+  return s;
+}
+
+// "pages/records/inserted/updated/unchanged" of the run.
+std::string counters(const rs_test::scratch_database& db, std::int64_t run_id) {
+  return db.scalar(
+      "SELECT concat_ws('/', pages, records, inserted, updated, unchanged) FROM "
+      "analytics._rs_runs WHERE id = " +
+      std::to_string(run_id));
+}
+
+}  // namespace
+
+TEST_CASE("a key twice in one page: the later record is stored, once") {
+  rs_test::scratch_database db;
+  asio::io_context ioc;
+  store st(ioc.get_executor(), settings_for(db));
+  run(ioc, st.open());
+  run(ioc, st.prepare({"items", {"id"}}));
+  auto run_id = run(ioc, st.begin_run("items")).run_id;
+  auto c = run(ioc, st.write(page_write{
+                        "items", run_id,
+                        page_of(R"([{"id":1,"v":"a"},{"id":2,"v":"b"},{"id":1,"v":"c"}])"), 0, {}, {}}));
+  CHECK(c.inserted == 2);
+  CHECK(c.updated == 0);
+  CHECK(c.unchanged == 1);
+  CHECK(db.scalar("SELECT string_agg(id || v, ',' ORDER BY id) FROM analytics.items") == "1c,2b");
+  CHECK(counters(db, run_id) == "1/3/2/0/1");
+}
+
+TEST_CASE("a new connection and new columns: the upsert is prepared again") {
+  rs_test::scratch_database db;
+  asio::io_context ioc;
+  store st(ioc.get_executor(), settings_for(db));
+  run(ioc, st.open());
+  run(ioc, st.prepare({"items", {"id"}}));
+  auto run_id = run(ioc, st.begin_run("items")).run_id;
+  run(ioc, st.write(page_write{"items", run_id, page_of(R"([{"id":1,"v":"a"}])"), 0, {}, {}}));
+  db.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+      "current_database() AND pid <> pg_backend_pid()");
+  run(ioc, st.write(page_write{"items", run_id, page_of(R"([{"id":2,"v":"b"}])"), 1, {}, {}}));
+  run(ioc, st.write(page_write{"items", run_id, page_of(R"([{"id":3,"v":"c","w":true}])"), 2, {}, {}}));
+  run(ioc, st.write(page_write{"items", run_id, page_of(R"([{"id":1,"v":"d","w":false}])"), 3, {}, {}}));
+  CHECK(db.scalar("SELECT string_agg(concat_ws(':', id, v, w), ',' ORDER BY id) FROM "
+                  "analytics.items") == "1:d:f,2:b,3:c:t");
+  CHECK(counters(db, run_id) == "4/4/3/1/0");
+}
+
+TEST_CASE("a batch with a bad page: the others commit, and every run is counted exactly once") {
+  rs_test::scratch_database db;
+  asio::io_context ioc;
+  store st(ioc.get_executor(), settings_for(db));
+  run(ioc, st.open());
+  run(ioc, st.prepare({"items", {"id"}}));
+  auto a = run(ioc, st.begin_run("items")).run_id;
+  auto b = run(ioc, st.begin_run("items")).run_id;
+  run(ioc, st.write(page_write{"items", a, page_of(R"([{"id":1,"v":"a"}])"), 0, {}, {}}));
+
+  // A lock holds the store's next transaction while the other writes queue
+  // behind it, so that they share one transaction, with the bad page.
+  std::promise<void> locked;
+  std::thread holder([&db, &locked] {
+    pqxx::connection c(db.conninfo());
+    pqxx::work tx(c);
+    tx.exec("LOCK TABLE analytics.items IN ACCESS EXCLUSIVE MODE");
+    locked.set_value();
+    std::this_thread::sleep_for(500ms);
+    tx.commit();
+  });
+  locked.get_future().wait();
+  std::vector<std::future<restsync::db::write_counts>> writes;
+  auto write = [&](std::int64_t run_id, std::string records, std::int64_t offset) {
+    writes.push_back(asio::co_spawn(
+        ioc, st.write(page_write{"items", run_id, page_of(std::move(records)), offset, {}, {}}),
+        asio::use_future));
+  };
+  write(a, R"([{"id":2,"v":"b"},{"id":3,"v":"c"}])", 1);
+  write(b, R"([{"id":1,"v":"a"}])", 0);
+  write(a, R"([{"id":1,"v":"z"}])", 2);
+  // No primary key, and a field that adds a column the rollback takes back.
+  write(b, R"([{"v":"x","extra":1}])", 1);
+  write(b, R"([{"id":4,"v":"d"},{"id":5,"v":"e"}])", 2);
+  ioc.restart();
+  ioc.run();
+  holder.join();
+  for (size_t i = 0; i < writes.size(); ++i) {
+    CAPTURE(i);
+    if (i == 3)
+      CHECK_THROWS_AS(writes[i].get(), restsync::db::store_error);
+    else
+      CHECK_NOTHROW(writes[i].get());
+  }
+  CHECK(counters(db, a) == "3/4/3/1/0");
+  CHECK(counters(db, b) == "2/3/2/0/1");
+  CHECK(db.scalar("SELECT count(*) FROM information_schema.columns WHERE table_schema = "
+                  "'analytics' AND table_name = 'items' AND column_name = 'extra'") == "0");
+
+  // The column the rollback took back is added again when a good page needs it.
+  run(ioc, st.write(page_write{"items", b, page_of(R"([{"id":6,"v":"f","extra":2}])"), 3, {}, {}}));
+  CHECK(db.scalar("SELECT string_agg(concat_ws(':', id, v, extra), ',' ORDER BY id) FROM "
+                  "analytics.items") == "1:z,2:b,3:c,4:d,5:e,6:f:2");
+  CHECK(counters(db, b) == "3/4/3/0/1");
+}
