@@ -52,18 +52,29 @@ std::string counters(const rs_test::scratch_database& db, std::int64_t run_id) {
       std::to_string(run_id));
 }
 
+// A store on a scratch database, opened, with the resource `items` keyed by id.
+struct items_store {
+  rs_test::scratch_database db;
+  asio::io_context ioc;
+  store st{ioc.get_executor(), settings_for(db)};
+
+  items_store() {
+    run(ioc, st.open());
+    run(ioc, st.prepare({"items", {"id"}}));
+  }
+  std::int64_t begin() { return run(ioc, st.begin_run("items")).run_id; }
+  restsync::db::write_counts write(std::int64_t run_id, std::string records, std::int64_t offset) {
+    return run(ioc, st.write(page_write{"items", run_id, page_of(std::move(records)), offset, {}, {}}));
+  }
+};
+
 }  // namespace
 
 TEST_CASE("a key twice in one page: the later record is stored, once") {
-  rs_test::scratch_database db;
-  asio::io_context ioc;
-  store st(ioc.get_executor(), settings_for(db));
-  run(ioc, st.open());
-  run(ioc, st.prepare({"items", {"id"}}));
-  auto run_id = run(ioc, st.begin_run("items")).run_id;
-  auto c = run(ioc, st.write(page_write{
-                        "items", run_id,
-                        page_of(R"([{"id":1,"v":"a"},{"id":2,"v":"b"},{"id":1,"v":"c"}])"), 0, {}, {}}));
+  items_store s;
+  auto& db = s.db;
+  auto run_id = s.begin();
+  auto c = s.write(run_id, R"([{"id":1,"v":"a"},{"id":2,"v":"b"},{"id":1,"v":"c"}])", 0);
   CHECK(c.inserted == 2);
   CHECK(c.updated == 0);
   CHECK(c.unchanged == 1);
@@ -72,33 +83,27 @@ TEST_CASE("a key twice in one page: the later record is stored, once") {
 }
 
 TEST_CASE("a new connection and new columns: the upsert is prepared again") {
-  rs_test::scratch_database db;
-  asio::io_context ioc;
-  store st(ioc.get_executor(), settings_for(db));
-  run(ioc, st.open());
-  run(ioc, st.prepare({"items", {"id"}}));
-  auto run_id = run(ioc, st.begin_run("items")).run_id;
-  run(ioc, st.write(page_write{"items", run_id, page_of(R"([{"id":1,"v":"a"}])"), 0, {}, {}}));
+  items_store s;
+  auto& db = s.db;
+  auto run_id = s.begin();
+  s.write(run_id, R"([{"id":1,"v":"a"}])", 0);
   db.query(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
       "current_database() AND pid <> pg_backend_pid()");
-  run(ioc, st.write(page_write{"items", run_id, page_of(R"([{"id":2,"v":"b"}])"), 1, {}, {}}));
-  run(ioc, st.write(page_write{"items", run_id, page_of(R"([{"id":3,"v":"c","w":true}])"), 2, {}, {}}));
-  run(ioc, st.write(page_write{"items", run_id, page_of(R"([{"id":1,"v":"d","w":false}])"), 3, {}, {}}));
+  s.write(run_id, R"([{"id":2,"v":"b"}])", 1);
+  s.write(run_id, R"([{"id":3,"v":"c","w":true}])", 2);
+  s.write(run_id, R"([{"id":1,"v":"d","w":false}])", 3);
   CHECK(db.scalar("SELECT string_agg(concat_ws(':', id, v, w), ',' ORDER BY id) FROM "
                   "analytics.items") == "1:d:f,2:b,3:c:t");
   CHECK(counters(db, run_id) == "4/4/3/1/0");
 }
 
 TEST_CASE("a batch with a bad page: the others commit, and every run is counted exactly once") {
-  rs_test::scratch_database db;
-  asio::io_context ioc;
-  store st(ioc.get_executor(), settings_for(db));
-  run(ioc, st.open());
-  run(ioc, st.prepare({"items", {"id"}}));
-  auto a = run(ioc, st.begin_run("items")).run_id;
-  auto b = run(ioc, st.begin_run("items")).run_id;
-  run(ioc, st.write(page_write{"items", a, page_of(R"([{"id":1,"v":"a"}])"), 0, {}, {}}));
+  items_store s;
+  auto& db = s.db;
+  auto a = s.begin();
+  auto b = s.begin();
+  s.write(a, R"([{"id":1,"v":"a"}])", 0);
 
   // A lock holds the store's next transaction while the other writes queue
   // behind it, so that they share one transaction, with the bad page.
@@ -115,7 +120,7 @@ TEST_CASE("a batch with a bad page: the others commit, and every run is counted 
   std::vector<std::future<restsync::db::write_counts>> writes;
   auto write = [&](std::int64_t run_id, std::string records, std::int64_t offset) {
     writes.push_back(asio::co_spawn(
-        ioc, st.write(page_write{"items", run_id, page_of(std::move(records)), offset, {}, {}}),
+        s.ioc, s.st.write(page_write{"items", run_id, page_of(std::move(records)), offset, {}, {}}),
         asio::use_future));
   };
   write(a, R"([{"id":2,"v":"b"},{"id":3,"v":"c"}])", 1);
@@ -124,8 +129,8 @@ TEST_CASE("a batch with a bad page: the others commit, and every run is counted 
   // No primary key, and a field that adds a column the rollback takes back.
   write(b, R"([{"v":"x","extra":1}])", 1);
   write(b, R"([{"id":4,"v":"d"},{"id":5,"v":"e"}])", 2);
-  ioc.restart();
-  ioc.run();
+  s.ioc.restart();
+  s.ioc.run();
   holder.join();
   for (size_t i = 0; i < writes.size(); ++i) {
     CAPTURE(i);
@@ -140,7 +145,7 @@ TEST_CASE("a batch with a bad page: the others commit, and every run is counted 
                   "'analytics' AND table_name = 'items' AND column_name = 'extra'") == "0");
 
   // The column the rollback took back is added again when a good page needs it.
-  run(ioc, st.write(page_write{"items", b, page_of(R"([{"id":6,"v":"f","extra":2}])"), 3, {}, {}}));
+  s.write(b, R"([{"id":6,"v":"f","extra":2}])", 3);
   CHECK(db.scalar("SELECT string_agg(concat_ws(':', id, v, extra), ',' ORDER BY id) FROM "
                   "analytics.items") == "1:z,2:b,3:c,4:d,5:e,6:f:2");
   CHECK(counters(db, b) == "3/4/3/0/1");
