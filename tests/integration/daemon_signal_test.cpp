@@ -2,6 +2,11 @@
 // daemon.shutdown_timeout with exit status 0; every page that reached the
 // database is there whole with the run counters that describe it, nothing
 // else is, and the next start picks up from there.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "daemon_harness.hpp"
 
 using namespace rs_test;
@@ -80,12 +85,39 @@ TEST_CASE("an idle daemon stops at once on SIGTERM and on SIGINT") {
   CHECK(db.scalar("SELECT count(*) FROM analytics._rs_runs WHERE status <> 'succeeded'") == "0");
 }
 
+namespace {
+
+// A TCP port that accepts connections (the kernel's backlog) but never
+// answers: a client waiting for the server's first bytes waits forever.
+struct silent_listener {
+  int fd = -1;
+  int port = 0;
+  silent_listener() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 16) == 0);
+    socklen_t len = sizeof a;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    port = ntohs(a.sin_port);
+  }
+  ~silent_listener() { ::close(fd); }
+};
+
+}  // namespace
+
 TEST_CASE("a stop is bounded by daemon.shutdown_timeout even when the database does not answer") {
   emulator emu;
-  // A port where nothing listens: the store keeps trying to connect.
+  // The database accepts the connection and then says nothing: the store's
+  // thread hangs in the connection attempt, and only the bound ends the stop.
+  silent_listener silent;
   daemon_options d;
   d.shutdown_timeout = "2s";
-  std::string yaml = daemon_yaml({}, d) + "destination: {connection: \"host=127.0.0.1 port=1\"}\n";
+  std::string yaml = daemon_yaml({}, d) + "destination: {connection: \"host=127.0.0.1 port=" +
+                     std::to_string(silent.port) + "\"}\n";
   scratch_database db;
   daemon_process daemon(yaml, emu, db);
   INFO(daemon.log());
@@ -97,4 +129,23 @@ TEST_CASE("a stop is bounded by daemon.shutdown_timeout even when the database d
   CHECK(took >= 1500ms);
   CHECK(took < 5s);
   CHECK(daemon.log().find("event=stop_timeout shutdown_timeout=2s") != std::string::npos);
+}
+
+TEST_CASE("a stop while the database refuses connections does not wait for it") {
+  emulator emu;
+  // A port where nothing listens: the store keeps trying to connect, but a
+  // stop drops what is queued instead of waiting for the reconnect window.
+  daemon_options d;
+  d.shutdown_timeout = "20s";
+  std::string yaml = daemon_yaml({}, d) + "destination: {connection: \"host=127.0.0.1 port=1\"}\n";
+  scratch_database db;
+  daemon_process daemon(yaml, emu, db);
+  INFO(daemon.log());
+  REQUIRE(daemon.wait_log("event=starting"));
+  std::this_thread::sleep_for(1s);
+  auto [code, took] = daemon.stop(SIGTERM);
+  CHECK(code == 0);
+  CAPTURE(took.count());
+  CHECK(took < 10s);
+  CHECK(daemon.log().find("event=stop_timeout") == std::string::npos);
 }

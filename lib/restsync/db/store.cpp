@@ -237,6 +237,12 @@ struct store::impl {
     conn.reset();
   }
 
+  // Waits up to d; true at once when the store is being destroyed.
+  bool stop_requested_within(std::chrono::milliseconds d) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, d, [this] { return stopping; });
+  }
+
   void connect_with_backoff() {
     auto deadline = std::chrono::steady_clock::now() + settings.reconnect_for;
     auto backoff = 250ms;
@@ -251,7 +257,12 @@ struct store::impl {
         conn.reset();
         if (std::chrono::steady_clock::now() + backoff > deadline)
           throw store_error(std::string("cannot connect to PostgreSQL: ") + e.what());
-        std::this_thread::sleep_for(backoff);
+        // Shutting down: the writes still queued are dropped rather than
+        // held for the reconnect window (their records are read again by
+        // the next run); a stop must not wait minutes for a database.
+        if (stop_requested_within(backoff))
+          throw store_error(std::string("cannot connect to PostgreSQL while shutting down: ") +
+                            e.what());
         backoff = std::min<std::chrono::milliseconds>(backoff * 2, settings.reconnect_max_backoff);
       }
     }

@@ -132,7 +132,10 @@ struct resource_state {
 class store {
  public:
   store(boost::asio::any_io_executor ex, store_settings settings);
-  ~store();  // finishes queued work, then closes the connection
+  // Finishes queued work, then closes the connection. While the database is
+  // unreachable it no longer waits for it: what is still queued fails (and
+  // is read again by the next run).
+  ~store();
   store(const store&) = delete;
   store& operator=(const store&) = delete;
 
