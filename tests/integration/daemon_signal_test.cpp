@@ -109,43 +109,49 @@ struct silent_listener {
 
 }  // namespace
 
-TEST_CASE("a stop is bounded by daemon.shutdown_timeout even when the database does not answer") {
+struct stopped_daemon {
+  int code;
+  std::chrono::milliseconds took;
+  std::string log;
+};
+
+// A daemon whose database is at `port` of 127.0.0.1, stopped with SIGTERM a
+// second after it started.
+stopped_daemon stop_with_database_at(int port, const std::string& shutdown_timeout) {
   emulator emu;
+  daemon_options d;
+  d.shutdown_timeout = shutdown_timeout;
+  std::string yaml = daemon_yaml({}, d) + "destination: {connection: \"host=127.0.0.1 port=" +
+                     std::to_string(port) + "\"}\n";
+  scratch_database db;
+  daemon_process daemon(yaml, emu, db);
+  INFO(daemon.log());
+  REQUIRE(daemon.wait_log("event=starting"));
+  std::this_thread::sleep_for(1s);
+  auto [code, took] = daemon.stop(SIGTERM);
+  return {code, std::chrono::duration_cast<std::chrono::milliseconds>(took), daemon.log()};
+}
+
+TEST_CASE("a stop is bounded by daemon.shutdown_timeout even when the database does not answer") {
   // The database accepts the connection and then says nothing: the store's
   // thread hangs in the connection attempt, and only the bound ends the stop.
   silent_listener silent;
-  daemon_options d;
-  d.shutdown_timeout = "2s";
-  std::string yaml = daemon_yaml({}, d) + "destination: {connection: \"host=127.0.0.1 port=" +
-                     std::to_string(silent.port) + "\"}\n";
-  scratch_database db;
-  daemon_process daemon(yaml, emu, db);
-  INFO(daemon.log());
-  REQUIRE(daemon.wait_log("event=starting"));
-  std::this_thread::sleep_for(1s);
-  auto [code, took] = daemon.stop(SIGTERM);
-  CHECK(code == 0);
-  CAPTURE(took.count());
-  CHECK(took >= 1500ms);
-  CHECK(took < 5s);
-  CHECK(daemon.log().find("event=stop_timeout shutdown_timeout=2s") != std::string::npos);
+  auto s = stop_with_database_at(silent.port, "2s");
+  INFO(s.log);
+  CHECK(s.code == 0);
+  CAPTURE(s.took.count());
+  CHECK(s.took >= 1500ms);
+  CHECK(s.took < 5s);
+  CHECK(s.log.find("event=stop_timeout shutdown_timeout=2s") != std::string::npos);
 }
 
 TEST_CASE("a stop while the database refuses connections does not wait for it") {
-  emulator emu;
   // A port where nothing listens: the store keeps trying to connect, but a
   // stop drops what is queued instead of waiting for the reconnect window.
-  daemon_options d;
-  d.shutdown_timeout = "20s";
-  std::string yaml = daemon_yaml({}, d) + "destination: {connection: \"host=127.0.0.1 port=1\"}\n";
-  scratch_database db;
-  daemon_process daemon(yaml, emu, db);
-  INFO(daemon.log());
-  REQUIRE(daemon.wait_log("event=starting"));
-  std::this_thread::sleep_for(1s);
-  auto [code, took] = daemon.stop(SIGTERM);
-  CHECK(code == 0);
-  CAPTURE(took.count());
-  CHECK(took < 10s);
-  CHECK(daemon.log().find("event=stop_timeout") == std::string::npos);
+  auto s = stop_with_database_at(1, "20s");
+  INFO(s.log);
+  CHECK(s.code == 0);
+  CAPTURE(s.took.count());
+  CHECK(s.took < 10s);
+  CHECK(s.log.find("event=stop_timeout") == std::string::npos);
 }

@@ -10,6 +10,30 @@
 
 using namespace rs_test;
 
+namespace {
+
+// `restsyncd sync` started, once it has committed some pages.
+std::unique_ptr<process> start_sync(const std::filesystem::path& file, const emulator& emu,
+                                    const scratch_database& db) {
+  auto p = std::make_unique<process>(
+      std::vector<std::string>{(bin_dir() / "restsyncd").string(), "sync", "--config",
+                               file.string()},
+      std::map<std::string, std::string>{{"ANALYTICS_BASE_URL", emu.base_url()},
+                                         {"ANALYTICS_API_KEY", emu.api_key()},
+                                         {"PGDATABASE", db.name()}});
+  for (int i = 0; i < 200; ++i) {
+    std::this_thread::sleep_for(25ms);
+    try {
+      if (db.scalar("SELECT count(*) FROM analytics._rs_runs WHERE pages > 0") != "0") break;
+    } catch (const std::exception&) {
+    }
+  }
+  REQUIRE(p->running());
+  return p;
+}
+
+}  // namespace
+
 TEST_CASE("the database restarted mid-sync: the sync waits, reconnects and loses nothing") {
   emulator emu({"--records", "400", "--latency-ms", "60", "--seed", "5"});
   scratch_database db;
@@ -19,24 +43,13 @@ TEST_CASE("the database restarted mid-sync: the sync waits, reconnects and loses
   config_options o;
   o.max_in_flight = 2;
   std::ofstream(file) << analytics_yaml(o);
-  process p({(bin_dir() / "restsyncd").string(), "sync", "--config", file.string()},
-            {{"ANALYTICS_BASE_URL", emu.base_url()},
-             {"ANALYTICS_API_KEY", emu.api_key()},
-             {"PGDATABASE", db.name()}});
   // Let it create its tables and commit some pages, then pull the database away.
-  for (int i = 0; i < 200; ++i) {
-    std::this_thread::sleep_for(25ms);
-    try {
-      if (db.scalar("SELECT count(*) FROM analytics._rs_runs WHERE pages > 0") != "0") break;
-    } catch (const std::exception&) {
-    }
-  }
-  REQUIRE(p.running());
+  auto p = start_sync(file, emu, db);
   cluster.stop();
   std::this_thread::sleep_for(3s);
   cluster.start();
-  auto code = p.wait(std::chrono::minutes(3));
-  INFO(p.stderr_text());
+  auto code = p->wait(std::chrono::minutes(3));
+  INFO(p->stderr_text());
   REQUIRE(code == 0);
   check_tables_equal_truth(emu, db);
   CHECK(db.scalar("SELECT count(*) FROM analytics._rs_runs WHERE status = 'succeeded'") == "9");
@@ -49,24 +62,13 @@ TEST_CASE("SIGTERM while the database is away: the sync stops promptly, and noth
   temp_dir dir;
   auto file = dir.path() / "restsync.yaml";
   std::ofstream(file) << analytics_yaml({});
-  process p({(bin_dir() / "restsyncd").string(), "sync", "--config", file.string()},
-            {{"ANALYTICS_BASE_URL", emu.base_url()},
-             {"ANALYTICS_API_KEY", emu.api_key()},
-             {"PGDATABASE", db.name()}});
-  for (int i = 0; i < 200; ++i) {
-    std::this_thread::sleep_for(25ms);
-    try {
-      if (db.scalar("SELECT count(*) FROM analytics._rs_runs WHERE pages > 0") != "0") break;
-    } catch (const std::exception&) {
-    }
-  }
-  REQUIRE(p.running());
+  auto p = start_sync(file, emu, db);
   cluster.stop();
   std::this_thread::sleep_for(1s);
   // The store would keep reconnecting for reconnect_for (5 minutes) for a
   // sync that goes on; a stop gives up on the queued writes instead.
-  int code = p.stop(SIGTERM, std::chrono::seconds(60));
-  INFO(p.stderr_text());
+  int code = p->stop(SIGTERM, std::chrono::seconds(60));
+  INFO(p->stderr_text());
   CHECK(code == 1);
   cluster.start();
   // What was committed is whole: every row equals its record.
