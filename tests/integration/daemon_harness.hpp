@@ -73,6 +73,22 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout,
   }
 }
 
+// Waits until a run in progress has committed at least `pages` pages (the
+// tables may not exist yet at first).
+inline bool running_run_has_pages(const scratch_database& db, int pages,
+                                  std::chrono::milliseconds timeout = 60s) {
+  return eventually(
+      [&] {
+        try {
+          return std::stoi(db.scalar("SELECT coalesce(max(pages), 0) FROM analytics._rs_runs WHERE "
+                                     "status = 'running'")) >= pages;
+        } catch (const std::exception&) {
+          return false;
+        }
+      },
+      timeout);
+}
+
 inline std::size_t count_of(const std::string& text, const std::string& part) {
   std::size_t n = 0;
   for (auto pos = text.find(part); pos != std::string::npos; pos = text.find(part, pos + 1)) ++n;

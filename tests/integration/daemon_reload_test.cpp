@@ -96,16 +96,7 @@ TEST_CASE("a reload during a run lets the run finish on the old configuration") 
   d.only = {"users"};
   daemon_process daemon(daemon_yaml(c, d), emu, db);
   INFO(daemon.log());
-  REQUIRE(eventually(
-      [&] {
-        try {
-          return std::stoi(db.scalar("SELECT coalesce(max(pages), 0) FROM analytics._rs_runs WHERE "
-                                     "status = 'running'")) >= 2;
-        } catch (const std::exception&) {
-          return false;
-        }
-      },
-      60s));
+  REQUIRE(running_run_has_pages(db, 2));
   d.only = {"users", "labels"};
   daemon.write_config(daemon_yaml(c, d));
   daemon.signal(SIGHUP);

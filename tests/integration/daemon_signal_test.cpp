@@ -22,16 +22,7 @@ TEST_CASE("SIGTERM mid-scan: exit 0 at once, committed pages whole, the run mark
   d.only = {"users"};
   daemon_process daemon(daemon_yaml(c, d), emu, db);
   INFO(daemon.log());
-  REQUIRE(eventually(
-      [&] {
-        try {
-          return std::stoi(db.scalar("SELECT coalesce(max(pages), 0) FROM analytics._rs_runs WHERE "
-                                     "status = 'running'")) >= 5;
-        } catch (const std::exception&) {
-          return false;
-        }
-      },
-      60s));
+  REQUIRE(running_run_has_pages(db, 5));
   auto [code, took] = daemon.stop(SIGTERM);
   CHECK(code == 0);
   CAPTURE(took.count());
