@@ -836,11 +836,12 @@ struct store::impl {
     return static_cast<std::int64_t>(r.affected_rows());
   }
 
-  pass_check end_pass(pqxx::work& tx, std::int64_t run_id) {
+  pass_check end_pass(pqxx::work& tx, std::int64_t run_id, bool count_unseen) {
     pass_check out;
     auto it = runs.find(run_id);
     if (it == runs.end() || !it->second.track_keys) return out;
     out.repeated = it->second.end_pass();
+    if (!count_unseen) return out;
     auto table = tables.find(it->second.resource);
     if (table == tables.end() || !table->second.exists || table->second.staging) return out;
     std::string skipped;
@@ -890,9 +891,9 @@ asio::awaitable<write_counts> store::write(page_write w) {
   co_return co_await impl_->submit<write_counts>(true, n, std::move(fn));
 }
 
-asio::awaitable<pass_check> store::end_pass(std::int64_t run_id) {
-  std::function<pass_check(pqxx::work&)> fn = [this, run_id](pqxx::work& tx) {
-    return impl_->end_pass(tx, run_id);
+asio::awaitable<pass_check> store::end_pass(std::int64_t run_id, bool count_unseen) {
+  std::function<pass_check(pqxx::work&)> fn = [this, run_id, count_unseen](pqxx::work& tx) {
+    return impl_->end_pass(tx, run_id, count_unseen);
   };
   co_return co_await impl_->submit<pass_check>(false, 0, std::move(fn));
 }

@@ -110,7 +110,7 @@ struct pass_check {
   // Records the scan met more than once, by key.
   std::int64_t repeated = 0;
   // Live rows of the table whose keys no scan of the run has seen so far:
-  // what a deletion mark would mark now.
+  // what a deletion mark would mark now (0 unless count_unseen).
   std::int64_t unseen = 0;
 };
 
@@ -155,8 +155,10 @@ class store {
   boost::asio::awaitable<write_counts> write(page_write w);
 
   // Ends one scan of a run that tracks keys (a run may scan again when the
-  // data moved). Call after every write of the scan completed.
-  boost::asio::awaitable<pass_check> end_pass(std::int64_t run_id);
+  // data moved). Call after every write of the scan completed. count_unseen:
+  // also read the table's keys to count the unseen rows (only worth it for a
+  // run that may mark deletions).
+  boost::asio::awaitable<pass_check> end_pass(std::int64_t run_id, bool count_unseen);
 
   // Records the end of a run. On success it also stores the cursor, marks
   // deletions (mark_deleted) and swaps a replace resource's staging table in,

@@ -502,7 +502,7 @@ struct engine::impl {
     db::pass_check check;
     if (ctx.track_keys) {
       try {
-        check = co_await store.end_pass(ctx.run_id);
+        check = co_await store.end_pass(ctx.run_id, ctx.full);
       } catch (const std::exception& e) {
         ctx.fail(fmt::format("{}: {}", ctx.rc.name, e.what()));
         co_return false;
@@ -699,9 +699,11 @@ struct engine::impl {
     try {
       db::table_spec spec{rc.name, rc.primary_key, mode_of(rc.write_disposition)};
       co_await store.prepare(std::move(spec));
-      // Keys are tracked when the run may prove deletions: a merge run that
-      // reads everything. Whether it will is only known from the state, so
-      // a merge resource always tracks them (8 bytes a record).
+      // Keys are tracked (8 bytes a record) when the run may prove
+      // deletions, a merge run that reads everything. For an incremental
+      // resource that is only known from the state (full_scan_every), so
+      // one with full_scan_every tracks them in every run; they also show
+      // records met twice, a sign of moving data.
       db::run_options options;
       options.track_keys = mergeable && (!rc.endpoint.incremental || rc.full_scan_every ||
                                          flags.full_refresh);
