@@ -14,6 +14,7 @@
 
 #include "restsync/config_load.hpp"
 #include "run_command.hpp"
+#include "store_settings.hpp"
 #include "status_command.hpp"
 #include "restsync/config_plan.hpp"
 #include "restsync/config_suggest.hpp"
@@ -188,10 +189,7 @@ int run_sync(const config& cfg, const options& o, logger& log) {
   auto selected = select_resources(cfg, o);
   if (!selected) return exit_config_error;
   asio::io_context ioc(1);
-  db::store_settings ss;
-  ss.connection = cfg.destination.connection;
-  ss.schema = cfg.destination.schema;
-  db::store store(ioc.get_executor(), ss);
+  db::store store(ioc.get_executor(), restsyncd::store_settings_for(cfg));
   int status = exit_failed;
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int sig) {

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "notifier.hpp"
+#include "store_settings.hpp"
 #include "restsync/config_load.hpp"
 #include "restsync/db/store.hpp"
 #include "restsync/duration.hpp"
@@ -31,13 +32,6 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
-db::store_settings store_settings_for(const config& cfg) {
-  db::store_settings s;
-  s.connection = cfg.destination.connection;
-  s.schema = cfg.destination.schema;
-  return s;
-}
-
 std::string_view signal_name(int sig) {
   switch (sig) {
     case SIGTERM:
@@ -55,6 +49,8 @@ std::optional<std::string> unchangeable(const config& before, const config& afte
   if (before.destination.connection != after.destination.connection)
     return "destination.connection";
   if (before.destination.schema != after.destination.schema) return "destination.schema";
+  if (before.destination.connections != after.destination.connections)
+    return "destination.connections";
   return std::nullopt;
 }
 

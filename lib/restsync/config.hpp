@@ -176,6 +176,8 @@ struct resource_config {
 struct destination_config {
   std::string connection;  // libpq connection string; empty: the PG* environment
   std::string schema = "analytics";
+  // PostgreSQL connections; concurrent runs are spread over them.
+  int connections = 2;
 };
 
 // Where an optional listener (the metrics endpoint) binds.

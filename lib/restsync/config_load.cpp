@@ -45,7 +45,7 @@ constexpr std::string_view api_key_locations[] = {"header", "query"};
 constexpr std::string_view rate_limit_keys[] = {"requests_per_second", "burst"};
 constexpr std::string_view timeout_keys[] = {"connect", "read"};
 constexpr std::string_view tls_keys[] = {"verify", "ca_file"};
-constexpr std::string_view destination_keys[] = {"connection", "schema"};
+constexpr std::string_view destination_keys[] = {"connection", "schema", "connections"};
 constexpr std::string_view resource_keys[] = {
     "name",     "endpoint",        "primary_key", "write_disposition",
     "schedule", "full_scan_every", "hard_delete", "max_age"};
@@ -744,7 +744,7 @@ query_params loader::read_headers(const config_node& n) {
 
 destination_config loader::read_destination(const config_node& n) {
   destination_config d;
-  if (!expect_map(n, "a map with `connection` and `schema`")) return d;
+  if (!expect_map(n, "a map with `connection`, `schema` and `connections`")) return d;
   check_keys(n, destination_keys);
   if (const auto* v = optional(n, "connection")) {
     if (auto s = string_value(*v)) {
@@ -762,6 +762,9 @@ destination_config loader::read_destination(const config_node& n) {
         d.schema = *s;
       }
     }
+  }
+  if (const auto* v = optional(n, "connections")) {
+    if (auto x = integer_value(*v, 1, 16)) d.connections = static_cast<int>(*x);
   }
   return d;
 }

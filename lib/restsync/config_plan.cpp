@@ -292,6 +292,7 @@ std::string describe_plan(const config& unmasked) {
            ? "libpq defaults (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD or ~/.pgpass)"
            : cfg.destination.connection);
   line(out, 2, "schema", cfg.destination.schema);
+  line(out, 2, "connections", std::to_string(cfg.destination.connections));
 
   const client_config& c = cfg.client;
   out += "\nclient\n";

@@ -119,8 +119,8 @@ std::string upsert(const table_ref& t, const std::vector<column_def>& columns,
   if (key_columns.empty()) {
     // No key (append or replace without primary_key): every row is new.
     return fmt::format(
-        "INSERT INTO {} AS t ({}, \"_rs_synced_at\") SELECT {}, now() FROM unnest({}) AS u({}) "
-        "RETURNING true AS inserted",
+        "WITH w AS (INSERT INTO {} AS t ({}, \"_rs_synced_at\") SELECT {}, now() FROM unnest({}) "
+        "AS u({}) RETURNING 1) SELECT count(*), 0::bigint FROM w",
         qualified(t.schema, t.table), names, casts, arrays, aliases);
   }
   if (!update_existing) {
@@ -138,8 +138,9 @@ std::string upsert(const table_ref& t, const std::vector<column_def>& columns,
         sets, old_row, new_row);
   }
   return fmt::format(
-      "INSERT INTO {} AS t ({}, \"_rs_synced_at\") SELECT {}, now() FROM unnest({}) AS u({}) "
-      "ON CONFLICT ({}) {} RETURNING (t.xmax = 0) AS inserted",
+      "WITH w AS (INSERT INTO {} AS t ({}, \"_rs_synced_at\") SELECT {}, now() FROM unnest({}) "
+      "AS u({}) ON CONFLICT ({}) {} RETURNING (t.xmax = 0) AS inserted) "
+      "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM w",
       qualified(t.schema, t.table), names, casts, arrays, aliases, keys, conflict);
 }
 

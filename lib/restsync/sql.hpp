@@ -47,8 +47,8 @@ std::string add_columns(const table_ref& t, const std::vector<column_def>& colum
 
 // The upsert of a batch given as one text[] parameter per column ($1 … $n, in
 // the order of columns; see binary_text_array): rows whose content did not
-// change are left alone (and not returned); each returned row says whether
-// it was inserted. key_columns are indexes into columns. With
+// change are left alone. It returns one row: the rows inserted and the rows
+// updated (bigint, bigint). key_columns are indexes into columns. With
 // update_existing false (append) rows whose key exists are left as they are
 // and only new rows are inserted; without key columns every row is inserted.
 std::string upsert(const table_ref& t, const std::vector<column_def>& columns,

@@ -150,3 +150,61 @@ TEST_CASE("a batch with a bad page: the others commit, and every run is counted 
                   "analytics.items") == "1:z,2:b,3:c,4:d,5:e,6:f:2");
   CHECK(counters(db, b) == "3/4/3/0/1");
 }
+
+TEST_CASE("two connections: concurrent runs use both, and a resource that moves keeps its columns") {
+  items_store s;  // two connections: store_settings' default
+  auto& db = s.db;
+  REQUIRE(s.st.settings().connections == 2);
+  run(s.ioc, s.st.prepare({"other", {"id"}}));
+  run(s.ioc, s.st.prepare({"third", {"id"}}));
+  auto begin = [&](const char* resource) {
+    return run(s.ioc, s.st.begin_run(resource)).run_id;
+  };
+  auto write = [&](const char* resource, std::int64_t run_id, std::string records) {
+    return run(s.ioc, s.st.write(page_write{resource, run_id, page_of(std::move(records)), 0,
+                                            {}, {}}));
+  };
+  auto finish = [&](const char* resource, std::int64_t run_id) {
+    restsync::db::run_summary sum;
+    sum.run_id = run_id;
+    sum.resource = resource;
+    run(s.ioc, s.st.finish_run(sum));
+  };
+  auto backends = [&] {
+    return db.scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                     "AND backend_type = 'client backend' AND pid <> pg_backend_pid()");
+  };
+
+  // items on the first connection, other on the second.
+  auto a = begin("items");
+  auto b = begin("other");
+  write("items", a, R"([{"id":1,"x":"a"}])");
+  write("other", b, R"([{"id":1,"v":"b"}])");
+  CHECK(backends() == "2");
+  finish("items", a);
+  finish("other", b);
+
+  // The first connection is busy with third: items moves to the second,
+  // which has to read the column x that the first added.
+  auto t = begin("third");
+  auto a2 = begin("items");
+  auto c = write("items", a2, R"([{"id":1,"x":"a","y":1},{"id":2,"x":"b"}])");
+  CHECK(c.inserted == 1);
+  CHECK(c.updated == 1);
+  finish("items", a2);
+  finish("third", t);
+
+  // And back to the first, whose view of items (x only) is stale by now.
+  auto o = begin("other");
+  auto a3 = begin("items");
+  write("items", a3, R"([{"id":3,"x":"c","y":3,"z":true}])");
+  finish("items", a3);
+  finish("other", o);
+
+  CHECK(db.scalar("SELECT string_agg(concat_ws(':', id, x, y, z), ',' ORDER BY id) FROM "
+                  "analytics.items") == "1:a:1,2:b,3:c:3:t");
+  CHECK(db.scalar("SELECT string_agg(column_name, ',' ORDER BY ordinal) FROM analytics._rs_columns "
+                  "WHERE resource = 'items'") == "id,x,y,z");
+  CHECK(counters(db, a2) == "1/2/1/1/0");
+  CHECK(db.scalar("SELECT count(*) FROM analytics._rs_runs WHERE status <> 'succeeded'") == "0");
+}

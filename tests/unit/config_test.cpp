@@ -1437,6 +1437,19 @@ TEST_CASE("destination schema") {
   CHECK(contains(first_error(text), "at most 63 bytes"));
 }
 
+TEST_CASE("destination connections") {
+  CHECK(load(yaml(minimal)).destination.connections == 2);
+  CHECK(load(yaml(minimal) + "destination: {connections: 1}\n").destination.connections == 1);
+  CHECK(load(yaml(minimal) + "destination: {connections: 16}\n").destination.connections == 16);
+  for (const char* bad : {"0", "17", "two", "1.5"}) {
+    CAPTURE(bad);
+    auto e = first_error(yaml(minimal) + "destination: {connections: " + bad + "}\n");
+    CHECK(contains(e, "t.yaml:9:28: destination.connections: "));
+  }
+  CHECK(contains(first_error(yaml(minimal) + "destination: {conections: 2}\n"),
+                 "did you mean `connections`"));
+}
+
 TEST_CASE("load_config on a missing file") {
   try {
     load_config("/nonexistent-dir/restsync.yaml");

@@ -108,11 +108,16 @@ struct run_track {
     auto before = pass.size();
     pass.erase(std::unique(pass.begin(), pass.end()), pass.end());
     auto repeated = static_cast<std::int64_t>(before - pass.size());
-    std::vector<std::uint64_t> merged;
-    merged.reserve(seen.size() + pass.size());
-    std::set_union(seen.begin(), seen.end(), pass.begin(), pass.end(),
-                   std::back_inserter(merged));
-    seen = std::move(merged);
+    if (seen.empty()) {
+      // The first scan (nearly always the only one): its keys become seen
+      // as they are, without a second copy at the peak.
+      seen.swap(pass);
+    } else {
+      auto middle = static_cast<std::ptrdiff_t>(seen.size());
+      seen.insert(seen.end(), pass.begin(), pass.end());
+      std::inplace_merge(seen.begin(), seen.begin() + middle, seen.end());
+      seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+    }
     pass.clear();
     pass.shrink_to_fit();
     return repeated;
@@ -136,7 +141,9 @@ struct job {
 
 }  // namespace
 
-struct store::impl {
+// One connection and the thread that owns it. A store has one or more
+// (store_settings::connections); each run is served by one of them.
+struct worker {
   asio::any_io_executor ex;
   store_settings settings;
 
@@ -165,6 +172,20 @@ struct store::impl {
   std::map<std::int64_t, std::vector<std::uint64_t>> tx_keys;
   // The run counters the transaction in progress adds to, by run id.
   std::map<std::int64_t, run_counts> run_deltas;
+  // Page writes of the transaction in progress that wait for their
+  // statement: consecutive pages of one run's table are upserted by one
+  // statement, which costs PostgreSQL far less per row than one per page.
+  struct pending_upsert {
+    std::string resource;
+    std::int64_t run_id = 0;
+    std::vector<const rapidjson::Value*> records;
+    // For messages: the index in records where each page starts, and its offset.
+    std::vector<std::pair<size_t, std::int64_t>> pages;
+    // Where the statement's counts go: the first page's result (write()'s
+    // caller only adds them up per run).
+    std::vector<std::shared_ptr<write_counts>> results;
+  };
+  std::vector<pending_upsert> pending;
   // upsert()'s buffers, kept from page to page so that they stop growing.
   row_text upsert_row;
   std::string upsert_key;
@@ -172,11 +193,11 @@ struct store::impl {
 
   std::thread thread;
 
-  impl(asio::any_io_executor e, store_settings s) : ex(std::move(e)), settings(std::move(s)) {
+  worker(asio::any_io_executor e, store_settings s) : ex(std::move(e)), settings(std::move(s)) {
     thread = std::thread([this] { loop(); });
   }
 
-  ~impl() {
+  ~worker() {
     {
       std::lock_guard lock(mu);
       stopping = true;
@@ -275,9 +296,14 @@ struct store::impl {
     after_commit.clear();
     tx_keys.clear();
     run_deltas.clear();
+    pending.clear();
     try {
       pqxx::work tx(*conn);
-      for (auto* j : jobs) j->run(tx);
+      for (auto* j : jobs) {
+        if (!j->batchable) flush_upserts(tx);
+        j->run(tx);
+      }
+      flush_upserts(tx);
       // One counter update per run, not per page; still in the pages'
       // transaction, so a page's rows and its counts commit together.
       for (const auto& [run_id, d] : run_deltas)
@@ -293,6 +319,7 @@ struct store::impl {
     } catch (...) {
       for (auto& [name, state] : undo) tables[name] = std::move(state);
       undo.clear();
+      pending.clear();
       after_commit.clear();
       tx_keys.clear();
       run_deltas.clear();
@@ -492,7 +519,7 @@ struct store::impl {
     st.exists = true;
   }
 
-  write_counts write_page(pqxx::work& tx, const page_write& w) {
+  void write_page(pqxx::work& tx, const page_write& w, std::shared_ptr<write_counts> result) {
     auto& st = table_for(w.resource);
     auto all = w.data->records();
     std::vector<const rapidjson::Value*> kept;
@@ -502,8 +529,10 @@ struct store::impl {
     }
     std::span<const rapidjson::Value* const> records =
         w.skip.empty() ? all : std::span<const rapidjson::Value* const>(kept);
-    write_counts counts;
+    *result = {};
     if (!records.empty()) {
+      // Columns a page needs are added before any row is written; the rows
+      // of earlier pages still waiting in pending get NULL there.
       auto added = st.schema.plan(records);
       if (!st.exists) create_tables(tx, st, w);
       if (!added.empty()) {
@@ -512,26 +541,45 @@ struct store::impl {
         persist_columns(tx, w.resource, st);
       }
       resolve_keys(st);
+      if (pending.empty() || pending.back().resource != w.resource ||
+          pending.back().run_id != w.run_id) {
+        flush_upserts(tx);
+        pending.push_back({w.resource, w.run_id, {}, {}, {}});
+      }
+      auto& p = pending.back();
+      p.pages.emplace_back(p.records.size(), w.offset);
+      p.records.insert(p.records.end(), records.begin(), records.end());
+      p.results.push_back(std::move(result));
+    }
+    note_keys(w.run_id, st, all);
+    auto& d = run_deltas[w.run_id];
+    ++d.pages;
+    d.records += static_cast<std::int64_t>(records.size());
+    if (w.cursor)
+      tx.exec_params("UPDATE " + sys("_rs_state") +
+                         " SET cursor_value = $2, updated_at = now() WHERE resource = $1",
+                     w.resource, *w.cursor);
+  }
+
+  // Writes the pages waiting in pending, one statement per run's table.
+  void flush_upserts(pqxx::work& tx) {
+    auto groups = std::move(pending);
+    pending.clear();
+    for (auto& p : groups) {
+      auto& st = table_for(p.resource);
       if (st.upsert_columns != st.schema.columns().size()) {
         st.upsert_sql = sql::upsert(write_ref(st), st.schema.columns(), st.key_columns,
                                     st.mode != write_mode::append);
         st.upsert_name = fmt::format("rs_upsert_{}", ++statements_named);
         st.upsert_columns = st.schema.columns().size();
       }
-      counts = upsert(tx, st, w, records);
+      auto counts = upsert(tx, st, p);
+      *p.results.front() = counts;
+      auto& d = run_deltas[p.run_id];
+      d.rows.inserted += counts.inserted;
+      d.rows.updated += counts.updated;
+      d.rows.unchanged += counts.unchanged;
     }
-    note_keys(w.run_id, st, all);
-    auto& d = run_deltas[w.run_id];
-    ++d.pages;
-    d.records += static_cast<std::int64_t>(records.size());
-    d.rows.inserted += counts.inserted;
-    d.rows.updated += counts.updated;
-    d.rows.unchanged += counts.unchanged;
-    if (w.cursor)
-      tx.exec_params("UPDATE " + sys("_rs_state") +
-                         " SET cursor_value = $2, updated_at = now() WHERE resource = $1",
-                     w.resource, *w.cursor);
-    return counts;
   }
 
   // A record's key as the table's key columns print as text (`k::text`),
@@ -591,8 +639,8 @@ struct store::impl {
     }
   }
 
-  write_counts upsert(pqxx::work& tx, table_state& st, const page_write& w,
-                      std::span<const rapidjson::Value* const> records) {
+  write_counts upsert(pqxx::work& tx, table_state& st, const pending_upsert& p) {
+    const auto& records = p.records;
     const auto& columns = st.schema.columns();
     // The arrays are built straight from each record's row. A key seen twice
     // in one statement would make ON CONFLICT fail: the later record is the
@@ -610,10 +658,15 @@ struct store::impl {
       upsert_key.clear();
       for (size_t k : st.key_columns) {
         auto v = upsert_row[k];
-        if (!v)
+        if (!v) {
+          // The page the record came from: the last one starting at or before r.
+          auto page = std::prev(std::upper_bound(
+              p.pages.begin(), p.pages.end(), r,
+              [](size_t i, const std::pair<size_t, std::int64_t>& pg) { return i < pg.first; }));
           throw store_error(fmt::format(
               "{}: record {} of the page at offset {} has no value for primary key column {}",
-              w.resource, r, w.offset, columns[k].name));
+              p.resource, r - page->first, page->second, columns[k].name));
+        }
         upsert_key += *v;
         upsert_key.push_back('\x1f');
       }
@@ -645,18 +698,21 @@ struct store::impl {
     auto result = tx.exec_prepared(statement(st.upsert_name, st.upsert_sql),
                                    pqxx::prepare::make_dynamic_params(params));
     write_counts counts;
-    for (const auto& r : result) {
-      if (r[0].as<bool>())
-        ++counts.inserted;
-      else
-        ++counts.updated;
-    }
+    counts.inserted = result.at(0).at(0).as<std::int64_t>();
+    counts.updated = result.at(0).at(1).as<std::int64_t>();
     counts.unchanged = static_cast<std::int64_t>(records.size()) - counts.inserted - counts.updated;
     return counts;
   }
 
-  run_start begin_run(pqxx::work& tx, const std::string& resource, const run_options& options) {
+  run_start begin_run(pqxx::work& tx, const std::string& resource, const run_options& options,
+                      const std::optional<table_spec>& reload) {
     run_start out;
+    if (reload) {
+      // The table's columns as the worker that served the last run left
+      // them; restored if this transaction fails.
+      if (!undo.count(resource)) undo.emplace(resource, tables[resource]);
+      tables[resource] = load_table(tx, *reload);
+    }
     auto r = tx.exec_params1("INSERT INTO " + sys("_rs_runs") + " (resource) VALUES ($1) RETURNING id",
                              resource);
     out.run_id = r[0].as<std::int64_t>();
@@ -850,6 +906,82 @@ struct store::impl {
   }
 };
 
+// Routes each run to a worker: the one with the fewest runs in progress, so
+// that concurrent runs use the connections in parallel. A run's pages stay
+// on its worker, in order. Used from the caller's executor only.
+struct store::impl {
+  store_settings settings;
+  std::vector<std::unique_ptr<worker>> workers;
+  std::map<std::string, table_spec> specs;
+  // The worker whose table state is current for a resource: the one that
+  // ran it last (any other reloads it at the start of a run).
+  std::map<std::string, size_t> current;
+  struct run_place {
+    size_t worker = 0;
+    std::string resource;
+  };
+  std::map<std::int64_t, run_place> run_worker;
+  std::vector<int> active;  // runs in progress, by worker
+  // Runs in progress by resource: a resource's runs share a worker, so that
+  // its pages commit in the order they were written and two connections
+  // never contend for its rows.
+  struct placement {
+    size_t worker = 0;
+    int runs = 0;  // begun or beginning, not finished
+  };
+  std::map<std::string, placement> placed;
+
+  impl(asio::any_io_executor ex, store_settings s) : settings(std::move(s)) {
+    auto n = std::max<size_t>(1, settings.connections);
+    for (size_t i = 0; i < n; ++i) workers.push_back(std::make_unique<worker>(ex, settings));
+    active.assign(n, 0);
+  }
+
+  worker& first() { return *workers.front(); }
+
+  size_t least_busy(const std::string& resource) const {
+    auto it = current.find(resource);
+    size_t best = it == current.end() ? 0 : it->second;
+    auto running = placed.find(resource);
+    if (running != placed.end() && running->second.runs > 0) return running->second.worker;
+    for (size_t i = 0; i < workers.size(); ++i)
+      if (active[i] < active[best]) best = i;
+    return best;
+  }
+
+  // A run about to begin on worker k; release() if it does not.
+  void reserve(size_t k, const std::string& resource) {
+    ++active[k];
+    auto& p = placed[resource];
+    p.worker = k;
+    ++p.runs;
+  }
+
+  void release(size_t k, const std::string& resource) {
+    --active[k];
+    --placed[resource].runs;
+  }
+
+  void run_started(std::int64_t run_id, size_t k, const std::string& resource) {
+    current[resource] = k;
+    run_worker[run_id] = {k, resource};
+  }
+
+  size_t worker_of_run(std::int64_t run_id) const {
+    auto it = run_worker.find(run_id);
+    if (it == run_worker.end())
+      throw store_error(fmt::format("run {} was not begun by this store", run_id));
+    return it->second.worker;
+  }
+
+  void run_ended(std::int64_t run_id) {
+    auto it = run_worker.find(run_id);
+    if (it == run_worker.end()) return;
+    release(it->second.worker, it->second.resource);
+    run_worker.erase(it);
+  }
+};
+
 store::store(asio::any_io_executor ex, store_settings settings)
     : impl_(std::make_unique<impl>(std::move(ex), std::move(settings))) {}
 
@@ -858,68 +990,109 @@ store::~store() = default;
 const store_settings& store::settings() const { return impl_->settings; }
 
 asio::awaitable<void> store::open() {
-  std::function<bool(pqxx::work&)> fn = [this](pqxx::work& tx) {
-    impl_->create_system_tables(tx);
-    tx.exec("UPDATE " + impl_->sys("_rs_runs") +
+  auto& w = impl_->first();
+  std::function<bool(pqxx::work&)> fn = [&w](pqxx::work& tx) {
+    w.create_system_tables(tx);
+    tx.exec("UPDATE " + w.sys("_rs_runs") +
             " SET status = 'interrupted', finished_at = now() WHERE status = 'running'");
     return true;
   };
-  co_await impl_->submit<bool>(false, 0, std::move(fn));
+  co_await w.submit<bool>(false, 0, std::move(fn));
 }
 
 asio::awaitable<void> store::prepare(table_spec spec) {
-  std::function<bool(pqxx::work&)> fn = [this, spec](pqxx::work& tx) {
-    auto st = impl_->load_table(tx, spec);
-    impl_->tables[spec.resource] = std::move(st);
+  auto k = impl_->least_busy(spec.resource);
+  auto& w = *impl_->workers[k];
+  std::function<bool(pqxx::work&)> fn = [&w, spec](pqxx::work& tx) {
+    auto st = w.load_table(tx, spec);
+    w.tables[spec.resource] = std::move(st);
     return true;
   };
-  co_await impl_->submit<bool>(false, 0, std::move(fn));
+  co_await w.submit<bool>(false, 0, std::move(fn));
+  // The next run reloads the table on its worker: a run in progress on
+  // another may be adding columns.
+  impl_->specs[spec.resource] = spec;
+  impl_->current.erase(spec.resource);
 }
 
 asio::awaitable<run_start> store::begin_run(std::string resource, run_options options) {
-  std::function<run_start(pqxx::work&)> fn = [this, resource, options](pqxx::work& tx) {
-    return impl_->begin_run(tx, resource, options);
+  auto spec = impl_->specs.find(resource);
+  if (spec == impl_->specs.end())
+    throw store_error("resource '" + resource + "' was not prepared before its run");
+  auto k = impl_->least_busy(resource);
+  auto& w = *impl_->workers[k];
+  std::optional<table_spec> reload;
+  auto cur = impl_->current.find(resource);
+  if (cur == impl_->current.end() || cur->second != k) reload = spec->second;
+  std::function<run_start(pqxx::work&)> fn = [&w, resource, options, reload](pqxx::work& tx) {
+    return w.begin_run(tx, resource, options, reload);
   };
-  co_return co_await impl_->submit<run_start>(false, 0, std::move(fn));
+  impl_->reserve(k, resource);
+  run_start out;
+  try {
+    out = co_await w.submit<run_start>(false, 0, std::move(fn));
+  } catch (...) {
+    impl_->release(k, resource);
+    throw;
+  }
+  impl_->run_started(out.run_id, k, resource);
+  co_return out;
 }
 
 asio::awaitable<write_counts> store::write(page_write w) {
+  auto& wk = *impl_->workers[impl_->worker_of_run(w.run_id)];
   auto n = w.data ? w.data->records().size() : 0;
-  std::function<write_counts(pqxx::work&)> fn = [this, w = std::move(w)](pqxx::work& tx) {
-    return impl_->write_page(tx, w);
+  // Set when the page's statement runs, which may be after this job returns
+  // (pages of one table share a statement): read once the transaction committed.
+  auto result = std::make_shared<write_counts>();
+  std::function<bool(pqxx::work&)> fn = [&wk, w = std::move(w), result](pqxx::work& tx) {
+    wk.write_page(tx, w, result);
+    return true;
   };
-  co_return co_await impl_->submit<write_counts>(true, n, std::move(fn));
+  co_await wk.submit<bool>(true, n, std::move(fn));
+  co_return *result;
 }
 
 asio::awaitable<pass_check> store::end_pass(std::int64_t run_id, bool count_unseen) {
-  std::function<pass_check(pqxx::work&)> fn = [this, run_id, count_unseen](pqxx::work& tx) {
-    return impl_->end_pass(tx, run_id, count_unseen);
+  auto& w = *impl_->workers[impl_->worker_of_run(run_id)];
+  std::function<pass_check(pqxx::work&)> fn = [&w, run_id, count_unseen](pqxx::work& tx) {
+    return w.end_pass(tx, run_id, count_unseen);
   };
-  co_return co_await impl_->submit<pass_check>(false, 0, std::move(fn));
+  co_return co_await w.submit<pass_check>(false, 0, std::move(fn));
 }
 
 asio::awaitable<finish_counts> store::finish_run(run_summary s) {
-  std::function<finish_counts(pqxx::work&)> fn = [this, s](pqxx::work& tx) {
-    return impl_->finish_run(tx, s);
+  auto id = s.run_id;
+  auto& w = *impl_->workers[impl_->worker_of_run(id)];
+  std::function<finish_counts(pqxx::work&)> fn = [&w, s = std::move(s)](pqxx::work& tx) {
+    return w.finish_run(tx, s);
   };
-  co_return co_await impl_->submit<finish_counts>(false, 0, std::move(fn));
+  finish_counts out;
+  try {
+    out = co_await w.submit<finish_counts>(false, 0, std::move(fn));
+  } catch (...) {
+    impl_->run_ended(id);
+    throw;
+  }
+  impl_->run_ended(id);
+  co_return out;
 }
 
 asio::awaitable<std::vector<resource_state>> store::states() {
-  std::function<std::vector<resource_state>(pqxx::work&)> fn = [this](pqxx::work& tx) {
-        std::vector<resource_state> out;
-        auto opt = [](const pqxx::field& f) {
-          return f.is_null() ? std::nullopt : std::optional<std::string>(f.c_str());
-        };
-        for (const auto& row :
-             tx.exec("SELECT resource, last_success_at, last_error_at, last_error, "
-                     "last_complete_scan_at FROM " +
-                     impl_->sys("_rs_state") + " ORDER BY resource")) {
-          out.push_back({row[0].c_str(), opt(row[1]), opt(row[2]), opt(row[3]), opt(row[4])});
-        }
-        return out;
+  auto& w = impl_->first();
+  std::function<std::vector<resource_state>(pqxx::work&)> fn = [&w](pqxx::work& tx) {
+    std::vector<resource_state> out;
+    auto opt = [](const pqxx::field& f) {
+      return f.is_null() ? std::nullopt : std::optional<std::string>(f.c_str());
+    };
+    for (const auto& row : tx.exec("SELECT resource, last_success_at, last_error_at, last_error, "
+                                   "last_complete_scan_at FROM " +
+                                   w.sys("_rs_state") + " ORDER BY resource")) {
+      out.push_back({row[0].c_str(), opt(row[1]), opt(row[2]), opt(row[3]), opt(row[4])});
+    }
+    return out;
   };
-  co_return co_await impl_->submit<std::vector<resource_state>>(false, 0, std::move(fn));
+  co_return co_await w.submit<std::vector<resource_state>>(false, 0, std::move(fn));
 }
 
 }  // namespace restsync::db

@@ -1,8 +1,9 @@
-// The PostgreSQL side of restsync: one thread that owns the connection and
-// runs every statement, so the event loop never blocks on the database.
-// Callers co_await results; consecutive page writes are committed together
-// (group commit), each page whole or not at all, with the run and state rows
-// that describe it in the same transaction.
+// The PostgreSQL side of restsync: threads that each own a connection and
+// run its statements, so the event loop never blocks on the database. A run
+// is served by one of them from begin_run to finish_run; concurrent runs are
+// spread over them. Callers co_await results; consecutive page writes are
+// committed together (group commit), each page whole or not at all, with the
+// run and state rows that describe it in the same transaction.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -28,6 +29,9 @@ struct store_settings {
   std::chrono::milliseconds reconnect_max_backoff{10'000};
   // Group commit: at most this many records in one transaction.
   std::size_t max_batch_records = 5000;
+  // Connections, each with its own thread; concurrent runs are spread over
+  // them (a run's pages all go through one, in order).
+  std::size_t connections = 2;
 };
 
 // A failure of the store; the message names the table and what PostgreSQL said.
@@ -151,7 +155,9 @@ class store {
   boost::asio::awaitable<run_start> begin_run(std::string resource, run_options options = {});
 
   // Upserts the page's records; adds the columns they need first. The
-  // _rs_runs row of the run is updated in the same transaction.
+  // _rs_runs row of the run is updated in the same transaction. Pages of one
+  // run that share a transaction are upserted by one statement, whose counts
+  // the first of them returns (the others return zeros): add them up per run.
   boost::asio::awaitable<write_counts> write(page_write w);
 
   // Ends one scan of a run that tracks keys (a run may scan again when the
