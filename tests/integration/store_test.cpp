@@ -208,3 +208,44 @@ TEST_CASE("two connections: concurrent runs use both, and a resource that moves 
   CHECK(counters(db, a2) == "1/2/1/1/0");
   CHECK(db.scalar("SELECT count(*) FROM analytics._rs_runs WHERE status <> 'succeeded'") == "0");
 }
+
+TEST_CASE("deletions: finish_run marks what the last end_pass found, without reading the keys again") {
+  items_store s;
+  auto& db = s.db;
+  auto first = s.begin();
+  s.write(first, R"([{"id":1,"v":"a"},{"id":2,"v":"b"},{"id":3,"v":"c"}])", 0);
+  restsync::db::run_summary done;
+  done.run_id = first;
+  done.resource = "items";
+  run(s.ioc, s.st.finish_run(done));
+
+  // A full run that no longer sees 2.
+  auto full = run(s.ioc, s.st.begin_run("items", {.track_keys = true})).run_id;
+  s.write(full, R"([{"id":1,"v":"a"},{"id":3,"v":"c"}])", 0);
+  auto check = run(s.ioc, s.st.end_pass(full, true));
+  CHECK(check.unseen == 1);
+  CHECK(check.repeated == 0);
+  // Another writer adds a row after the scan ended: the run never had a
+  // chance to see it, so it must not be marked deleted.
+  db.query("INSERT INTO analytics.items (id, v) VALUES (4, 'd')");
+  restsync::db::run_summary sum;
+  sum.run_id = full;
+  sum.resource = "items";
+  sum.complete_scan = true;
+  sum.mark_deleted = true;
+  auto counts = run(s.ioc, s.st.finish_run(sum));
+  CHECK(counts.deleted == 1);
+  CHECK(db.scalar("SELECT string_agg(id || ':' || (\"_rs_deleted_at\" IS NOT NULL), ',' ORDER BY "
+                  "id) FROM analytics.items") == "1:false,2:true,3:false,4:false");
+
+  // A write after end_pass drops what it found: the next scan's finish reads again.
+  auto again = run(s.ioc, s.st.begin_run("items", {.track_keys = true})).run_id;
+  s.write(again, R"([{"id":1,"v":"a"}])", 0);
+  CHECK(run(s.ioc, s.st.end_pass(again, true)).unseen == 2);  // 3 and 4
+  s.write(again, R"([{"id":3,"v":"c"}])", 1);
+  CHECK(run(s.ioc, s.st.end_pass(again, false)).unseen == 0);
+  sum.run_id = again;
+  CHECK(run(s.ioc, s.st.finish_run(sum)).deleted == 1);  // 4 only
+  CHECK(db.scalar("SELECT string_agg(id::text, ',' ORDER BY id) FROM analytics.items WHERE "
+                  "\"_rs_deleted_at\" IS NOT NULL") == "2,4");
+}

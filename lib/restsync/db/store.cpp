@@ -520,6 +520,7 @@ struct worker {
   }
 
   void write_page(pqxx::work& tx, const page_write& w, std::shared_ptr<write_counts> result) {
+    unseen_cache.erase(w.run_id);
     auto& st = table_for(w.resource);
     auto all = w.data->records();
     std::vector<const rapidjson::Value*> kept;
@@ -768,7 +769,8 @@ struct worker {
                                       ? "the run did not track keys"
                                       : track->second.untracked;
         else if (st.exists)
-          out.deleted = mark_unseen(tx, st, track->second, s.hard_delete, out.deletions_skipped);
+          out.deleted = mark_unseen(tx, s.run_id, st, track->second, s.hard_delete,
+                                    out.deletions_skipped);
       }
     }
     if (table != tables.end() && table->second.staging)
@@ -797,6 +799,7 @@ struct worker {
     auto resource = s.resource;
     after_commit.push_back([this, id, resource] {
       runs.erase(id);
+      unseen_cache.erase(id);
       auto st = tables.find(resource);
       if (st != tables.end() && st->second.staging) {
         st->second.staging.reset();
@@ -828,6 +831,11 @@ struct worker {
     std::vector<sql::binary_text_array> arrays;
     std::int64_t count = 0;
   };
+  // What the last end_pass of a run found unseen, until the run writes
+  // again: its finish_run then marks these instead of reading every key of
+  // the table a second time. A row another writer adds in between is not
+  // in it, and so not marked: the safe side.
+  std::map<std::int64_t, std::shared_ptr<unseen_rows>> unseen_cache;
   unseen_rows find_unseen(pqxx::work& tx, const table_state& st, run_track& seen, bool hard,
                           std::string& skipped) {
     unseen_rows out;
@@ -869,9 +877,12 @@ struct worker {
   }
 
   // Marks (or deletes) the live rows whose keys the run did not see.
-  std::int64_t mark_unseen(pqxx::work& tx, table_state& st, run_track& seen, bool hard,
-                           std::string& skipped) {
-    auto unseen = find_unseen(tx, st, seen, hard, skipped);
+  std::int64_t mark_unseen(pqxx::work& tx, std::int64_t run_id, table_state& st, run_track& seen,
+                           bool hard, std::string& skipped) {
+    // hard_delete also removes rows marked earlier, which end_pass left out.
+    auto cached = hard ? unseen_cache.end() : unseen_cache.find(run_id);
+    auto unseen = cached != unseen_cache.end() ? *cached->second
+                                               : find_unseen(tx, st, seen, hard, skipped);
     if (unseen.count == 0) return 0;
     auto target = sql::qualified(st.ref.schema, st.ref.table);
     std::string from = "unnest(", match, aliases;
@@ -901,7 +912,11 @@ struct worker {
     auto table = tables.find(it->second.resource);
     if (table == tables.end() || !table->second.exists || table->second.staging) return out;
     std::string skipped;
-    out.unseen = find_unseen(tx, table->second, it->second, false, skipped).count;
+    auto unseen = std::make_shared<unseen_rows>(
+        find_unseen(tx, table->second, it->second, false, skipped));
+    out.unseen = unseen->count;
+    if (skipped.empty())
+      after_commit.push_back([this, run_id, unseen] { unseen_cache[run_id] = unseen; });
     return out;
   }
 };
