@@ -249,3 +249,28 @@ TEST_CASE("deletions: finish_run marks what the last end_pass found, without rea
   CHECK(db.scalar("SELECT string_agg(id::text, ',' ORDER BY id) FROM analytics.items WHERE "
                   "\"_rs_deleted_at\" IS NOT NULL") == "2,4");
 }
+
+TEST_CASE("connections: 1 serves concurrent runs on one connection") {
+  rs_test::scratch_database db;
+  asio::io_context ioc;
+  auto settings = settings_for(db);
+  settings.connections = 1;
+  store st{ioc.get_executor(), settings};
+  run(ioc, st.open());
+  run(ioc, st.prepare({"items", {"id"}}));
+  run(ioc, st.prepare({"other", {"id"}}));
+  auto a = run(ioc, st.begin_run("items")).run_id;
+  auto b = run(ioc, st.begin_run("other")).run_id;
+  run(ioc, st.write(page_write{"items", a, page_of(R"([{"id":1}])"), 0, {}, {}}));
+  run(ioc, st.write(page_write{"other", b, page_of(R"([{"id":2}])"), 0, {}, {}}));
+  CHECK(db.scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                  "AND backend_type = 'client backend' AND pid <> pg_backend_pid()") == "1");
+  for (auto [id, resource] : {std::pair{a, "items"}, std::pair{b, "other"}}) {
+    restsync::db::run_summary sum;
+    sum.run_id = id;
+    sum.resource = resource;
+    run(ioc, st.finish_run(sum));
+  }
+  CHECK(counters(db, a) == "1/1/1/0/0");
+  CHECK(counters(db, b) == "1/1/1/0/0");
+}
