@@ -35,7 +35,9 @@ std::unique_ptr<process> start_sync(const std::filesystem::path& file, const emu
 }  // namespace
 
 TEST_CASE("the database restarted mid-sync: the sync waits, reconnects and loses nothing") {
-  emulator emu({"--records", "400", "--latency-ms", "60", "--seed", "5"});
+  // Long enough (40 pages a resource, 2 in flight, 100 ms each: 2 s) that
+  // the outage starts while every list resource is still paging.
+  emulator emu({"--records", "2000", "--latency-ms", "100", "--seed", "5"});
   scratch_database db;
   test_cluster cluster;
   temp_dir dir;
@@ -56,7 +58,10 @@ TEST_CASE("the database restarted mid-sync: the sync waits, reconnects and loses
 }
 
 TEST_CASE("SIGTERM while the database is away: the sync stops promptly, and nothing half-done") {
-  emulator emu({"--records", "400", "--latency-ms", "60", "--seed", "6"});
+  // Long enough (40 pages a resource, 100 ms each) that the sync is still
+  // running when the database goes away: with two connections a shorter
+  // one could finish between the first committed page and the stop.
+  emulator emu({"--records", "2000", "--latency-ms", "100", "--seed", "6"});
   scratch_database db;
   test_cluster cluster;
   temp_dir dir;
