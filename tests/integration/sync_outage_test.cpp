@@ -32,19 +32,30 @@ std::unique_ptr<process> start_sync(const std::filesystem::path& file, const emu
   return p;
 }
 
-}  // namespace
-
-TEST_CASE("the database restarted mid-sync: the sync waits, reconnects and loses nothing") {
-  // Long enough (40 pages a resource, 2 in flight, 100 ms each: 2 s) that
-  // the outage starts while every list resource is still paging.
-  emulator emu({"--records", "2000", "--latency-ms", "100", "--seed", "5"});
+// The emulator, a database, the cluster and a config file of one outage
+// case. The sync is long enough (40 pages a resource at 100 ms each, about
+// 2 s after the first commit) that it is still paging when the database goes
+// away: with two connections a 400-record one could end in between.
+struct outage_case {
+  emulator emu;
   scratch_database db;
   test_cluster cluster;
   temp_dir dir;
-  auto file = dir.path() / "restsync.yaml";
+  std::filesystem::path file = dir.path() / "restsync.yaml";
+
+  outage_case(const char* seed, const config_options& o)
+      : emu({"--records", "2000", "--latency-ms", "100", "--seed", seed}) {
+    std::ofstream(file) << analytics_yaml(o);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the database restarted mid-sync: the sync waits, reconnects and loses nothing") {
   config_options o;
   o.max_in_flight = 2;
-  std::ofstream(file) << analytics_yaml(o);
+  outage_case c("5", o);
+  auto& [emu, db, cluster, dir, file] = c;
   // Let it create its tables and commit some pages, then pull the database away.
   auto p = start_sync(file, emu, db);
   cluster.stop();
@@ -58,15 +69,8 @@ TEST_CASE("the database restarted mid-sync: the sync waits, reconnects and loses
 }
 
 TEST_CASE("SIGTERM while the database is away: the sync stops promptly, and nothing half-done") {
-  // Long enough (40 pages a resource, 100 ms each) that the sync is still
-  // running when the database goes away: with two connections a shorter
-  // one could finish between the first committed page and the stop.
-  emulator emu({"--records", "2000", "--latency-ms", "100", "--seed", "6"});
-  scratch_database db;
-  test_cluster cluster;
-  temp_dir dir;
-  auto file = dir.path() / "restsync.yaml";
-  std::ofstream(file) << analytics_yaml({});
+  outage_case c("6", {});
+  auto& [emu, db, cluster, dir, file] = c;
   auto p = start_sync(file, emu, db);
   cluster.stop();
   std::this_thread::sleep_for(1s);
