@@ -931,12 +931,6 @@ struct store::impl {
   // The worker whose table state is current for a resource: the one that
   // ran it last (any other reloads it at the start of a run).
   std::map<std::string, size_t> current;
-  struct run_place {
-    size_t worker = 0;
-    std::string resource;
-  };
-  std::map<std::int64_t, run_place> run_worker;
-  std::vector<int> active;  // runs in progress, by worker
   // Runs in progress by resource: a resource's runs share a worker, so that
   // its pages commit in the order they were written and two connections
   // never contend for its rows.
@@ -945,20 +939,24 @@ struct store::impl {
     int runs = 0;  // begun or beginning, not finished
   };
   std::map<std::string, placement> placed;
+  std::map<std::int64_t, std::string> run_resource;
 
   impl(asio::any_io_executor ex, store_settings s) : settings(std::move(s)) {
     auto n = std::max<size_t>(1, settings.connections);
     for (size_t i = 0; i < n; ++i) workers.push_back(std::make_unique<worker>(ex, settings));
-    active.assign(n, 0);
   }
 
   worker& first() { return *workers.front(); }
 
+  // Where a run of the resource goes: with its resource's runs in progress,
+  // else to the worker with the fewest runs (the current one on a tie).
   size_t least_busy(const std::string& resource) const {
-    auto it = current.find(resource);
-    size_t best = it == current.end() ? 0 : it->second;
     auto running = placed.find(resource);
     if (running != placed.end() && running->second.runs > 0) return running->second.worker;
+    std::vector<int> active(workers.size(), 0);
+    for (const auto& [name, p] : placed) active[p.worker] += p.runs;
+    auto it = current.find(resource);
+    size_t best = it == current.end() ? 0 : it->second;
     for (size_t i = 0; i < workers.size(); ++i)
       if (active[i] < active[best]) best = i;
     return best;
@@ -966,34 +964,30 @@ struct store::impl {
 
   // A run about to begin on worker k; release() if it does not.
   void reserve(size_t k, const std::string& resource) {
-    ++active[k];
     auto& p = placed[resource];
     p.worker = k;
     ++p.runs;
   }
 
-  void release(size_t k, const std::string& resource) {
-    --active[k];
-    --placed[resource].runs;
-  }
+  void release(const std::string& resource) { --placed[resource].runs; }
 
   void run_started(std::int64_t run_id, size_t k, const std::string& resource) {
     current[resource] = k;
-    run_worker[run_id] = {k, resource};
+    run_resource[run_id] = resource;
   }
 
   size_t worker_of_run(std::int64_t run_id) const {
-    auto it = run_worker.find(run_id);
-    if (it == run_worker.end())
+    auto it = run_resource.find(run_id);
+    if (it == run_resource.end())
       throw store_error(fmt::format("run {} was not begun by this store", run_id));
-    return it->second.worker;
+    return placed.at(it->second).worker;
   }
 
   void run_ended(std::int64_t run_id) {
-    auto it = run_worker.find(run_id);
-    if (it == run_worker.end()) return;
-    release(it->second.worker, it->second.resource);
-    run_worker.erase(it);
+    auto it = run_resource.find(run_id);
+    if (it == run_resource.end()) return;
+    release(it->second);
+    run_resource.erase(it);
   }
 };
 
@@ -1047,7 +1041,7 @@ asio::awaitable<run_start> store::begin_run(std::string resource, run_options op
   try {
     out = co_await w.submit<run_start>(false, 0, std::move(fn));
   } catch (...) {
-    impl_->release(k, resource);
+    impl_->release(resource);
     throw;
   }
   impl_->run_started(out.run_id, k, resource);
