@@ -299,10 +299,9 @@ struct worker {
     pending.clear();
     try {
       pqxx::work tx(*conn);
-      for (auto* j : jobs) {
-        if (!j->batchable) flush_upserts(tx);
-        j->run(tx);
-      }
+      for (auto* j : jobs) j->run(tx);
+      // The page writes' statements (a transaction with any other job holds
+      // that job alone: loop() batches page writes only).
       flush_upserts(tx);
       // One counter update per run, not per page; still in the pages'
       // transaction, so a page's rows and its counts commit together.
@@ -1018,8 +1017,8 @@ asio::awaitable<void> store::prepare(table_spec spec) {
     return true;
   };
   co_await w.submit<bool>(false, 0, std::move(fn));
-  // The next run reloads the table on its worker: a run in progress on
-  // another may be adding columns.
+  // The next run reloads the table on its worker: a run may begin (and add
+  // columns) on another while this load waits for its turn.
   impl_->specs[spec.resource] = spec;
   impl_->current.erase(spec.resource);
 }
