@@ -76,6 +76,19 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
+// The decoded value of a query parameter, if the query has it.
+std::optional<std::string> query_param(std::string_view query, std::string_view wanted) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    auto eq = pair.find('=');
+    if (percent_decode(pair.substr(0, eq)) != wanted) continue;
+    return eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1));
+  }
+  return std::nullopt;
+}
+
 struct paging_params {
   std::uint64_t limit = 50;
   std::uint64_t offset = 0;
@@ -147,6 +160,17 @@ reply app::api(const request_view& req, std::string_view path, std::string_view 
   auto fault = choose_fault(rt.faults, opts_.seed, n);
   auto resource = find_resource_by_path(path);
 
+  std::optional<std::string> key;
+  if (!opts_.auth_query.empty())
+    key = query_param(query, opts_.auth_query);
+  else if (req.api_key)
+    key = std::string(*req.api_key);
+  // echo_key: what careless servers do, repeating the credential in errors.
+  auto echoed = [&](std::string message) {
+    if (rt.quirks.has(quirk::echo_key)) message += fmt::format(" (key '{}')", key.value_or(""));
+    return message;
+  };
+
   reply out;
   bool faultable = false;
   if (resource == resource_count) {
@@ -154,9 +178,9 @@ reply app::api(const request_view& req, std::string_view path, std::string_view 
   } else if (req.method != "GET") {
     out = make_reply(405, errors_body(405, fmt::format("{} is not allowed here", req.method)),
                      close, "Allow: GET\r\n");
-  } else if (!req.api_key || *req.api_key != opts_.api_key) {
+  } else if (!key || *key != opts_.api_key) {
     out = make_reply(rt.quirks.has(quirk::errors_in_200) ? 200 : 401,
-                     errors_body(401, "Invalid API token"), close);
+                     errors_body(401, echoed("Invalid API token")), close);
   } else if (fault == fault_kind::too_many) {
     // Refused like an over-limit request, but without spending a token.
     stats_.fault(fault);
@@ -179,7 +203,8 @@ reply app::api(const request_view& req, std::string_view path, std::string_view 
           out = make_reply(502, "<html><body><h1>502 Bad Gateway</h1></body></html>\n", close, {},
                            "text/html");
         } else {
-          out = make_reply(status, errors_body(status, std::string(reason(status))), close);
+          out = make_reply(status, errors_body(status, echoed(std::string(reason(status)))),
+                           close);
         }
         break;
       }
@@ -247,6 +272,7 @@ reply app::page(std::size_t resource, std::string_view query, bool close) {
   auto params = parse_paging(query);
   if (!params.error.empty()) return make_reply(400, errors_body(400, params.error), close);
   auto& quirks = opts_.runtime.quirks;
+  if (quirks.has(quirk::ignore_offset)) params.offset = 0;
   auto& info = resources()[resource];
   std::string body;
   if (info.singleton && quirks.has(quirk::singletons)) {
@@ -269,10 +295,23 @@ reply app::page(std::size_t resource, std::string_view query, bool close) {
   for (auto p = begin; p < end; ++p)
     bytes += records[data_.index_at(resource, p, quirks)].json.size() + 1;
   if (quirks.has(quirk::late_fields)) bytes += (end - begin) * 160;
+  const auto pad = opts_.runtime.pad_bytes;
+  bytes += (end - begin) * (pad + 16);
   body.reserve(bytes);
   bool wrapped = resource == campaigns && quirks.has(quirk::wrapped);
   body += wrapped ? "{\"_data\":{\"partialCollection\":[" : "{\"_data\":[";
-  data_.append_range(body, resource, begin, end, quirks);
+  if (pad == 0) {
+    data_.append_range(body, resource, begin, end, quirks);
+  } else {
+    for (auto p = begin; p < end; ++p) {
+      if (p != begin) body += ',';
+      data_.append_record(body, resource, records[data_.index_at(resource, p, quirks)], quirks);
+      body.pop_back();  // the record's closing brace
+      body += ",\"pad\":\"";
+      body.append(pad, 'x');
+      body += "\"}";
+    }
+  }
   if (wrapped) {
     body += fmt::format("],\"totalCount\":{},\"offset\":{}}}}}", n, params.offset);
   } else {
@@ -357,9 +396,14 @@ reply app::apply_config(std::string_view body, bool close) {
         if (!v.IsUint64() || v.GetUint64() < 1)
           throw usage_error("page_cap: must be a whole number from 1");
         next.page_cap = v.GetUint64();
+      } else if (name == "pad_bytes") {
+        if (!v.IsUint64() || v.GetUint64() > (std::uint64_t{1} << 30))
+          throw usage_error("pad_bytes: must be a whole number from 0 to 1073741824");
+        next.pad_bytes = v.GetUint64();
       } else {
         throw usage_error(fmt::format(
-            "{}: unknown setting (faults, quirks, rate_limit, latency_ms, retry_after, page_cap)",
+            "{}: unknown setting (faults, quirks, rate_limit, latency_ms, retry_after, page_cap, "
+            "pad_bytes)",
             name));
       }
     }
@@ -375,9 +419,9 @@ std::string app::config_json() const {
   auto& rt = opts_.runtime;
   return fmt::format(
       "{{\"faults\":{},\"quirks\":{},\"rate_limit\":{},\"latency_ms\":{},\"retry_after\":{},"
-      "\"page_cap\":{}}}",
+      "\"page_cap\":{},\"pad_bytes\":{}}}",
       quote(to_string(rt.faults)), quote(to_string(rt.quirks)), rt.rate_limit, rt.latency.count(),
-      quote(to_string(rt.retry_after)), rt.page_cap);
+      quote(to_string(rt.retry_after)), rt.page_cap, rt.pad_bytes);
 }
 
 }  // namespace emulator

@@ -10,6 +10,7 @@
 namespace emulator {
 namespace {
 
+// The vendor's quirks: `all` sets these.
 constexpr std::array<std::pair<std::string_view, quirk>, 7> quirk_names{{
     {"page_cap", quirk::page_cap},
     {"wrapped", quirk::wrapped},
@@ -18,6 +19,12 @@ constexpr std::array<std::pair<std::string_view, quirk>, 7> quirk_names{{
     {"feed_order", quirk::feed_order},
     {"errors_in_200", quirk::errors_in_200},
     {"late_fields", quirk::late_fields},
+}};
+
+// Hostile behaviours, named one by one only.
+constexpr std::array<std::pair<std::string_view, quirk>, 2> hostile_quirk_names{{
+    {"ignore_offset", quirk::ignore_offset},
+    {"echo_key", quirk::echo_key},
 }};
 
 constexpr std::array<std::string_view, fault_kind_count> fault_names{
@@ -74,15 +81,19 @@ quirk_set parse_quirks(std::string_view spec) {
   for (auto part : split(spec, ',')) {
     part = trim(part);
     bool found = false;
-    for (auto& [name, value] : quirk_names)
-      if (name == part) {
-        q.set(value);
-        found = true;
-      }
+    auto look_up = [&](const auto& names) {
+      for (auto& [name, value] : names)
+        if (name == part) {
+          q.set(value);
+          found = true;
+        }
+    };
+    look_up(quirk_names);
+    look_up(hostile_quirk_names);
     if (!found)
       throw usage_error(fmt::format(
           "--quirks: unknown quirk '{}' (known: page_cap, wrapped, empty_no_data, singletons, "
-          "feed_order, errors_in_200, late_fields, or all, none)",
+          "feed_order, errors_in_200, late_fields, ignore_offset, echo_key, or all, none)",
           part));
   }
   return q;
@@ -90,11 +101,15 @@ quirk_set parse_quirks(std::string_view spec) {
 
 std::string to_string(quirk_set quirks) {
   std::string out;
-  for (auto& [name, value] : quirk_names)
-    if (quirks.has(value)) {
-      if (!out.empty()) out += ',';
-      out += name;
-    }
+  auto add = [&](const auto& names) {
+    for (auto& [name, value] : names)
+      if (quirks.has(value)) {
+        if (!out.empty()) out += ',';
+        out += name;
+      }
+  };
+  add(quirk_names);
+  add(hostile_quirk_names);
   return out.empty() ? "none" : out;
 }
 
@@ -198,9 +213,14 @@ std::size_t parse_page_cap(std::string_view text, std::string_view what) {
   return value;
 }
 
+std::size_t parse_pad_bytes(std::string_view text, std::string_view what) {
+  return parse_uint(text, what, std::size_t{1} << 30);
+}
+
 std::string_view usage() {
   return R"(usage: analytics-emulator --listen HOST:PORT --api-key KEY [options]
   --auth-header NAME        header that carries the key (default api_key)
+  --auth-query NAME         take the key from this query parameter instead
   --tls-cert FILE --tls-key FILE   serve HTTPS with this certificate chain and key
   --seed S                  data and fault seed (default 1)
   --records N               records in every list resource
@@ -211,8 +231,10 @@ std::string_view usage() {
   --faults SPEC             name=fraction,... of 5xx, reset, truncate, malformed, drip, 429
   --quirks SPEC             all, none or a list of page_cap, wrapped, empty_no_data,
                             singletons, feed_order, errors_in_200, late_fields
-                            (default singletons,feed_order)
+                            (default singletons,feed_order); hostile, never in all:
+                            ignore_offset, echo_key
   --page-cap N              campaigns page cap under the page_cap quirk (default 25)
+  --pad-bytes N             add N bytes of padding to every record of a list page
   --verbose                 log every request to stderr
 )";
 }
@@ -266,6 +288,9 @@ options parse_command_line(const std::vector<std::string>& args) {
       if (!valid)
         throw usage_error(
             fmt::format("--auth-header: '{}' is not a header name", opts.auth_header));
+    } else if (name == "--auth-query") {
+      opts.auth_query = take_value();
+      if (opts.auth_query.empty()) throw usage_error("--auth-query: must not be empty");
     } else if (name == "--tls-cert") {
       opts.tls_cert = take_value();
     } else if (name == "--tls-key") {
@@ -302,6 +327,8 @@ options parse_command_line(const std::vector<std::string>& args) {
       opts.runtime.quirks = parse_quirks(take_value());
     } else if (name == "--page-cap") {
       opts.runtime.page_cap = parse_page_cap(take_value(), "--page-cap");
+    } else if (name == "--pad-bytes") {
+      opts.runtime.pad_bytes = parse_pad_bytes(take_value(), "--pad-bytes");
     } else {
       throw usage_error(fmt::format("{}: unknown argument", name));
     }

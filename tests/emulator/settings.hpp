@@ -28,6 +28,10 @@ enum class quirk : unsigned {
   feed_order = 1u << 4,
   errors_in_200 = 1u << 5,
   late_fields = 1u << 6,
+  // Hostile behaviours, never part of `all`: no vendor API does them on
+  // purpose, and a client cannot sync them (it must fail clearly instead).
+  ignore_offset = 1u << 7,  // every list page is the page at offset 0
+  echo_key = 1u << 8,       // error bodies repeat the key the request sent
 };
 
 struct quirk_set {
@@ -68,17 +72,23 @@ struct runtime_settings {
   std::chrono::milliseconds latency{0};
   retry_after_mode retry_after = retry_after_mode::seconds;
   std::size_t page_cap = 25;
+  // Bytes of padding (`"pad":"xxx…"`) added to every record of a list page:
+  // oversized pages from a small data set.
+  std::size_t pad_bytes = 0;
 };
 
 double parse_rate_limit(std::string_view text, std::string_view what);
 std::chrono::milliseconds parse_latency(std::string_view text, std::string_view what);
 std::size_t parse_page_cap(std::string_view text, std::string_view what);
+std::size_t parse_pad_bytes(std::string_view text, std::string_view what);
 
 struct options {
   std::string host;
   std::uint16_t port = 0;
   std::string api_key;
   std::string auth_header = "api_key";
+  // When set, the key is read from this query parameter instead of the header.
+  std::string auth_query;
   std::string tls_cert, tls_key;
   std::uint64_t seed = 1;
   std::array<std::size_t, resource_count> records{};

@@ -35,7 +35,9 @@ rapidjson::Document parse(const std::string& text) {
 TEST_CASE("quirk specs") {
   CHECK(parse_quirks("none").bits == 0);
   CHECK(parse_quirks("").bits == 0);
-  CHECK(parse_quirks("all").bits == 127);
+  CHECK(parse_quirks("all").bits == 127);  // the vendor's quirks, never the hostile ones
+  CHECK(parse_quirks("ignore_offset,echo_key").has(quirk::echo_key));
+  CHECK(to_string(parse_quirks("page_cap,ignore_offset")) == "page_cap,ignore_offset");
   auto q = parse_quirks("page_cap, wrapped");
   CHECK(q.has(quirk::page_cap));
   CHECK(q.has(quirk::wrapped));
@@ -246,4 +248,51 @@ TEST_CASE("mutations") {
 TEST_CASE("http date") {
   CHECK(http_date(std::chrono::system_clock::from_time_t(784111777)) ==
         "Sun, 06 Nov 1994 08:49:37 GMT");
+}
+
+namespace {
+
+reply get(app& a, std::string target, std::optional<std::string_view> header_key = "k") {
+  request_view req;
+  req.method = "GET";
+  req.target = target;
+  req.api_key = header_key;
+  return a.handle(req, std::chrono::steady_clock::now(), std::chrono::system_clock::now());
+}
+
+app hostile_app(std::string_view quirks, std::string auth_query = {}) {
+  auto o = parse_command_line({"--listen", "127.0.0.1:0", "--api-key", "k", "--records", "120",
+                               "--quirks", std::string(quirks)});
+  o.auth_query = std::move(auth_query);
+  return app(o, data_set(o.seed, o.records));
+}
+
+}  // namespace
+
+TEST_CASE("hostile quirks: ignore_offset, echo_key, padding, the key in the query") {
+  auto same = hostile_app("ignore_offset");
+  auto first = get(same, "/v1/accounts/current/users?limit=50&offset=0");
+  CHECK(first.status == 200);
+  CHECK(get(same, "/v1/accounts/current/users?limit=50&offset=100").body == first.body);
+
+  auto echo = hostile_app("echo_key");
+  auto refused = get(echo, "/v1/accounts/current/users", std::string_view("wrong-key-123"));
+  CHECK(refused.status == 401);
+  CHECK(refused.body.find("wrong-key-123") != std::string::npos);
+  auto quiet = hostile_app("none");
+  CHECK(get(quiet, "/v1/accounts/current/users", std::string_view("wrong-key-123"))
+            .body.find("wrong-key-123") == std::string::npos);
+
+  auto query = hostile_app("none", "api_key");
+  CHECK(get(query, "/v1/accounts/current/users?api_key=k&limit=2", std::nullopt).status == 200);
+  CHECK(get(query, "/v1/accounts/current/users?limit=2").status == 401);
+
+  auto padded = hostile_app("none");
+  padded.handle({"POST", "/__config", std::nullopt, R"({"pad_bytes":1000})", true},
+                std::chrono::steady_clock::now(), std::chrono::system_clock::now());
+  auto page = get(padded, "/v1/accounts/current/users?limit=3&offset=0");
+  auto d = parse(page.body);
+  REQUIRE(d["_data"].Size() == 3);
+  for (auto& r : d["_data"].GetArray()) CHECK(r["pad"].GetStringLength() == 1000);
+  CHECK(page.body.size() > 3000);
 }
