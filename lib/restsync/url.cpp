@@ -117,6 +117,31 @@ std::string append_query(std::string_view target, const query_params& params) {
   return out;
 }
 
+std::string redact_query(std::string_view target, const std::vector<std::string>& names) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos || names.empty()) return std::string(target);
+  std::string out(target.substr(0, q + 1));
+  std::string_view rest = target.substr(q + 1);
+  for (bool more = true, first = true; more; first = false) {
+    auto amp = rest.find('&');
+    more = amp != std::string_view::npos;
+    auto pair = rest.substr(0, amp);
+    rest = more ? rest.substr(amp + 1) : std::string_view{};
+    if (!first) out += '&';
+    auto eq = pair.find('=');
+    auto name = pair.substr(0, eq);
+    bool secret = std::any_of(names.begin(), names.end(),
+                              [&](const std::string& n) { return percent_encode(n) == name; });
+    if (secret && eq != std::string_view::npos) {
+      out.append(name);
+      out += "=***";
+    } else {
+      out.append(pair);
+    }
+  }
+  return out;
+}
+
 std::string join_target(std::string_view base_path, std::string_view path,
                         const query_params& params) {
   std::string out(base_path);

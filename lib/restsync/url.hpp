@@ -41,6 +41,11 @@ std::string join_target(std::string_view base_path, std::string_view path,
 // Appends params to a target that may already carry a query string.
 std::string append_query(std::string_view target, const query_params& params);
 
+// target with the value of every query parameter named in names (as
+// append_query writes them) replaced by `***`: a target fit for a message,
+// with no credential in it.
+std::string redact_query(std::string_view target, const std::vector<std::string>& names);
+
 }  // namespace restsync
 
 namespace restsync {

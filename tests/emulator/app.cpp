@@ -174,7 +174,8 @@ reply app::api(const request_view& req, std::string_view path, std::string_view 
   reply out;
   bool faultable = false;
   if (resource == resource_count) {
-    out = make_reply(404, errors_body(404, fmt::format("No such endpoint: {}", path)), close);
+    out = make_reply(404, errors_body(404, echoed(fmt::format("No such endpoint: {}", path))),
+                     close);
   } else if (req.method != "GET") {
     out = make_reply(405, errors_body(405, fmt::format("{} is not allowed here", req.method)),
                      close, "Allow: GET\r\n");

@@ -72,3 +72,17 @@ TEST_CASE("find_link reads RFC 8288 Link headers") {
   CHECK_FALSE(find_link("", "next").has_value());
   CHECK_FALSE(find_link("<broken; rel=next", "next").has_value());
 }
+
+TEST_CASE("redact_query: a credential's value never reaches a message") {
+  using restsync::redact_query;
+  const std::vector<std::string> names = {"api_key", "x token"};
+  CHECK(redact_query("/v1/x?api_key=s3cr3t&limit=50&offset=0", names) ==
+        "/v1/x?api_key=***&limit=50&offset=0");
+  CHECK(redact_query("/v1/x?limit=50&api_key=s3cr3t", names) == "/v1/x?limit=50&api_key=***");
+  CHECK(redact_query("/v1/x?x%20token=a%2Fb&my_api_key=kept", names) ==
+        "/v1/x?x%20token=***&my_api_key=kept");
+  CHECK(redact_query("/v1/x?api_key=a&api_key=b", names) == "/v1/x?api_key=***&api_key=***");
+  CHECK(redact_query("/v1/x", names) == "/v1/x");
+  CHECK(redact_query("/v1/x?limit=5", {}) == "/v1/x?limit=5");
+  CHECK(redact_query("/v1/x?&&api_key=z&", names) == "/v1/x?&&api_key=***&");
+}

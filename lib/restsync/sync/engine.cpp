@@ -96,10 +96,6 @@ double seconds_since(steady::time_point t) {
   return std::chrono::duration<double>(steady::now() - t).count();
 }
 
-// The path and query of a target, for messages: never the origin's secrets
-// (the logger masks an API key sent as a query parameter).
-std::string path_of(const std::string& target) { return target; }
-
 const rapidjson::Value* find_path(const rapidjson::Value& record, const json_path& path) {
   const rapidjson::Value* v = &record;
   for (const auto& key : path) {
@@ -252,6 +248,8 @@ struct engine::impl {
   std::map<std::string, std::size_t, std::less<>> resource_index;
   std::mt19937_64 rng{std::random_device{}()};
   request_credentials creds;
+  // The query parameters that carry credentials: their values never reach a message.
+  std::vector<std::string> credential_params;
   // Requests awaiting their response, by resource index.
   std::vector<std::int64_t> in_flight;
 
@@ -264,6 +262,12 @@ struct engine::impl {
         creds(credentials_for(c.client.auth)),
         in_flight(c.resources.size(), 0) {
     for (std::size_t i = 0; i < c.resources.size(); ++i) resource_index[c.resources[i].name] = i;
+    for (const auto& [name, value] : creds.params) credential_params.push_back(name);
+  }
+
+  // A target (or link) as messages show it: no credential in its query.
+  std::string shown(std::string_view target) const {
+    return redact_query(target, credential_params);
   }
 
   net::http_client& client_for(const url& u) {
@@ -326,7 +330,7 @@ struct engine::impl {
             fr.data = std::make_shared<page>(std::move(*p));
             fr.link = std::move(res.link);
             log.debug("page", {{"resource", ctx.rc.name},
-                               {"path", path_of(target)},
+                               {"path", shown(target)},
                                {"rows", fr.data->records().size()},
                                {"ms", std::chrono::duration_cast<milliseconds>(
                                           steady::now() - started)
@@ -348,7 +352,7 @@ struct engine::impl {
           } else {
             // The body does not have the shape the config describes: retrying
             // cannot help, and reading it any other way could lose records.
-            fr.error = fmt::format("{}: {} (path {})", ctx.rc.name, err.message, path_of(target));
+            fr.error = fmt::format("{}: {} (path {})", ctx.rc.name, err.message, shown(target));
             co_return fr;
           }
           server_message = err.message;
@@ -371,7 +375,7 @@ struct engine::impl {
         else
           ++ctx.out.counts.retries;
         log.warn("retry", {{"resource", ctx.rc.name},
-                           {"path", path_of(target)},
+                           {"path", shown(target)},
                            {"status", outcome.status},
                            {"reason", decision.reason},
                            {"message", server_message},
@@ -379,7 +383,7 @@ struct engine::impl {
         co_await sleep_for(decision.wait);
         continue;
       }
-      fr.error = fmt::format("{}: GET {} failed: {}{}{}", ctx.rc.name, path_of(target),
+      fr.error = fmt::format("{}: GET {} failed: {}{}{}", ctx.rc.name, shown(target),
                              decision.reason, server_message.empty() ? "" : ": ", server_message);
       co_return fr;
     }
@@ -620,7 +624,7 @@ struct engine::impl {
           if (!resolved) {
             ctx.fail(fmt::format("{}: next link {} points to another origin than {}; refusing to "
                                  "send credentials there",
-                                 ctx.rc.name, *link, ctx.client->origin().origin()));
+                                 ctx.rc.name, shown(*link), ctx.client->origin().origin()));
             break;
           }
           next = std::move(*resolved);
@@ -633,7 +637,7 @@ struct engine::impl {
       if (!seen.insert(*next).second) {
         ctx.fail(fmt::format("{}: the API sent the same next page twice ({}); stopping to avoid "
                              "a loop",
-                             ctx.rc.name, *next));
+                             ctx.rc.name, shown(*next)));
         break;
       }
       target = std::move(*next);
@@ -759,6 +763,9 @@ struct engine::impl {
         ctx.out.cursor = ctx.previous->text;
     }
     ctx.out.counts.seconds = seconds_since(started);
+    // The one way out of a run for its error, to the database, status and
+    // metrics alike: a server that echoes the key must not put it there.
+    ctx.out.error = cfg.secrets.mask(ctx.out.error, short_secret_length);
     if (ctx.run_id != 0) {
       db::run_summary s;
       s.run_id = ctx.run_id;
@@ -781,7 +788,10 @@ struct engine::impl {
         ctx.out.counts.deleted = counts.deleted;
         if (!counts.deletions_skipped.empty()) ctx.out.deletions_skipped = counts.deletions_skipped;
       } catch (const std::exception& e) {
-        if (!ctx.failed) ctx.out.error = fmt::format("{}: recording the run failed: {}", rc.name, e.what());
+        if (!ctx.failed)
+          ctx.out.error = cfg.secrets.mask(
+              fmt::format("{}: recording the run failed: {}", rc.name, e.what()),
+              short_secret_length);
         ctx.out.ok = false;
       }
     }
