@@ -21,6 +21,7 @@
 #include "restsync/net/http_client.hpp"
 #include "restsync/offset_scan.hpp"
 #include "restsync/page.hpp"
+#include "restsync/page_repeat_guard.hpp"
 #include "restsync/retry_policy.hpp"
 #include "restsync/sync/gate_driver.hpp"
 #include "restsync/url.hpp"
@@ -121,6 +122,22 @@ std::string key_of(const rapidjson::Value& record, const std::vector<std::string
   }
   w.EndArray();
   return {buf.GetString(), buf.GetSize()};
+}
+
+// How a sequential paginator asks for the next page, for messages.
+std::string paging_parameter(const paginator_config& pag) {
+  if (auto* p = std::get_if<page_number_paginator>(&pag))
+    return fmt::format("paging parameter `{}`", p->page_param);
+  if (auto* p = std::get_if<cursor_paginator>(&pag))
+    return fmt::format("paging parameter `{}`", p->cursor_param);
+  return "next link";
+}
+
+// What page_repeat_guard compares; 0 records make no fingerprint.
+std::uint64_t fingerprint_of(const page& pg, const std::vector<std::string>& key_fields) {
+  auto records = pg.records();
+  return page_fingerprint(records.size(), key_of(*records.front(), key_fields),
+                          key_of(*records.back(), key_fields));
 }
 
 db::write_mode mode_of(disposition d) {
@@ -420,6 +437,7 @@ struct engine::impl {
     int tasks = 0;
     asio::steady_timer wake;
     bool singleton = false;
+    page_repeat_guard repeats;
   };
 
   asio::awaitable<void> offset_task(run_context& ctx, offset_run& run, std::int64_t offset,
@@ -446,7 +464,17 @@ struct engine::impl {
           run.singleton = true;
         } else {
           run.scan.on_page(offset, n, r.data->total());
-          if (n > 0 && offset + n - 1 > ctx.anchor_position) {
+          if (n > 0) {
+            if (auto first = run.repeats.on_page(offset, fingerprint_of(*r.data, ctx.rc.primary_key)))
+              ctx.fail(fmt::format(
+                  "{}: the API seems to ignore the paging parameter `{}`: the page at offset {} "
+                  "holds the same records as at offset {} and after; stopping. An endpoint that "
+                  "answers everything at once wants `paginator: single_page`",
+                  ctx.rc.name, p.offset_param, offset, *first));
+          }
+          if (ctx.failed) {
+            // Nothing of this page is new; the run ends here.
+          } else if (n > 0 && offset + n - 1 > ctx.anchor_position) {
             ctx.anchor_position = offset + n - 1;
             ctx.anchor_key = key_of(*r.data->records().back(), ctx.rc.primary_key);
           }
@@ -461,7 +489,8 @@ struct engine::impl {
         // Its window slot is free: the next request need not wait for this
         // commit. The task still counts until committed, bounding the pages held.
         run.wake.cancel();
-        if (f && n > 0) co_await commit(ctx, r.data, offset, std::move(f->skip), std::nullopt);
+        if (f && n > 0 && !ctx.failed)
+          co_await commit(ctx, r.data, offset, std::move(f->skip), std::nullopt);
       }
     } catch (const std::exception& e) {
       ctx.fail(fmt::format("{}: internal error at offset {}: {}", ctx.rc.name, offset, e.what()));
@@ -481,7 +510,7 @@ struct engine::impl {
     s.maximum_offset = p.maximum_offset;
     ctx.anchor_position = -1;
     ctx.anchor_key.clear();
-    offset_run run{offset_scan(s), 0, asio::steady_timer(ex), false};
+    offset_run run{offset_scan(s), 0, asio::steady_timer(ex), false, {}};
     const int max_tasks = 2 * static_cast<int>(s.window);
     for (;;) {
       while (!ctx.stop && run.tasks < max_tasks) {
@@ -579,6 +608,7 @@ struct engine::impl {
       target = append_query(ctx.base_target, {{p->page_param, std::to_string(page_no)}});
     }
     std::set<std::string> seen;
+    page_repeat_guard repeats;
     for (std::int64_t n_page = 0; !ctx.stop; ++n_page) {
       std::function<bool()> always;
       auto r = co_await fetch(ctx, target, std::move(always));
@@ -587,6 +617,14 @@ struct engine::impl {
         break;
       }
       auto n = static_cast<std::int64_t>(r.data->records().size());
+      if (n > 0 && !r.data->singleton()) {
+        if (auto first = repeats.on_page(n_page, fingerprint_of(*r.data, ctx.rc.primary_key))) {
+          ctx.fail(fmt::format("{}: the API seems to ignore the {}: page {} of the scan holds the "
+                               "same records as page {} and after; stopping",
+                               ctx.rc.name, paging_parameter(pag), n_page + 1, *first + 1));
+          break;
+        }
+      }
       auto f = ctx.filter(*r.data, n_page);
       if (!f) break;
       // Pages arrive in order here: ascending, the cursor may move with each
