@@ -64,6 +64,9 @@ struct client_config {
   int max_in_flight = 4;  // pages of one resource requested concurrently
   timeout_config timeout;
   std::int64_t max_body_bytes = std::int64_t{64} << 20;
+  // Response bodies and parsed pages held at once, all resources together,
+  // counted as page_memory_factor times their bodies' bytes.
+  std::int64_t memory_budget = std::int64_t{256} << 20;
   tls_config tls;
 };
 

@@ -35,8 +35,8 @@ constexpr std::string_view root_keys[] = {"client",      "resource_defaults", "r
                                           "destination", "daemon",            "log",
                                           "metrics"};
 constexpr std::string_view client_keys[] = {
-    "base_url",      "auth",    "headers",        "rate_limit",
-    "max_in_flight", "timeout", "max_body_bytes", "tls"};
+    "base_url", "auth",           "headers",       "rate_limit", "max_in_flight",
+    "timeout",  "max_body_bytes", "memory_budget", "tls"};
 constexpr std::string_view auth_types[] = {"bearer", "http_basic", "api_key"};
 constexpr std::string_view bearer_keys[] = {"type", "token"};
 constexpr std::string_view http_basic_keys[] = {"type", "username", "password"};
@@ -613,11 +613,14 @@ client_config loader::read_client(const config_node& n) {
       }
     }
   }
-  if (const auto* v = optional(n, "max_body_bytes")) {
+  for (auto [key, target] : {std::pair{"max_body_bytes", &c.max_body_bytes},
+                              std::pair{"memory_budget", &c.memory_budget}}) {
+    const auto* v = optional(n, key);
+    if (v == nullptr) continue;
     if (auto s = string_value(*v)) {
       auto bytes = parse_byte_size(*s);
       if (bytes && *bytes > 0) {
-        c.max_body_bytes = *bytes;
+        *target = *bytes;
       } else {
         fail(*v, fmt::format("expected a size above 0 such as `67108864` or `64MiB`, found {}",
                              shown(*v)));

@@ -305,6 +305,7 @@ std::string describe_plan(const config& unmasked) {
        fmt::format("connect {}, read {}", format_duration(c.timeout.connect),
                    format_duration(c.timeout.read)));
   line(out, 2, "max_body_bytes", format_byte_size(c.max_body_bytes));
+  line(out, 2, "memory_budget", format_byte_size(c.memory_budget));
   line(out, 2, "tls", describe_tls(c.tls));
 
   out += fmt::format("\nresources ({})\n", cfg.resources.size());

@@ -150,6 +150,9 @@ std::string render_metrics(const run_ledger& ledger, const live_stats& live,
   w.total("restsync_gate_wait_seconds_total",
           "Time requests waited for the shared rate gate (client.rate_limit, 429 pauses)",
           &run_counters::gate_wait_seconds);
+  w.total("restsync_memory_wait_seconds_total",
+          "Time requests waited for room in client.memory_budget before being sent",
+          &run_counters::memory_wait_seconds);
   w.per_resource("restsync_requests_in_flight", "gauge",
                  "Requests sent and not answered yet, at the time of the scrape",
                  [&](const resource_record& r) {

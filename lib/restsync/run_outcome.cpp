@@ -17,6 +17,7 @@ run_counters& run_counters::operator+=(const run_counters& other) {
   retries += other.retries;
   rate_limited += other.rate_limited;
   gate_wait_seconds += other.gate_wait_seconds;
+  memory_wait_seconds += other.memory_wait_seconds;
   seconds += other.seconds;
   return *this;
 }

@@ -49,3 +49,25 @@ TEST_CASE("a page number the server does not honour fails the run; other resourc
         "succeeded");
   check_tables_equal_truth(emu, db, {"labels"});
 }
+
+TEST_CASE("oversized pages wait for room in the memory budget instead of piling up") {
+  // Six pages of about 20 MB: each is charged four times its body, 80 MB,
+  // so a 100 MiB budget holds one at a time.
+  emulator emu({"--records", "users=300", "--records", "labels=3", "--pad-bytes", "400000"});
+  scratch_database db;
+  config_options c;
+  c.max_in_flight = 4;
+  c.extra_client = "  max_body_bytes: 64MiB\n  memory_budget: 100MiB\n";
+  std::string yaml = two_resources();
+  yaml.replace(yaml.find("client:\n"), 8, "client:\n" + c.extra_client);
+  auto r = run_sync(yaml, emu, db);
+  INFO(r.log);
+  REQUIRE(r.status == 0);
+  // (The padding is not part of /__truth: count the rows.)
+  CHECK(db.scalar("SELECT count(*) FROM analytics.users") == "300");
+  CHECK(db.scalar("SELECT count(*) FROM analytics.labels") == "3");
+  CHECK(db.scalar("SELECT min(length(pad)) FROM analytics.users") == "400000");
+  // One body at a time: requests waited before they were sent, so no second
+  // connection was ever needed (with the window of 4 it took 4 or more).
+  CHECK(json_int(emu.stats(), "connections_peak") <= 2);
+}

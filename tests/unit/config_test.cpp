@@ -246,6 +246,7 @@ TEST_CASE("defaults are filled in") {
   CHECK(c.timeout.connect == 10s);
   CHECK(c.timeout.read == 30s);
   CHECK(c.max_body_bytes == 64 * 1024 * 1024);
+  CHECK(c.memory_budget == 256 * 1024 * 1024);
   CHECK(c.tls.verify);
   CHECK(c.tls.ca_file.empty());
   CHECK(cfg.destination.connection.empty());
@@ -282,6 +283,7 @@ client:
   max_in_flight: 8
   timeout: {connect: 2s, read: 1m}
   max_body_bytes: 8MiB
+  memory_budget: 100MB
   tls: {verify: false}
 destination:
   connection: host=db dbname=sync
@@ -309,6 +311,7 @@ resources:
   CHECK(c.timeout.connect == 2s);
   CHECK(c.timeout.read == 60s);
   CHECK(c.max_body_bytes == 8 * 1024 * 1024);
+  CHECK(c.memory_budget == 100'000'000);
   CHECK_FALSE(c.tls.verify);
   CHECK(cfg.destination.connection == "host=db dbname=sync");
   CHECK(cfg.destination.schema == "vendor");
@@ -798,7 +801,7 @@ clinet:
   text.insert(text.find("resources:"), "  colour: blue\n");
   CHECK(first_error(text) ==
         "t.yaml:3:3: unknown key `colour` in `client`; the keys allowed here are base_url, "
-        "auth, headers, rate_limit, max_in_flight, timeout, max_body_bytes, tls");
+        "auth, headers, rate_limit, max_in_flight, timeout, max_body_bytes, memory_budget, tls");
 
   text = yaml(minimal) + "    write_dispositon: append\n";
   CHECK(first_error(text) ==
@@ -1071,6 +1074,11 @@ TEST_CASE("byte sizes") {
   CHECK(first_error(text) ==
         "t.yaml:3:19: client.max_body_bytes: expected a size above 0 such as `67108864` or "
         "`64MiB`, found `0`");
+  text = yaml(minimal);
+  text.insert(text.find("resources:"), "  memory_budget: lots\n");
+  CHECK(first_error(text) ==
+        "t.yaml:3:18: client.memory_budget: expected a size above 0 such as `67108864` or "
+        "`64MiB`, found `lots`");
 }
 
 TEST_CASE("other limits must be positive") {

@@ -155,7 +155,7 @@ struct http_client::impl {
   template <class Stream>
   asio::awaitable<http_result> exchange_on(Stream& stream, connection& conn,
                                            http::request<http::empty_body>& req, bool& keep,
-                                           bool& stale) {
+                                           bool& stale, const body_admission& admit) {
     error_code ec;
     conn.lowest().expires_after(settings.read_timeout);
     co_await http::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
@@ -168,8 +168,17 @@ struct http_client::impl {
     http::response_parser<http::string_body> parser;
     parser.body_limit(settings.max_body_bytes);
     parser.header_limit(64 * 1024);
-    co_await http::async_read(stream, conn.buffer, parser,
-                              asio::redirect_error(asio::use_awaitable, ec));
+    // The header first: a body's length is known before it is held.
+    co_await http::async_read_header(stream, conn.buffer, parser,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && !parser.is_done()) {
+      if (auto length = parser.content_length(); admit && length && *length > 0) {
+        co_await admit(static_cast<std::size_t>(*length));
+        conn.lowest().expires_after(settings.read_timeout);
+      }
+      co_await http::async_read(stream, conn.buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (ec) {
       bool got_some = parser.got_some();
       stale = !got_some && is_connection_end(ec);
@@ -201,9 +210,9 @@ struct http_client::impl {
   }
 
   asio::awaitable<http_result> exchange(connection& conn, http::request<http::empty_body>& req,
-                                        bool& keep, bool& stale) {
-    if (conn.secure) co_return co_await exchange_on(*conn.secure, conn, req, keep, stale);
-    co_return co_await exchange_on(*conn.plain, conn, req, keep, stale);
+                                        bool& keep, bool& stale, const body_admission& admit) {
+    if (conn.secure) co_return co_await exchange_on(*conn.secure, conn, req, keep, stale, admit);
+    co_return co_await exchange_on(*conn.plain, conn, req, keep, stale, admit);
   }
 };
 
@@ -212,7 +221,8 @@ http_client::http_client(asio::any_io_executor ex, url origin, http_settings set
 
 http_client::~http_client() = default;
 
-asio::awaitable<http_result> http_client::get(std::string target, header_list headers) {
+asio::awaitable<http_result> http_client::get(std::string target, header_list headers,
+                                              body_admission admit) {
   http::request<http::empty_body> req{http::verb::get, target, 11};
   req.set(http::field::host, impl_->origin.host_header());
   req.set(http::field::user_agent, impl_->settings.user_agent);
@@ -235,7 +245,7 @@ asio::awaitable<http_result> http_client::get(std::string target, header_list he
       if (!conn) co_return err;
     }
     bool keep = false, stale = false;
-    auto result = co_await impl_->exchange(*conn, req, keep, stale);
+    auto result = co_await impl_->exchange(*conn, req, keep, stale, admit);
     if (result.ok()) {
       if (keep && impl_->idle.size() < impl_->settings.max_idle_connections)
         impl_->idle.push_back(std::move(conn));

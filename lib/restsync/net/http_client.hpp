@@ -6,6 +6,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,6 +55,11 @@ struct http_result {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
+// Called with a response's announced body length (Content-Length) before the
+// body is read; the body is read once it resumes. Not called for a body of
+// unannounced length (chunked, or up to the connection's end).
+using body_admission = std::function<boost::asio::awaitable<void>(std::size_t)>;
+
 class http_client {
  public:
   http_client(boost::asio::any_io_executor ex, url origin, http_settings settings);
@@ -63,7 +69,10 @@ class http_client {
 
   // GET target (path and query) with the given extra headers. Never throws
   // for network or protocol trouble: that comes back in http_result.
-  boost::asio::awaitable<http_result> get(std::string target, header_list headers);
+  // admit, when set, is asked before a body is read (see body_admission);
+  // the read timeout starts again after it.
+  boost::asio::awaitable<http_result> get(std::string target, header_list headers,
+                                          body_admission admit = {});
 
   // Closes idle connections; requests in flight finish or fail on their own.
   void close_idle();

@@ -23,6 +23,7 @@
 #include "restsync/page.hpp"
 #include "restsync/page_repeat_guard.hpp"
 #include "restsync/retry_policy.hpp"
+#include "restsync/sync/budget_driver.hpp"
 #include "restsync/sync/gate_driver.hpp"
 #include "restsync/url.hpp"
 
@@ -152,6 +153,8 @@ db::write_mode mode_of(disposition d) {
 }  // namespace
 
 struct fetch_result {
+  // Holds the page's bytes in the memory budget until the page is stored.
+  budget_lease lease;
   std::shared_ptr<page> data;
   std::optional<std::string> link;
   std::string error;       // set when data is null and not withdrawn
@@ -261,6 +264,9 @@ struct engine::impl {
   db::store& store;
   logger& log;
   gate_driver gate;
+  budget_driver budget;
+  // What a request of each resource reserves: its latest page's charge.
+  std::vector<std::size_t> page_charge;
   std::map<std::string, std::unique_ptr<net::http_client>> clients;
   std::map<std::string, std::size_t, std::less<>> resource_index;
   std::mt19937_64 rng{std::random_device{}()};
@@ -276,6 +282,8 @@ struct engine::impl {
         store(s),
         log(l),
         gate(e, gate_settings(c.client.rate_limit)),
+        budget(e, static_cast<std::size_t>(c.client.memory_budget)),
+        page_charge(c.resources.size(), first_page_reservation),
         creds(credentials_for(c.client.auth)),
         in_flight(c.resources.size(), 0) {
     for (std::size_t i = 0; i < c.resources.size(); ++i) resource_index[c.resources[i].name] = i;
@@ -312,6 +320,14 @@ struct engine::impl {
   asio::awaitable<fetch_result> fetch(run_context& ctx, std::string target,
                                       std::function<bool()> still_needed) {
     retry_counts used;
+    // Memory first: a request that waited for memory after the gate would
+    // have spent a token that a request with room could have used.
+    const auto asked_memory = steady::now();
+    auto lease = co_await budget.open(page_charge[ctx.index]);
+    ctx.out.counts.memory_wait_seconds += seconds_since(asked_memory);
+    net::body_admission admit = [this, id = lease.id()](std::size_t body_bytes) {
+      return budget.grow(id, body_bytes * page_memory_factor);
+    };
     for (;;) {
       const auto asked = steady::now();
       co_await gate.acquire(ctx.index);
@@ -327,8 +343,14 @@ struct engine::impl {
       // get() never throws, and a frame destroyed while it waits belongs to
       // an event loop that is going away: nothing reads the count then.
       ++in_flight[ctx.index];
-      auto result = co_await ctx.client->get(target, ctx.headers);
+      auto result = co_await ctx.client->get(target, ctx.headers, admit);
       --in_flight[ctx.index];
+      if (result.ok()) {
+        // Charged as read: a body of unannounced length was not admitted first.
+        const auto charge = result.response->body.size() * page_memory_factor;
+        budget.force(lease.id(), charge);
+        page_charge[ctx.index] = std::max(first_page_reservation, charge);
+      }
       if (result.ok())
         ++ctx.out.counts.responses_by_status[result.response->status];
       else
@@ -346,6 +368,7 @@ struct engine::impl {
           if (auto* p = std::get_if<page>(&parsed)) {
             fr.data = std::make_shared<page>(std::move(*p));
             fr.link = std::move(res.link);
+            fr.lease = std::move(lease);
             log.debug("page", {{"resource", ctx.rc.name},
                                {"path", shown(target)},
                                {"rows", fr.data->records().size()},
