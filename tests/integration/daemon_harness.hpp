@@ -148,6 +148,17 @@ class daemon_process {
   std::unique_ptr<process> proc_;
 };
 
+// The port of the metrics endpoint, from the daemon's log.
+inline endpoint metrics_endpoint(const daemon_process& daemon) {
+  std::smatch m;
+  const std::string log = daemon.log();
+  REQUIRE(std::regex_search(log, m,
+                            std::regex(R"(event=metrics_listening address=127\.0\.0\.1:(\d+))")));
+  endpoint ep;
+  ep.port = static_cast<unsigned short>(std::stoi(m[1].str()));
+  return ep;
+}
+
 // Runs of a resource in _rs_runs with the given status ('' for any).
 inline int runs_of(const scratch_database& db, const std::string& resource,
                    const std::string& status = "") {

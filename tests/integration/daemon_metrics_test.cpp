@@ -18,17 +18,6 @@ std::optional<double> sample(const std::string& text, const std::string& series)
   return std::stod(text.substr(pos, text.find('\n', pos) - pos));
 }
 
-// The port of the metrics endpoint, from the daemon's log.
-endpoint metrics_endpoint(const daemon_process& daemon) {
-  std::smatch m;
-  const std::string log = daemon.log();
-  REQUIRE(std::regex_search(log, m,
-                            std::regex(R"(event=metrics_listening address=127\.0\.0\.1:(\d+))")));
-  endpoint ep;
-  ep.port = static_cast<unsigned short>(std::stoi(m[1].str()));
-  return ep;
-}
-
 // The emulator's answers by HTTP status, from /__stats.
 std::map<std::string, double> emulator_statuses(const emulator& emu) {
   const std::string stats = emu.stats();

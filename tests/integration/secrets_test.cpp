@@ -72,13 +72,7 @@ void check_key_kept_secret(bool in_query) {
       },
       120s));
 
-  std::smatch m;
-  const std::string started = daemon.log();
-  REQUIRE(std::regex_search(started, m,
-                            std::regex(R"(event=metrics_listening address=127\.0\.0\.1:(\d+))")));
-  endpoint metrics;
-  metrics.port = static_cast<unsigned short>(std::stoi(m[1].str()));
-  const std::string scraped = http_request(metrics, "GET", "/metrics").body;
+  const std::string scraped = http_request(metrics_endpoint(daemon), "GET", "/metrics").body;
 
   const std::string status = run_cli({"status"}, yaml, emu, db);
   const std::string status_json = run_cli({"status", "--json"}, yaml, emu, db);
