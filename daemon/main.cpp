@@ -189,7 +189,7 @@ int run_sync(const config& cfg, const options& o, logger& log) {
   auto selected = select_resources(cfg, o);
   if (!selected) return exit_config_error;
   asio::io_context ioc(1);
-  db::store store(ioc.get_executor(), restsyncd::store_settings_for(cfg));
+  db::store store(ioc.get_executor(), restsyncd::store_settings_for(cfg), &log);
   int status = exit_failed;
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int sig) {

@@ -72,7 +72,7 @@ class daemon_process {
         report_(report),
         cfg_(std::make_shared<const config>(std::move(cfg))),
         ledger_(wall_clock::now()),
-        store_(ioc.get_executor(), store_settings_for(*cfg_)),
+        store_(ioc.get_executor(), store_settings_for(*cfg_), &log_),
         scheduler_(ioc.get_executor(), store_, log_, ledger_),
         signals_(ioc, SIGTERM, SIGINT, SIGHUP),
         watchdog_timer_(ioc),
@@ -351,7 +351,7 @@ void mark_interrupted(const config& cfg, std::chrono::milliseconds budget, logge
   asio::io_context ioc(1);
   auto settings = store_settings_for(cfg);
   settings.reconnect_for = budget;
-  db::store store(ioc.get_executor(), settings);
+  db::store store(ioc.get_executor(), settings, &log);
   asio::co_spawn(ioc, store.open(), [&](std::exception_ptr e) {
     if (!e) return;
     try {
