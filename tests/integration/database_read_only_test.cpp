@@ -6,7 +6,7 @@
 
 using namespace rs_test;
 
-TEST_CASE("read-only sessions after a failover: the daemon reconnects loses nothing") {
+TEST_CASE("read-only sessions after a failover: the daemon writes again by itself, loses nothing") {
   emulator emu;
   scratch_database db;
   daemon_options d;
