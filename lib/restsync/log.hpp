@@ -1,7 +1,7 @@
 // logfmt lines on stderr: `ts=… level=info resource=users event=page offset=50
 // rows=50 ms=312`. Under journald each line starts with its `<N>` priority.
-// Every value passes through the configuration's secret mask first; a secret
-// shorter than short_secret_length is masked only where it is a whole value.
+// Every value passes through the configuration's secret mask first
+// (secret_set::mask: a short secret only where it is the whole value).
 #pragma once
 
 #include <atomic>
@@ -19,10 +19,6 @@
 namespace restsync {
 
 enum class log_level { debug, info, warning, error };
-
-// Secrets shorter than this are masked in a log value only when they are the
-// whole value: inside other text, `ok` with a secret `k` would read `o***`.
-inline constexpr std::size_t short_secret_length = 6;
 
 std::string_view to_string(log_level l);
 std::optional<log_level> parse_log_level(std::string_view text);
