@@ -53,6 +53,9 @@ std::string_view status_name(run_status s) {
 // when the failure is not the connection's (a data problem).
 std::optional<std::string_view> reconnect_reason(const std::exception& e,
                                                  const pqxx::connection* conn) {
+  // The store's own: a data problem, or connect_with_backoff that gave up
+  // (its window is over, or the store is shutting down).
+  if (dynamic_cast<const store_error*>(&e)) return std::nullopt;
   if (dynamic_cast<const pqxx::broken_connection*>(&e)) return "connection_lost";
   if (dynamic_cast<const pqxx::in_doubt_error*>(&e)) return "connection_lost";
   if (auto* s = dynamic_cast<const pqxx::sql_error*>(&e)) {
