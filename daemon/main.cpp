@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "config_warnings.hpp"
 #include "restsync/config_load.hpp"
 #include "run_command.hpp"
 #include "store_settings.hpp"
@@ -243,6 +244,6 @@ int main(int argc, char** argv) {
     return restsyncd::run_daemon(ro, std::move(cfg), log);
   }
   if (!opts->level) log.set_level(cfg.log.level);
-  warn_about_short_secrets(log, cfg.secrets);
+  restsyncd::warn_about_configuration(log, cfg);
   return run_sync(cfg, *opts, log);
 }

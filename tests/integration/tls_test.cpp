@@ -1,7 +1,7 @@
 // TLS verification failures against the emulator over HTTPS: the error says
 // what failed, in terms a person can act on (the names a certificate is for,
 // OpenSSL's own reason for the rest).
-#include "sync_harness.hpp"
+#include "daemon_harness.hpp"
 
 using namespace rs_test;
 
@@ -60,4 +60,42 @@ TEST_CASE("a certificate no trusted CA signed keeps OpenSSL's reason") {
   CHECK(r.status == 1);
   CHECK(r.log.find("TLS handshake with 127.0.0.1:" + std::to_string(emu.ep().port) +
                    " failed: self-signed certificate") != std::string::npos);
+}
+
+TEST_CASE("tls.verify: false warns once at the start of sync and run, and on a reload to false") {
+  emulator::options eo;
+  eo.tls = true;
+  eo.untrusted_cert = true;
+  emulator emu(eo);
+  scratch_database db;
+  config_options unverified;
+  unverified.extra_client = "  tls: {verify: false}\n";
+  config_options verified;
+  verified.ca_file = emu.ep().ca_file;
+  daemon_options d;
+  d.only = {"users"};
+  const std::string warning = "level=warning event=tls_not_verified";
+
+  auto r = run_sync(analytics_yaml(unverified), emu, db, {"--resource", "users"});
+  INFO(r.log);
+  CHECK(r.status == 0);
+  CHECK(count_of(r.log, warning) == 1);
+
+  daemon_process daemon(daemon_yaml(unverified, d), emu, db);
+  INFO(daemon.log());
+  REQUIRE(daemon.wait_log("event=ready"));
+  CHECK(count_of(daemon.log(), warning) == 1);
+  // A reload that leaves it off says nothing new, nor one that turns it on;
+  // one that turns it off again does. The log is in order: a warning from
+  // the first two would have come before the third's.
+  daemon.signal(SIGHUP);
+  REQUIRE(daemon.wait_log("event=reloaded", 30s, 1));
+  daemon.write_config(daemon_yaml(verified, d));
+  daemon.signal(SIGHUP);
+  REQUIRE(daemon.wait_log("event=reloaded", 30s, 2));
+  daemon.write_config(daemon_yaml(unverified, d));
+  daemon.signal(SIGHUP);
+  REQUIRE(daemon.wait_log(warning, 30s, 2));
+  CHECK(count_of(daemon.log(), warning) == 2);
+  CHECK(daemon.stop(SIGTERM).first == 0);
 }
