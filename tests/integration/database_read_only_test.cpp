@@ -12,7 +12,6 @@ TEST_CASE("read-only sessions after a failover: the daemon writes again by itsel
   daemon_options d;
   d.only = {"users", "labels"};
   d.interval = "1s";
-  d.failure_backoff = "1s";
   daemon_process daemon(daemon_yaml({}, d), emu, db);
   INFO(daemon.log());
   for (const auto& name : d.only)
