@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "config_warnings.hpp"
 #include "restsync/config_load.hpp"
 #include "run_command.hpp"
 #include "store_settings.hpp"
@@ -189,7 +190,7 @@ int run_sync(const config& cfg, const options& o, logger& log) {
   auto selected = select_resources(cfg, o);
   if (!selected) return exit_config_error;
   asio::io_context ioc(1);
-  db::store store(ioc.get_executor(), restsyncd::store_settings_for(cfg));
+  db::store store(ioc.get_executor(), restsyncd::store_settings_for(cfg), &log);
   int status = exit_failed;
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int sig) {
@@ -243,6 +244,6 @@ int main(int argc, char** argv) {
     return restsyncd::run_daemon(ro, std::move(cfg), log);
   }
   if (!opts->level) log.set_level(cfg.log.level);
-  warn_about_short_secrets(log, cfg.secrets);
+  restsyncd::warn_about_configuration(log, cfg);
   return run_sync(cfg, *opts, log);
 }

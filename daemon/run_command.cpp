@@ -9,7 +9,9 @@
 #include <csignal>
 #include <memory>
 #include <set>
+#include <utility>
 
+#include "config_warnings.hpp"
 #include "notifier.hpp"
 #include "store_settings.hpp"
 #include "restsync/config_load.hpp"
@@ -72,7 +74,7 @@ class daemon_process {
         report_(report),
         cfg_(std::make_shared<const config>(std::move(cfg))),
         ledger_(wall_clock::now()),
-        store_(ioc.get_executor(), store_settings_for(*cfg_)),
+        store_(ioc.get_executor(), store_settings_for(*cfg_), &log_),
         scheduler_(ioc.get_executor(), store_, log_, ledger_),
         signals_(ioc, SIGTERM, SIGINT, SIGHUP),
         watchdog_timer_(ioc),
@@ -106,7 +108,7 @@ class daemon_process {
                            {"config", opts_.config_file},
                            {"resources", cfg_->resources.size()},
                            {"schema", cfg_->destination.schema}});
-    warn_about_short_secrets(log_, cfg_->secrets);
+    warn_about_configuration(log_, *cfg_);
     notify_.status("connecting to PostgreSQL");
     asio::co_spawn(ioc_, start_up(), [this](std::exception_ptr e) {
       if (!e) return;
@@ -233,11 +235,11 @@ class daemon_process {
       }
     }
     if (!opts_.cli_level) log_.set_level(applied->log.level);
-    cfg_ = std::move(applied);
+    auto replaced = std::exchange(cfg_, std::move(applied));
     ledger_.reloaded(true);
     log_.info("reloaded", {{"resources", cfg_->resources.size()},
                            {"runs_in_progress", scheduler_.runs_in_progress()}});
-    warn_about_short_secrets(log_, cfg_->secrets);
+    warn_about_configuration(log_, *cfg_, replaced.get());
     notify_.ready(ledger_.status_line(wall_clock::now()));
     check_stale();
   }
@@ -351,7 +353,7 @@ void mark_interrupted(const config& cfg, std::chrono::milliseconds budget, logge
   asio::io_context ioc(1);
   auto settings = store_settings_for(cfg);
   settings.reconnect_for = budget;
-  db::store store(ioc.get_executor(), settings);
+  db::store store(ioc.get_executor(), settings, &log);
   asio::co_spawn(ioc, store.open(), [&](std::exception_ptr e) {
     if (!e) return;
     try {

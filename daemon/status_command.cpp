@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "restsync/log.hpp"
 #include "restsync/service/status_query.hpp"
 #include "restsync/status_report.hpp"
 
@@ -28,9 +27,8 @@ int show_status(const restsync::config& cfg, bool json) {
   // Rows written before errors were masked on the way in may still hold a
   // secret of today's configuration.
   for (auto& r : rows) {
-    if (r.last_error) r.last_error = cfg.secrets.mask(*r.last_error, restsync::short_secret_length);
-    if (r.last_run && r.last_run->error)
-      r.last_run->error = cfg.secrets.mask(*r.last_run->error, restsync::short_secret_length);
+    if (r.last_error) r.last_error = cfg.secrets.mask(*r.last_error);
+    if (r.last_run && r.last_run->error) r.last_run->error = cfg.secrets.mask(*r.last_run->error);
   }
   const std::string& schema = cfg.destination.schema;
   auto text = json ? restsync::format_status_json(rows, schema)

@@ -285,6 +285,11 @@ std::string describe_schedule(const schedule_config& s) {
 std::string describe_plan(const config& unmasked) {
   const config cfg = masked_copy(unmasked);
   std::string out = fmt::format("configuration {}\n\n", cfg.source);
+  if (auto n = unmasked.secrets.count_shorter_than(short_secret_length))
+    out += fmt::format(
+        "warning: {} secret{} shorter than {} characters, masked only where a whole value is "
+        "the secret: inside other values below it shows. Use longer secrets.\n\n",
+        n, n == 1 ? " is" : "s are", short_secret_length);
 
   out += "destination\n";
   line(out, 2, "connection",

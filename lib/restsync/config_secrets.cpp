@@ -21,10 +21,10 @@ bool secret_set::contains_secret(std::string_view text) const {
                      [&](const std::string& v) { return text.find(v) != std::string_view::npos; });
 }
 
-std::string secret_set::mask(std::string_view text, std::size_t min_embedded) const {
+std::string secret_set::mask(std::string_view text) const {
   std::string out(text);
   for (const auto& v : values_) {
-    if (v.size() < min_embedded) {
+    if (v.size() < short_secret_length) {
       if (text == v) return "***";
       continue;
     }

@@ -9,6 +9,11 @@
 
 namespace restsync {
 
+// Secrets shorter than this are masked only where a whole text is the
+// secret: inside other text, one or two characters would match ordinary
+// words (`max_age` with a secret `a` would read `m***x_***ge`).
+inline constexpr std::size_t short_secret_length = 6;
+
 class secret_set {
  public:
   // Empty values are ignored: masking them would be meaningless.
@@ -19,10 +24,9 @@ class secret_set {
   bool empty() const { return values_.empty(); }
   // True when text contains any secret.
   bool contains_secret(std::string_view text) const;
-  // text with every occurrence of every secret replaced by `***`. A secret
-  // shorter than min_embedded is replaced only where it is the whole text:
-  // inside other text, one or two characters would match ordinary words.
-  std::string mask(std::string_view text, std::size_t min_embedded = 0) const;
+  // text with every occurrence of every secret replaced by `***`; a secret
+  // shorter than short_secret_length only where it is the whole text.
+  std::string mask(std::string_view text) const;
   // How many secrets are shorter than length (and nothing about them).
   std::size_t count_shorter_than(std::size_t length) const;
 

@@ -87,7 +87,7 @@ std::string format_log_line(std::chrono::system_clock::time_point ts, log_level 
     line += f.key;
     line.push_back('=');
     if (secrets && !secrets->empty())
-      append_logfmt_value(line, secrets->mask(f.value, short_secret_length));
+      append_logfmt_value(line, secrets->mask(f.value));
     else
       append_logfmt_value(line, f.value);
   }
@@ -118,9 +118,9 @@ void warn_about_short_secrets(logger& log, const secret_set& secrets) {
   log.warn("short_secret",
            {{"secrets", n},
             {"min_length", short_secret_length},
-            {"detail", fmt::format("a secret shorter than {} characters is masked in log "
-                                   "lines only where a whole value is the secret; inside URLs "
-                                   "and messages it may show. Use a longer one",
+            {"detail", fmt::format("a secret shorter than {} characters is masked only where a "
+                                   "whole value is the secret; inside URLs and messages it may "
+                                   "show. Use a longer one",
                                    short_secret_length)}});
 }
 

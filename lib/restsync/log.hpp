@@ -1,9 +1,10 @@
 // logfmt lines on stderr: `ts=… level=info resource=users event=page offset=50
 // rows=50 ms=312`. Under journald each line starts with its `<N>` priority.
-// Every value passes through the configuration's secret mask first; a secret
-// shorter than short_secret_length is masked only where it is a whole value.
+// Every value passes through the configuration's secret mask first
+// (secret_set::mask: a short secret only where it is the whole value).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
@@ -18,10 +19,6 @@
 namespace restsync {
 
 enum class log_level { debug, info, warning, error };
-
-// Secrets shorter than this are masked in a log value only when they are the
-// whole value: inside other text, `ok` with a secret `k` would read `o***`.
-inline constexpr std::size_t short_secret_length = 6;
 
 std::string_view to_string(log_level l);
 std::optional<log_level> parse_log_level(std::string_view text);
@@ -58,16 +55,17 @@ std::string format_log_line(std::chrono::system_clock::time_point ts, log_level 
                             std::string_view event, std::initializer_list<log_field> fields,
                             bool journald_prefix, const secret_set* secrets);
 
+// Safe to use from several threads (the store's report reconnects).
 class logger {
  public:
   // journald: prefix lines with `<N>`; by default when JOURNAL_STREAM is set.
   explicit logger(log_level min = log_level::info, std::FILE* out = stderr,
                   std::optional<bool> journald = std::nullopt);
 
-  void set_level(log_level l) { min_ = l; }
-  log_level level() const { return min_; }
+  void set_level(log_level l) { min_.store(l, std::memory_order_relaxed); }
+  log_level level() const { return min_.load(std::memory_order_relaxed); }
   void set_secrets(secret_set s);
-  bool enabled(log_level l) const { return l >= min_; }
+  bool enabled(log_level l) const { return l >= level(); }
 
   void log(log_level level, std::string_view event, std::initializer_list<log_field> fields);
   void debug(std::string_view event, std::initializer_list<log_field> f) { log(log_level::debug, event, f); }
@@ -76,7 +74,7 @@ class logger {
   void error(std::string_view event, std::initializer_list<log_field> f) { log(log_level::error, event, f); }
 
  private:
-  log_level min_;
+  std::atomic<log_level> min_;
   std::FILE* out_;
   bool journald_;
   secret_set secrets_;

@@ -98,6 +98,27 @@ TEST_CASE("a new connection and new columns: the upsert is prepared again") {
   CHECK(counters(db, run_id) == "4/4/3/1/0");
 }
 
+TEST_CASE("a session opened while the database was read-only is replaced; the page commits once") {
+  items_store s;
+  auto& db = s.db;
+  auto run_id = s.begin();
+  s.write(run_id, R"([{"id":1,"v":"a"}])", 0);
+  // As a failover does: the store's session ends, and the new one is read-only.
+  db.alter("SET default_transaction_read_only = on");
+  db.end_sessions();
+  std::thread writable([&db] {
+    std::this_thread::sleep_for(1500ms);
+    db.alter("RESET default_transaction_read_only");
+  });
+  restsync::db::write_counts c;
+  CHECK_NOTHROW(c = s.write(run_id, R"([{"id":2,"v":"b"},{"id":3,"v":"c"}])", 1));
+  writable.join();
+  CHECK(c.inserted == 2);
+  CHECK(db.scalar("SELECT string_agg(id || v, ',' ORDER BY id) FROM analytics.items") ==
+        "1a,2b,3c");
+  CHECK(counters(db, run_id) == "2/3/3/0/0");
+}
+
 TEST_CASE("a batch with a bad page: the others commit, and every run is counted exactly once") {
   items_store s;
   auto& db = s.db;

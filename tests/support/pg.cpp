@@ -61,6 +61,23 @@ std::vector<std::vector<std::string>> scratch_database::query(const std::string&
   return out;
 }
 
+void scratch_database::alter(const std::string& clause) const {
+  pqxx::connection c(admin_conninfo());
+  pqxx::nontransaction tx(c);
+  tx.exec("ALTER DATABASE " + q(name_) + " " + clause);
+}
+
+int scratch_database::end_sessions() const {
+  pqxx::connection c(admin_conninfo());
+  pqxx::nontransaction tx(c);
+  const std::string sql =
+      "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+      "WHERE datname = " +
+      lit(c, name_) + " AND pid <> pg_backend_pid()";
+  auto r = tx.exec(sql);
+  return r[0][0].as<int>();
+}
+
 std::string scratch_database::scalar(const std::string& sql) const {
   auto rows = query(sql);
   if (rows.empty() || rows[0].empty()) throw std::runtime_error("no value from: " + sql);

@@ -25,6 +25,14 @@ class scratch_database {
   std::vector<std::vector<std::string>> query(const std::string& sql) const;
   std::string scalar(const std::string& sql) const;
 
+  // `ALTER DATABASE <this> <clause>`, from a session on the cluster's default
+  // database: a setting such as default_transaction_read_only must not keep
+  // the test from undoing it.
+  void alter(const std::string& clause) const;
+  // Ends every session on this database (as a failover or an operator
+  // would); returns how many there were.
+  int end_sessions() const;
+
   // Differences between the live rows of schema.table and truth (a JSON
   // array of records), field by field through restsync's _rs_columns
   // mapping, keyed by the fields in key. Empty when they are equal. Fields

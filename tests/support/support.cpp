@@ -14,6 +14,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
+#include <utility>
 
 #include "support.hpp"
 
@@ -204,6 +206,23 @@ const test_ca& shared_test_ca() {
     run_or_throw({openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
                   c->untrusted_key, "-out", c->untrusted_cert, "-days", "2", "-subj",
                   "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"});
+    // Signed by the CA, so that only the name can fail to match.
+    auto issue = [&](const std::string& name, const std::string& extensions) {
+      const std::string cert = (d / (name + ".pem")).string(), key = (d / (name + ".key")).string();
+      const std::string request = (d / (name + ".csr")).string();
+      const std::string ext_file = (d / (name + ".ext")).string();
+      std::ofstream(ext_file) << extensions;
+      run_or_throw({openssl, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", key, "-out", request, "-subj", "/CN=api.example.com"});
+      run_or_throw({openssl, "x509", "-req", "-in", request, "-CA", c->ca_cert, "-CAkey", ca_key,
+                    "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", ext_file});
+      return std::pair(cert, key);
+    };
+    std::tie(c->other_names_cert, c->other_names_key) =
+        issue("other-names",
+              "subjectAltName=DNS:api.example.com,DNS:www.example.com\n"
+              "extendedKeyUsage=serverAuth\n");
+    std::tie(c->cn_only_cert, c->cn_only_key) = issue("cn-only", "extendedKeyUsage=serverAuth\n");
     return c;
   }();
   return *ca;
@@ -219,8 +238,10 @@ emulator::emulator(options opts) : opts_(std::move(opts)) {
   }
   if (opts_.tls) {
     const auto& ca = shared_test_ca();
-    argv.insert(argv.end(), {"--tls-cert", opts_.untrusted_cert ? ca.untrusted_cert : ca.server_cert,
-                             "--tls-key", opts_.untrusted_cert ? ca.untrusted_key : ca.server_key});
+    std::string cert = opts_.untrusted_cert ? ca.untrusted_cert : ca.server_cert;
+    std::string key = opts_.untrusted_cert ? ca.untrusted_key : ca.server_key;
+    if (!opts_.cert.empty()) std::tie(cert, key) = std::pair(opts_.cert, opts_.key);
+    argv.insert(argv.end(), {"--tls-cert", cert, "--tls-key", key});
     ep_.tls = true;
     ep_.ca_file = ca.ca_cert;
   }

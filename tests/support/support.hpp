@@ -85,11 +85,15 @@ class process {
 };
 
 // A throwaway CA and a server certificate for 127.0.0.1 / localhost it signed,
-// made with the openssl CLI; plus a self-signed certificate nobody trusts.
+// made with the openssl CLI; plus a self-signed certificate nobody trusts, and
+// two the CA signed for other names: api.example.com and www.example.com
+// (subjectAltName), and api.example.com as the subject's CN alone.
 struct test_ca {
   temp_dir dir;
   std::string ca_cert, server_cert, server_key;
   std::string untrusted_cert, untrusted_key;
+  std::string other_names_cert, other_names_key;
+  std::string cn_only_cert, cn_only_key;
 };
 const test_ca& shared_test_ca();
 
@@ -100,6 +104,9 @@ class emulator {
     std::vector<std::string> args;  // extra CLI arguments
     bool tls = false;
     bool untrusted_cert = false;  // serve the self-signed certificate
+    // With tls: serve this certificate and key instead (a test_ca pair).
+    std::string cert{};
+    std::string key{};
     std::string api_key = "test-key";
   };
   explicit emulator(options opts);

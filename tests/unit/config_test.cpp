@@ -1348,27 +1348,38 @@ resources:
   CHECK(contains(plan, "schema             analytics"));
 }
 
-TEST_CASE("a short secret is masked in values without eating into the plan's own words") {
+TEST_CASE("a short secret is masked only as a whole value, and the plan warns about it") {
   temp_dir dir;
   dir.write("t", "tok");
   scoped_env creds("CREDENTIALS_DIRECTORY", dir.path().c_str());
   const config cfg = load(yaml(R"(
 client:
-  base_url: https://api.test/tok/v1
+  base_url: https://api.test/v1
   auth: {type: bearer, token: "${credential:t}"}
+  headers: {X-Token: "${credential:t}"}
 resources:
-  - name: users
+  - name: stock
     primary_key: id
     endpoint:
-      path: /users
+      path: /stock
       params: {q: "a tok b"}
       paginator: single_page
 )"));
   const std::string plan = describe_plan(cfg);
+  CHECK(contains(plan,
+                 "configuration t.yaml\n\nwarning: 1 secret is shorter than 6 characters, "
+                 "masked only where a whole value is the secret"));
   CHECK(contains(plan, "bearer token ***\n"));
-  CHECK(contains(plan, "base_url           https://api.test/***/v1\n"));
-  CHECK(contains(plan, "GET https://api.test/***/v1/users?q=a%20***%20b\n"));
-  CHECK_FALSE(contains(plan, "tok/"));
+  CHECK(contains(plan, "X-Token: ***\n"));
+  // Inside other values it shows, and the plan's own words stay whole.
+  CHECK(contains(plan, "GET https://api.test/v1/stock?q=a%20tok%20b\n"));
+  CHECK(contains(plan, "\n  stock\n"));
+
+  secret_set long_only;
+  long_only.add("long-enough-secret");
+  config quiet = cfg;
+  quiet.secrets = long_only;
+  CHECK_FALSE(contains(describe_plan(quiet), "warning:"));
 }
 
 TEST_CASE("a literal password in the connection string is masked too") {
@@ -1409,6 +1420,24 @@ resources:
     CHECK_FALSE(contains(e, "file-secret-1"));
     CHECK_FALSE(contains(e, "env-secret-1"));
   }
+}
+
+TEST_CASE("a one-character secret leaves the words of error messages whole") {
+  scoped_env key("CFG_TEST_SHORT", "a");
+  const auto errors = errors_of(yaml(R"(
+client:
+  base_url: https://api.test
+  auth: {type: api_key, name: key, api_key: "${env:CFG_TEST_SHORT}"}
+resources:
+  - name: users
+    primary_key: id
+    max_age: later
+    endpoint: {path: /users, paginator: single_page}
+)"));
+  REQUIRE(errors.size() == 1);
+  INFO(errors[0]);
+  CHECK(contains(errors[0], "t.yaml:7:14: resources[0].max_age: "));
+  CHECK_FALSE(contains(errors[0], "***"));
 }
 
 TEST_CASE("headers: names must be tokens, values one line") {

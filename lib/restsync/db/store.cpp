@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "restsync/log.hpp"
 #include "restsync/naming.hpp"
 #include "restsync/schema.hpp"
 #include "restsync/sql.hpp"
@@ -48,16 +49,44 @@ std::string_view status_name(run_status s) {
   return "unknown";
 }
 
-// A connection-level failure: retry on a new connection, not a data problem.
-bool connection_problem(const std::exception& e, const pqxx::connection* conn) {
-  if (dynamic_cast<const pqxx::broken_connection*>(&e)) return true;
-  if (dynamic_cast<const pqxx::in_doubt_error*>(&e)) return true;
+// Why a failed transaction should run again on a new connection; nullopt
+// when the failure is not the connection's (a data problem).
+std::optional<std::string_view> reconnect_reason(const std::exception& e,
+                                                 const pqxx::connection* conn) {
+  // The store's own: a data problem, or connect_with_backoff that gave up
+  // (its window is over, or the store is shutting down).
+  if (dynamic_cast<const store_error*>(&e)) return std::nullopt;
+  if (dynamic_cast<const pqxx::broken_connection*>(&e)) return "connection_lost";
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&e)) return "connection_lost";
   if (auto* s = dynamic_cast<const pqxx::sql_error*>(&e)) {
     const std::string state = s->sqlstate();
     // 08: connection exception; 57P: operator intervention (shutdown, restart).
-    if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0) return true;
+    if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0) return "connection_lost";
+    // read_only_sql_transaction: the session began while the database was
+    // read-only (default_transaction_read_only in a failover or a maintenance
+    // window, or a standby) and stays so until it ends, even once the
+    // database takes writes again.
+    if (state == "25006") return "read_only";
   }
-  return conn == nullptr || !conn->is_open();
+  if (conn == nullptr || !conn->is_open()) return "connection_lost";
+  return std::nullopt;
+}
+
+// The retries of one batch of jobs on new connections, until reconnect_for:
+// the first at once (a lost or read-only session usually has a good
+// successor), later ones after a pause that doubles up to
+// reconnect_max_backoff, so that a database still read-only is not hammered.
+struct retry_budget {
+  std::chrono::steady_clock::time_point deadline;
+  int attempts = 0;
+  std::chrono::milliseconds pause = 250ms;
+};
+
+// libpq's message without its trailing newline.
+std::string_view message_of(const std::exception& e) {
+  std::string_view m = e.what();
+  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.remove_suffix(1);
+  return m;
 }
 
 struct table_state {
@@ -146,6 +175,7 @@ struct job {
 struct worker {
   asio::any_io_executor ex;
   store_settings settings;
+  logger* log = nullptr;
 
   std::mutex mu;
   std::condition_variable cv;
@@ -193,7 +223,8 @@ struct worker {
 
   std::thread thread;
 
-  worker(asio::any_io_executor e, store_settings s) : ex(std::move(e)), settings(std::move(s)) {
+  worker(asio::any_io_executor e, store_settings s, logger* l)
+      : ex(std::move(e)), settings(std::move(s)), log(l) {
     thread = std::thread([this] { loop(); });
   }
 
@@ -334,32 +365,54 @@ struct worker {
     for (auto& f : effects) f();
   }
 
+  // After a failed transaction: true when the caller should run it again,
+  // on the new connection this opened; false when the failure is the
+  // caller's to report. Throws when no new connection could be opened.
+  bool reconnect_after(const std::exception& e, retry_budget& retry) {
+    auto reason = reconnect_reason(e, conn.get());
+    if (!reason) return false;
+    // Dropped even when no retry follows: a read-only session would fail
+    // every later job as well.
+    conn.reset();
+    if (std::chrono::steady_clock::now() >= retry.deadline) return false;
+    auto pause = 0ms;
+    if (retry.attempts++ > 0) {
+      pause = retry.pause;
+      retry.pause =
+          std::min<std::chrono::milliseconds>(retry.pause * 2, settings.reconnect_max_backoff);
+    }
+    if (log)
+      log->warn("database_reconnect", {{"reason", *reason},
+                                       {"attempt", retry.attempts},
+                                       {"wait_ms", pause.count()},
+                                       {"error", message_of(e)}});
+    if (pause > 0ms && stop_requested_within(pause)) return false;
+    connect_with_backoff();
+    return true;
+  }
+
   void run_batch(std::vector<job>& batch) {
     std::vector<job*> all;
     for (auto& j : batch) all.push_back(&j);
-    auto deadline = std::chrono::steady_clock::now() + settings.reconnect_for;
+    retry_budget retry{std::chrono::steady_clock::now() + settings.reconnect_for};
     for (;;) {
       try {
         run_in_transaction(all);
         for (auto* j : all) j->done(nullptr);
         return;
       } catch (const std::exception& e) {
-        if (connection_problem(e, conn.get()) && std::chrono::steady_clock::now() < deadline) {
-          // The transaction rolled back with the connection: run it again on a new one.
-          conn.reset();
-          try {
-            connect_with_backoff();
-            continue;
-          } catch (...) {
-            for (auto* j : all) j->done(std::current_exception());
-            return;
-          }
+        // The transaction rolled back with the connection: run it again on a new one.
+        try {
+          if (reconnect_after(e, retry)) continue;
+        } catch (...) {
+          for (auto* j : all) j->done(std::current_exception());
+          return;
         }
         if (all.size() > 1) {
           // One bad page must not fail the others that shared its transaction.
           for (auto* j : all) {
             std::vector<job*> one{j};
-            run_alone(one, deadline);
+            run_alone(one, retry);
           }
           return;
         }
@@ -369,20 +422,16 @@ struct worker {
     }
   }
 
-  void run_alone(std::vector<job*>& one, std::chrono::steady_clock::time_point deadline) {
+  void run_alone(std::vector<job*>& one, retry_budget& retry) {
     for (;;) {
       try {
         run_in_transaction(one);
         one.front()->done(nullptr);
         return;
       } catch (const std::exception& e) {
-        if (connection_problem(e, conn.get()) && std::chrono::steady_clock::now() < deadline) {
-          conn.reset();
-          try {
-            connect_with_backoff();
-            continue;
-          } catch (...) {
-          }
+        try {
+          if (reconnect_after(e, retry)) continue;
+        } catch (...) {
         }
         one.front()->done(std::current_exception());
         return;
@@ -940,9 +989,9 @@ struct store::impl {
   std::map<std::string, placement> placed;
   std::map<std::int64_t, std::string> run_resource;
 
-  impl(asio::any_io_executor ex, store_settings s) : settings(std::move(s)) {
+  impl(asio::any_io_executor ex, store_settings s, logger* log) : settings(std::move(s)) {
     auto n = std::max<size_t>(1, settings.connections);
-    for (size_t i = 0; i < n; ++i) workers.push_back(std::make_unique<worker>(ex, settings));
+    for (size_t i = 0; i < n; ++i) workers.push_back(std::make_unique<worker>(ex, settings, log));
   }
 
   worker& first() { return *workers.front(); }
@@ -990,8 +1039,8 @@ struct store::impl {
   }
 };
 
-store::store(asio::any_io_executor ex, store_settings settings)
-    : impl_(std::make_unique<impl>(std::move(ex), std::move(settings))) {}
+store::store(asio::any_io_executor ex, store_settings settings, logger* log)
+    : impl_(std::make_unique<impl>(std::move(ex), std::move(settings), log)) {}
 
 store::~store() = default;
 

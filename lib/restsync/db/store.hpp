@@ -18,13 +18,17 @@
 
 #include "restsync/page.hpp"
 
+namespace restsync {
+class logger;
+}
+
 namespace restsync::db {
 
 struct store_settings {
   std::string connection;  // libpq connection string; empty: PG* environment
   std::string schema = "analytics";
-  // How long to keep reconnecting when the database is unreachable before the
-  // waiting writes fail.
+  // How long to keep reconnecting when the database is unreachable (or its
+  // sessions are read-only) before the waiting writes fail.
   std::chrono::milliseconds reconnect_for{300'000};
   std::chrono::milliseconds reconnect_max_backoff{10'000};
   // Group commit: at most this many records in one transaction.
@@ -135,7 +139,8 @@ struct resource_state {
 
 class store {
  public:
-  store(boost::asio::any_io_executor ex, store_settings settings);
+  // log: where reconnects are reported, from the store's threads; none: nowhere.
+  store(boost::asio::any_io_executor ex, store_settings settings, logger* log = nullptr);
   // Finishes queued work, then closes the connection. While the database is
   // unreachable it no longer waits for it: what is still queued fails (and
   // is read again by the next run).

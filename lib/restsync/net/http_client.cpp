@@ -1,7 +1,9 @@
 #include "restsync/net/http_client.hpp"
 
+#include <arpa/inet.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -69,9 +71,67 @@ transport_error_kind classify_read_error(const error_code& ec, bool got_some) {
   return transport_error_kind::reset;
 }
 
-std::string verify_failure_text(SSL* ssl_handle) {
+// A name from a certificate as UTF-8, its control characters (a NUL, too,
+// which PostgreSQL text refuses) as `?`, and no longer than a host name.
+std::string asn1_text(const ASN1_STRING* s) {
+  unsigned char* utf8 = nullptr;
+  int n = ASN1_STRING_to_UTF8(&utf8, s);
+  if (n < 0) return "?";
+  std::string out(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(n));
+  OPENSSL_free(utf8);
+  if (out.size() > 255) {
+    std::size_t cut = 255;  // not inside a character
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xc0) == 0x80) --cut;
+    out.resize(cut);
+  }
+  for (auto& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return out;
+}
+
+std::string ip_text(const ASN1_OCTET_STRING* s) {
+  char buf[INET6_ADDRSTRLEN] = "?";
+  const int n = ASN1_STRING_length(s);
+  if (n == 4 || n == 16)
+    inet_ntop(n == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(s), buf, sizeof buf);
+  return buf;
+}
+
+// The names a certificate is for, as a host name check reads them: its
+// subjectAltName DNS and IP entries, else its subject's CN. At most a few:
+// the text ends up in logs and in the database.
+std::string certificate_names(X509* cert) {
+  constexpr std::size_t shown = 8;
+  std::vector<std::string> names;
+  auto* alt =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; alt && i < sk_GENERAL_NAME_num(alt); ++i) {
+    const GENERAL_NAME* n = sk_GENERAL_NAME_value(alt, i);
+    if (n->type == GEN_DNS) names.push_back("DNS:" + asn1_text(n->d.dNSName));
+    if (n->type == GEN_IPADD) names.push_back("IP:" + ip_text(n->d.iPAddress));
+  }
+  GENERAL_NAMES_free(alt);
+  if (names.empty()) {
+    const X509_NAME* subject = X509_get_subject_name(cert);
+    for (int i = -1; (i = X509_NAME_get_index_by_NID(subject, NID_commonName, i)) >= 0;)
+      names.push_back("CN=" + asn1_text(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i))));
+  }
+  if (names.empty()) return "no name";
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < shown; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > shown) out += " and " + std::to_string(names.size() - shown) + " more";
+  return out;
+}
+
+// Why the server's certificate was refused, empty when it was not. A host
+// name mismatch says which name was asked for and which the certificate
+// has (peer_names: OpenSSL keeps no certificate it refused).
+std::string verify_failure_text(SSL* ssl_handle, const std::string& host,
+                                const std::string& peer_names) {
   long result = SSL_get_verify_result(ssl_handle);
   if (result == X509_V_OK) return {};
+  if (result == X509_V_ERR_HOSTNAME_MISMATCH || result == X509_V_ERR_IP_ADDRESS_MISMATCH)
+    return "host name mismatch: asked for " + host + ", the certificate is for " + peer_names;
   return X509_verify_cert_error_string(result);
 }
 
@@ -135,12 +195,29 @@ struct http_client::impl {
         err = failure(transport_error_kind::tls, "cannot set TLS server name");
         co_return nullptr;
       }
-      if (settings.tls_verify)
-        conn->secure->set_verify_callback(ssl::host_name_verification(origin.host));
+      // OpenSSL checks the name itself, so that a mismatch has its own
+      // verify result rather than an unspecified one.
+      auto peer_names = std::make_shared<std::string>();
+      if (settings.tls_verify) {
+        const bool set =
+            addr_ec ? SSL_set1_host(handle, origin.host.c_str())
+                    : X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(handle), origin.host.c_str());
+        if (!set) {
+          err = failure(transport_error_kind::tls, "cannot set the TLS host name to check");
+          co_return nullptr;
+        }
+        conn->secure->set_verify_callback([peer_names](bool preverified, ssl::verify_context& v) {
+          X509_STORE_CTX* store = v.native_handle();
+          X509* cert = X509_STORE_CTX_get_current_cert(store);
+          if (cert && X509_STORE_CTX_get_error_depth(store) == 0)
+            *peer_names = certificate_names(cert);
+          return preverified;
+        });
+      }
       co_await conn->secure->async_handshake(ssl::stream_base::client,
                                              asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
-        std::string why = verify_failure_text(handle);
+        std::string why = verify_failure_text(handle, origin.host, *peer_names);
         if (why.empty()) why = ec.message();
         err = failure(ec == beast::error::timeout ? transport_error_kind::timeout
                                                   : transport_error_kind::tls,

@@ -176,8 +176,7 @@ struct scheduler::impl {
       // The engine reports API and database trouble as values; anything
       // thrown is a defect, and still must not end the daemon.
       outcome.ok = false;
-      outcome.error =
-          gen->cfg->secrets.mask(s->name + ": internal error: " + e.what(), short_secret_length);
+      outcome.error = gen->cfg->secrets.mask(s->name + ": internal error: " + e.what());
       self->log.error("internal_error", {{"resource", s->name}, {"error", e.what()}});
     }
     s->running = false;

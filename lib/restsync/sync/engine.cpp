@@ -826,7 +826,7 @@ struct engine::impl {
     ctx.out.counts.seconds = seconds_since(started);
     // The one way out of a run for its error, to the database, status and
     // metrics alike: a server that echoes the key must not put it there.
-    ctx.out.error = cfg.secrets.mask(ctx.out.error, short_secret_length);
+    ctx.out.error = cfg.secrets.mask(ctx.out.error);
     if (ctx.run_id != 0) {
       db::run_summary s;
       s.run_id = ctx.run_id;
@@ -850,9 +850,8 @@ struct engine::impl {
         if (!counts.deletions_skipped.empty()) ctx.out.deletions_skipped = counts.deletions_skipped;
       } catch (const std::exception& e) {
         if (!ctx.failed)
-          ctx.out.error = cfg.secrets.mask(
-              fmt::format("{}: recording the run failed: {}", rc.name, e.what()),
-              short_secret_length);
+          ctx.out.error =
+              cfg.secrets.mask(fmt::format("{}: recording the run failed: {}", rc.name, e.what()));
         ctx.out.ok = false;
       }
     }
