@@ -8,30 +8,42 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "restsync/memory_budget.hpp"
 
 namespace restsync::sync {
 
-class budget_driver;
+// The budget and its waiters. Shared with every lease and every wait: when
+// the event loop shuts down, coroutine frames (and the leases in them) may be
+// destroyed after the driver, in any order.
+struct budget_state {
+  explicit budget_state(std::size_t limit) : budget(limit) {}
+  void close(memory_budget::lease_id id);
+  void poll();
+
+  memory_budget budget;
+  std::map<memory_budget::lease_id, boost::asio::steady_timer*> waiting;
+  std::set<memory_budget::lease_id> granted;
+};
 
 // Bytes held for one response until its page is stored; movable, closes
 // itself.
 class budget_lease {
  public:
   budget_lease() = default;
-  budget_lease(budget_driver* d, memory_budget::lease_id id) : driver_(d), id_(id) {}
-  budget_lease(budget_lease&& o) noexcept : driver_(o.driver_), id_(o.id_) { o.driver_ = nullptr; }
+  budget_lease(std::weak_ptr<budget_state> s, memory_budget::lease_id id)
+      : state_(std::move(s)), id_(id) {}
+  budget_lease(budget_lease&& o) noexcept = default;
   budget_lease& operator=(budget_lease&& o) noexcept;
   ~budget_lease() { reset(); }
 
   void reset();
   memory_budget::lease_id id() const { return id_; }
-  explicit operator bool() const { return driver_ != nullptr; }
 
  private:
-  budget_driver* driver_ = nullptr;
+  std::weak_ptr<budget_state> state_;
   memory_budget::lease_id id_ = 0;
 };
 
@@ -45,18 +57,12 @@ class budget_driver {
   boost::asio::awaitable<void> grow(memory_budget::lease_id id, std::size_t total);
   // The lease holds total bytes now, fitting or not.
   void force(memory_budget::lease_id id, std::size_t total);
-  void close(memory_budget::lease_id id);
 
-  const memory_budget& budget() const { return budget_; }
+  const memory_budget& budget() const { return state_->budget; }
 
  private:
-  boost::asio::awaitable<void> wait_for(memory_budget::lease_id id);
-  void poll();
-
   boost::asio::any_io_executor ex_;
-  memory_budget budget_;
-  std::map<memory_budget::lease_id, boost::asio::steady_timer*> waiting_;
-  std::set<memory_budget::lease_id> granted_;
+  std::shared_ptr<budget_state> state_;
 };
 
 }  // namespace restsync::sync
