@@ -12,7 +12,6 @@
 #include <map>
 #include <optional>
 #include <span>
-#include <sstream>
 #include <stdexcept>
 
 #include "restsync/byte_size.hpp"
@@ -227,6 +226,7 @@ class loader {
   config load(const std::string& yaml);
 
  private:
+  config load_tree(const std::string& yaml);
   void fail(source_mark mark, const std::string& path, const std::string& message);
   void fail(const config_node& n, const std::string& message) { fail(n.mark, n.path, message); }
   [[noreturn]] void throw_problems();
@@ -271,6 +271,7 @@ class loader {
   fs::path base_dir_;
   std::vector<problem> problems_;
   secret_set secrets_;
+  expansion_budget budget_;
 };
 
 void loader::fail(source_mark mark, const std::string& path, const std::string& message) {
@@ -496,10 +497,23 @@ std::optional<std::string> loader::param_name(const config_node& n) {
 }
 
 config loader::load(const std::string& yaml) {
+  try {
+    return load_tree(yaml);
+  } catch (const config_too_large& e) {
+    fail(e.mark(), e.path(), e.what());
+    throw_problems();
+  }
+}
+
+config loader::load_tree(const std::string& yaml) {
   config_node root;
   try {
-    root = parse_config_tree(yaml, [this](source_mark m, const std::string& path,
-                                          const std::string& msg) { fail(m, path, msg); });
+    root = parse_config_tree(
+        yaml,
+        [this](source_mark m, const std::string& path, const std::string& msg) {
+          fail(m, path, msg);
+        },
+        budget_);
   } catch (const yaml_syntax_error& e) {
     std::string hint;
     // In `{…}` and `[…]` the braces of an unquoted `${…}` end the collection
@@ -831,7 +845,10 @@ std::vector<resource_config> loader::read_resources(const config_node& list,
   std::map<std::string, source_mark> seen;
   for (const auto& item : list.items) {
     config_node resource = normalize_resource(item);
-    if (base && resource.kind == node_kind::map) resource = merge_nodes(*base, resource);
+    if (base && resource.kind == node_kind::map) {
+      resource = merge_nodes(*base, resource);
+      budget_.charge_tree(resource, "once resource_defaults are merged into each resource");
+    }
     auto r = read_resource(resource);
     if (!r) continue;
     const config_node* name = resource.find("name");
@@ -1245,11 +1262,23 @@ config load_config(const std::filesystem::path& file) {
     throw config_error({fmt::format("{}: cannot read the configuration: {}", file.string(),
                                     std::strerror(errno))});
   }
-  std::ostringstream text;
-  text << in.rdbuf();
+  // Read in pieces rather than by its size, which a pipe or a file still
+  // being written does not tell.
+  const std::size_t limit = config_expansion_limits.bytes;
+  std::string text;
+  char piece[65536];
+  while (in.read(piece, sizeof piece) || in.gcount() > 0) {
+    text.append(piece, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > limit) {
+      throw config_error({fmt::format(
+          "{}: the file holds more than {} MiB; no real configuration comes near, so it is "
+          "refused rather than read into memory",
+          file.string(), limit >> 20)});
+    }
+  }
   fs::path dir = file.parent_path();
   if (dir.empty()) dir = ".";
-  return load_config_from_string(text.str(), file.string(), dir);
+  return load_config_from_string(text, file.string(), dir);
 }
 
 }  // namespace restsync
