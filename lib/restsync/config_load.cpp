@@ -13,6 +13,7 @@
 #include <optional>
 #include <span>
 #include <stdexcept>
+#include <unordered_set>
 
 #include "restsync/byte_size.hpp"
 #include "restsync/config_suggest.hpp"
@@ -270,6 +271,7 @@ class loader {
   std::string display_name_;
   fs::path base_dir_;
   std::vector<problem> problems_;
+  std::unordered_set<std::string> reported_;  // problems_' texts, by hash
   secret_set secrets_;
   expansion_budget budget_;
 };
@@ -280,10 +282,8 @@ void loader::fail(source_mark mark, const std::string& path, const std::string& 
                          : fmt::format("{}: ", display_name_);
   if (!path.empty()) text += fmt::format("{}: ", path);
   text += message;
-  for (const auto& p : problems_) {
-    // A mistake inside resource_defaults is met once per resource.
-    if (p.text == text) return;
-  }
+  // A mistake inside resource_defaults is met once per resource.
+  if (!reported_.insert(text).second) return;
   problems_.push_back({mark, std::move(text)});
 }
 

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <unordered_map>
+
 namespace restsync {
 
 namespace {
@@ -62,6 +64,7 @@ config_node convert(const YAML::Node& node, source_mark fallback, std::string pa
     }
     case YAML::NodeType::Map: {
       out.kind = node_kind::map;
+      std::unordered_map<std::string, int> first_line;
       for (auto it = node.begin(); it != node.end(); ++it) {
         const source_mark key_mark = to_mark(it->first.Mark());
         if (!it->first.IsScalar()) {
@@ -69,12 +72,11 @@ config_node convert(const YAML::Node& node, source_mark fallback, std::string pa
           continue;
         }
         const std::string& name = it->first.Scalar();
-        for (std::size_t k = 0; k < out.keys.size(); ++k) {
-          if (out.keys[k].name == name) {
-            problems(key_mark, out.path,
-                     fmt::format("duplicate key `{}` (first given at line {}); keep only one", name,
-                                 out.keys[k].mark.line));
-          }
+        // By hash: a map of many keys must not cost their square in time.
+        if (auto [first, fresh] = first_line.try_emplace(name, key_mark.line); !fresh) {
+          problems(key_mark, out.path,
+                   fmt::format("duplicate key `{}` (first given at line {}); keep only one", name,
+                               first->second));
         }
         out.keys.push_back({name, key_mark});
         out.items.push_back(convert(it->second, key_mark, child_path(out.path, name), name.size(),
