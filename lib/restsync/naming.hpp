@@ -22,8 +22,9 @@ inline constexpr size_t max_identifier_bytes = 63;
 // separators become one `_` and trailing ones go, so a result never contains
 // `__` (variant columns use `__v_` and can never clash with it). A name that
 // starts with `_` keeps one leading `_` (`_id`). Non-ASCII characters are kept
-// as is (quoted identifiers allow them), except UTF-8-encoded lone surrogates,
-// which PostgreSQL rejects. Nothing left → `_`. No length limit is applied.
+// as is (quoted identifiers allow them); what PostgreSQL rejects in a name
+// separates words too: UTF-8-encoded lone surrogates and bytes that are not
+// UTF-8. Nothing left → `_`. No length limit is applied.
 std::string snake_case(std::string_view field);
 
 // name when it fits in 63 bytes; otherwise its first bytes (cut at a UTF-8

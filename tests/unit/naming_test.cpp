@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -19,14 +20,21 @@ using restsync::snake_case;
 
 namespace {
 
+// As PostgreSQL checks text: no overlong forms, no surrogates, nothing
+// beyond U+10FFFF.
 bool valid_utf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
     size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
     if (n == 0 || i + n > s.size()) return false;
+    uint32_t cp = n == 1 ? c : c & (0x7F >> n);
     for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if ((b & 0xC0) != 0x80) return false;
+      cp = cp << 6 | (b & 0x3F);
     }
+    constexpr uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < least[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
     i += n;
   }
   return true;
@@ -76,6 +84,18 @@ TEST_CASE("snake_case") {
       {std::string("a\0b", 3), "a_b"},
       {"a\tb\nc", "a_b_c"},
       {"x\xed\xb0\x80y", "x_y"},
+      {"x\xed\xa0\xbdy", "x_y"},
+      // Not UTF-8 at all: each bad byte separates words, as PostgreSQL
+      // would refuse it in a name.
+      {"a\xff"
+       "b",
+       "a_b"},
+      {"\xc3", "_"},
+      {"a\xc0\x80"
+       "b",
+       "a_b"},
+      {"\xf4\x90\x80\x80x", "x"},
+      {"é\xa9", "é"},
       {"quote\"d", "quote_d"},
   };
   for (const auto& [field, expected] : cases) {
@@ -98,6 +118,21 @@ TEST_CASE("snake_case never yields `__`, a trailing `_` or a NUL") {
     CHECK((s == "_" || s.back() != '_'));
     CHECK(snake_case(s) == s);
   }
+}
+
+TEST_CASE("any bytes give a column name PostgreSQL takes: valid UTF-8, no NUL, 63 bytes") {
+  std::mt19937 rng(11);
+  for (int i = 0; i < 5000; ++i) {
+    std::string field(rng() % 300, '\0');
+    for (auto& c : field) c = static_cast<char>(rng());
+    CAPTURE(field);
+    const auto column = column_name(field);
+    CHECK(valid_utf8(column));
+    CHECK(column.find('\0') == std::string::npos);
+    CHECK(!column.empty());
+    CHECK(column.size() <= max_identifier_bytes);
+  }
+  CHECK(column_name(std::string(100'000, '\xff')) == "_");
 }
 
 TEST_CASE("fit_identifier keeps names within 63 bytes, distinct and stable") {
@@ -309,4 +344,34 @@ TEST_CASE("reserve keeps other columns of the table away from fields") {
   m.reserve("legacy");
   CHECK(m.assign("name").column == "name_2");
   CHECK(m.assign("legacy").column == "legacy_2");
+}
+
+TEST_CASE("field names of any content get distinct columns that reload the same") {
+  const std::vector<std::string> fields = {std::string("a\0b", 3),
+                                           std::string("\0", 1),
+                                           "\xed\xb0\x80",
+                                           "\xed\xa0\x80",
+                                           "a\\u0000b",
+                                           "a_b",
+                                           std::string(3000, 'k') + "\xff"};
+  column_map first;
+  for (const auto& f : fields) first.assign(f);
+  const auto saved = first.fresh();
+  std::set<std::string> columns;
+  for (const auto& a : saved) {
+    CAPTURE(a.column);
+    CHECK(valid_utf8(a.column));
+    CHECK(a.column.size() <= max_identifier_bytes);
+    CHECK_NOTHROW(quote_ident(a.column));
+    columns.insert(a.column);
+  }
+  CHECK(columns.size() == fields.size());
+  CHECK(saved[0].column == "a_b");
+  CHECK(saved[1].column == "_");
+  CHECK(saved[2].column == "_2");
+  CHECK(saved[3].column == "_3");
+
+  column_map reloaded(saved);
+  for (const auto& f : fields) CHECK(reloaded.assign(f).column == first.assign(f).column);
+  CHECK(reloaded.fresh().empty());
 }
