@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 
@@ -127,6 +128,47 @@ std::string fit_identifier(std::string_view name) {
 }
 
 std::string column_name(std::string_view field) { return fit_identifier(snake_case(field)); }
+
+std::string field_label(std::string_view field) {
+  std::string out;
+  out.reserve(std::min(field.size(), max_field_label_bytes));
+  for (size_t i = 0; i < field.size() && out.size() <= max_field_label_bytes;) {
+    const auto n = field[i] == '\0' ? 0 : utf8_length_at(field, i);
+    if (n != 0) {
+      out.append(field.substr(i, n));
+      i += n;
+    } else if (field[i] == '\0') {
+      out += "\\u0000";
+      ++i;
+    } else if (const auto unit = surrogate_at(field, i); unit != 0) {
+      out += fmt::format("\\u{:04x}", unit);
+      i += 3;
+    } else {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(field[i]));
+      ++i;
+    }
+  }
+  if (out.size() > max_field_label_bytes) {
+    constexpr std::string_view ellipsis = "…";
+    out.resize(utf8_prefix(out, max_field_label_bytes - ellipsis.size()).size());
+    out += ellipsis;
+  }
+  return out;
+}
+
+void field_labels::add(std::string field, std::string label) {
+  taken_.insert(label);
+  by_field_.insert_or_assign(std::move(field), std::move(label));
+}
+
+const std::string& field_labels::label(const std::string& field) {
+  if (const auto it = by_field_.find(field); it != by_field_.end()) return it->second;
+  const auto base = field_label(field);
+  auto candidate = base;
+  for (unsigned n = 2; taken_.contains(candidate); ++n) candidate = fmt::format("{} #{}", base, n);
+  taken_.insert(candidate);
+  return by_field_.emplace(field, std::move(candidate)).first->second;
+}
 
 bool is_reserved_column(std::string_view name) {
   if (name.starts_with("_rs_")) return true;

@@ -50,6 +50,33 @@ std::string quote_ident(std::string_view name);
 // says. Throws std::invalid_argument when text contains NUL.
 std::string quote_literal(std::string_view text);
 
+// _rs_columns keeps each field under a label, in a text column that is part
+// of its primary key: text holds no NUL and only valid UTF-8, and a btree
+// entry at most 2,704 bytes. The exact name is kept beside it (bytea).
+inline constexpr size_t max_field_label_bytes = 1000;
+
+// The field's name when text can hold it and it fits in
+// max_field_label_bytes, as restsync has always stored it. Otherwise a
+// readable stand-in: `\u0000` for NUL, `\udXXX` for a lone surrogate, `\xHH`
+// for a byte that is not UTF-8, cut at a character with `…`. Two fields may
+// get the same one (`a<NUL>` and `a\u0000`): field_labels tells them apart.
+std::string field_label(std::string_view field);
+
+// The labels of one table's fields: one per field, all distinct, kept as
+// persisted.
+class field_labels {
+ public:
+  // A field's label as persisted.
+  void add(std::string field, std::string label);
+  // The field's label: as persisted, else field_label(field), suffixed
+  // ` #2`, ` #3`, … when another field has that one.
+  const std::string& label(const std::string& field);
+
+ private:
+  std::unordered_map<std::string, std::string> by_field_;
+  std::unordered_set<std::string> taken_;
+};
+
 // One persisted row of a table's mapping: the column that holds a field's
 // values (variant empty) or those of its values of another type (variant =
 // that type's tag, e.g. "text"; see schema.hpp).

@@ -12,7 +12,10 @@
 using restsync::column_assignment;
 using restsync::column_map;
 using restsync::column_name;
+using restsync::field_label;
+using restsync::field_labels;
 using restsync::fit_identifier;
+using restsync::max_field_label_bytes;
 using restsync::max_identifier_bytes;
 using restsync::quote_ident;
 using restsync::quote_literal;
@@ -344,6 +347,55 @@ TEST_CASE("reserve keeps other columns of the table away from fields") {
   m.reserve("legacy");
   CHECK(m.assign("name").column == "name_2");
   CHECK(m.assign("legacy").column == "legacy_2");
+}
+
+TEST_CASE("field_label: the name itself when text holds it, else a readable stand-in") {
+  CHECK(field_label("createdOn") == "createdOn");
+  CHECK(field_label("a\\u0000b") == "a\\u0000b");
+  CHECK(field_label("Zoë 😀") == "Zoë 😀");
+  CHECK(field_label("") == "");
+  CHECK(field_label(std::string("a\0b", 3)) == "a\\u0000b");
+  CHECK(field_label(std::string("\0", 1)) == "\\u0000");
+  CHECK(field_label("\xed\xb0\x80") == "\\udc00");
+  CHECK(field_label("x\xed\xa0\xbd") == "x\\ud83d");
+  CHECK(field_label("a\xff") == "a\\xff");
+  CHECK(field_label("\xc3") == "\\xc3");
+  CHECK(field_label(std::string(max_field_label_bytes, 'k')) ==
+        std::string(max_field_label_bytes, 'k'));
+  const auto long_label = field_label(std::string(5000, 'k'));
+  CHECK(long_label.size() <= max_field_label_bytes);
+  CHECK(long_label.ends_with("…"));
+  CHECK(field_label(std::string(100'000, '\0')).size() <= max_field_label_bytes);
+
+  std::mt19937 rng(5);
+  for (int i = 0; i < 2000; ++i) {
+    std::string field(rng() % 2000, '\0');
+    for (auto& c : field) c = static_cast<char>(rng());
+    const auto label = field_label(field);
+    CAPTURE(field);
+    CHECK(valid_utf8(label));
+    CHECK(label.find('\0') == std::string::npos);
+    CHECK(label.size() <= max_field_label_bytes);
+  }
+}
+
+TEST_CASE("field_labels: one distinct label per field, as persisted") {
+  field_labels labels;
+  // An older restsync stored names as they are.
+  labels.add("a\\u0000b", "a\\u0000b");
+  CHECK(labels.label("a\\u0000b") == "a\\u0000b");
+  const std::string nul("a\0b", 3);
+  CHECK(labels.label(nul) == "a\\u0000b #2");
+  CHECK(labels.label(nul) == "a\\u0000b #2");
+  CHECK(labels.label(std::string("a\0b\0", 4)) == "a\\u0000b\\u0000");
+  // Long names that share their first kilobyte.
+  const std::string a = std::string(2000, 'k') + "a";
+  const std::string b = std::string(2000, 'k') + "b";
+  const std::string label_a = labels.label(a);
+  const std::string label_b = labels.label(b);
+  CHECK(label_a == field_label(a));
+  CHECK(label_b == label_a + " #2");
+  CHECK(label_b.size() <= max_field_label_bytes + 3);
 }
 
 TEST_CASE("field names of any content get distinct columns that reload the same") {
