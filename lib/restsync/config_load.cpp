@@ -21,6 +21,7 @@
 #include "restsync/conninfo.hpp"
 #include "restsync/cursor.hpp"
 #include "restsync/duration.hpp"
+#include "restsync/read_at_most.hpp"
 #include "restsync/substitute.hpp"
 #include "restsync/url.hpp"
 
@@ -356,6 +357,12 @@ std::optional<std::string> loader::string_value(const config_node& n, bool secre
   }
   try {
     substitution s = substitute(n.scalar, base_dir_);
+    // One reference to a large file, in resource_defaults or behind an
+    // alias, is substituted at every use.
+    if (s.resolved_reference) {
+      budget_.charge(n.mark, n.path, 0, s.value.size(),
+                     "once its references (`${…}`) are substituted");
+    }
     for (auto& part : s.secret_parts) secrets_.add(std::move(part));
     if (secret) secrets_.add(s.value);
     return std::move(s.value);
@@ -1262,23 +1269,17 @@ config load_config(const std::filesystem::path& file) {
     throw config_error({fmt::format("{}: cannot read the configuration: {}", file.string(),
                                     std::strerror(errno))});
   }
-  // Read in pieces rather than by its size, which a pipe or a file still
-  // being written does not tell.
   const std::size_t limit = config_expansion_limits.bytes;
-  std::string text;
-  char piece[65536];
-  while (in.read(piece, sizeof piece) || in.gcount() > 0) {
-    text.append(piece, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > limit) {
-      throw config_error({fmt::format(
-          "{}: the file holds more than {} MiB; no real configuration comes near, so it is "
-          "refused rather than read into memory",
-          file.string(), limit >> 20)});
-    }
+  const auto text = read_at_most(in, limit);
+  if (!text) {
+    throw config_error({fmt::format(
+        "{}: the file holds more than {} MiB; no real configuration comes near, so it is "
+        "refused rather than read into memory",
+        file.string(), limit >> 20)});
   }
   fs::path dir = file.parent_path();
   if (dir.empty()) dir = ".";
-  return load_config_from_string(text, file.string(), dir);
+  return load_config_from_string(*text, file.string(), dir);
 }
 
 }  // namespace restsync

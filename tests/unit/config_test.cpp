@@ -1247,6 +1247,34 @@ TEST_CASE("a configuration file beyond the byte limit is refused before it is pa
   }
 }
 
+TEST_CASE("text that ${file:} and ${env:} bring in counts against the same limit") {
+  // 100 KB read once per resource: 10 MB for a hundred resources, from a
+  // file of two kilobytes.
+  temp_dir dir;
+  dir.write("big.txt", std::string(100'000, 'v'));
+  std::string text =
+      "client: {base_url: \"https://api.test\"}\nresource_defaults:\n"
+      "  primary_key: id\n  endpoint:\n    paginator: single_page\n"
+      "    params: {p: \"${file:big.txt}\"}\nresources:\n";
+  for (int i = 0; i < 100; ++i) text += fmt::format("  - {{name: r{}, endpoint: /r{}}}\n", i, i);
+  const auto errors = errors_of(text, dir.path());
+  REQUIRE(errors.size() == 1);
+  CHECK(contains(errors[0], "t.yaml:6:17: resource_defaults.endpoint.params.p: "));
+  CHECK(contains(errors[0], too_much_text));
+  CHECK(contains(errors[0], "once its references (`${…}`) are substituted"));
+}
+
+TEST_CASE("${file:} stops reading a file beyond the byte limit") {
+  const auto error = first_error(yaml(R"(
+client:
+  base_url: https://api.test
+  headers: {X-Token: "${file:/dev/zero}"}
+resources: [{name: a, primary_key: id, endpoint: {path: /a, paginator: single_page}}]
+)"));
+  CHECK(contains(error, "t.yaml:3:22: client.headers.X-Token: "));
+  CHECK(contains(error, "`${file:/dev/zero}` holds " + too_much_text));
+}
+
 TEST_CASE("every problem is reported, in file order") {
   const auto errors = errors_of(yaml(R"(
 client:
