@@ -170,7 +170,13 @@ class daemon_process {
     signals_.async_wait([this](boost::system::error_code ec, int sig) {
       if (ec) return;
       if (sig == SIGHUP) {
-        reload();
+        try {
+          reload();
+        } catch (const std::exception& e) {
+          // Logged, and the daemon goes on: a reload must never stop it.
+          log_.error("internal_error", {{"error", e.what()}, {"detail", "reload failed"}});
+          refuse_reload("the reload failed; still running the previous configuration");
+        }
         wait_for_signal();
       } else {
         begin_stop(sig);
@@ -204,6 +210,12 @@ class daemon_process {
     } catch (const config_error& e) {
       for (const auto& m : e.messages()) log_.error("reload_refused", {{"problem", m}});
       refuse_reload("the configuration has errors; still running the previous one");
+      return;
+    } catch (const std::exception& e) {
+      // Whatever the file holds (std::bad_alloc, say), a reload must not
+      // take down a daemon that runs well on the configuration it has.
+      log_.error("reload_refused", {{"problem", opts_.config_file + ": " + e.what()}});
+      refuse_reload("the configuration could not be read; still running the previous one");
       return;
     }
     if (auto key = unchangeable(*cfg_, next)) {

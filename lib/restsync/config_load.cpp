@@ -12,8 +12,8 @@
 #include <map>
 #include <optional>
 #include <span>
-#include <sstream>
 #include <stdexcept>
+#include <unordered_set>
 
 #include "restsync/byte_size.hpp"
 #include "restsync/config_suggest.hpp"
@@ -21,6 +21,7 @@
 #include "restsync/conninfo.hpp"
 #include "restsync/cursor.hpp"
 #include "restsync/duration.hpp"
+#include "restsync/read_at_most.hpp"
 #include "restsync/substitute.hpp"
 #include "restsync/url.hpp"
 
@@ -227,6 +228,7 @@ class loader {
   config load(const std::string& yaml);
 
  private:
+  config load_tree(const std::string& yaml);
   void fail(source_mark mark, const std::string& path, const std::string& message);
   void fail(const config_node& n, const std::string& message) { fail(n.mark, n.path, message); }
   [[noreturn]] void throw_problems();
@@ -270,7 +272,9 @@ class loader {
   std::string display_name_;
   fs::path base_dir_;
   std::vector<problem> problems_;
+  std::unordered_set<std::string> reported_;  // problems_' texts, by hash
   secret_set secrets_;
+  expansion_budget budget_;
 };
 
 void loader::fail(source_mark mark, const std::string& path, const std::string& message) {
@@ -279,10 +283,8 @@ void loader::fail(source_mark mark, const std::string& path, const std::string& 
                          : fmt::format("{}: ", display_name_);
   if (!path.empty()) text += fmt::format("{}: ", path);
   text += message;
-  for (const auto& p : problems_) {
-    // A mistake inside resource_defaults is met once per resource.
-    if (p.text == text) return;
-  }
+  // A mistake inside resource_defaults is met once per resource.
+  if (!reported_.insert(text).second) return;
   problems_.push_back({mark, std::move(text)});
 }
 
@@ -355,6 +357,12 @@ std::optional<std::string> loader::string_value(const config_node& n, bool secre
   }
   try {
     substitution s = substitute(n.scalar, base_dir_);
+    // One reference to a large file, in resource_defaults or behind an
+    // alias, is substituted at every use.
+    if (s.resolved_reference) {
+      budget_.charge(n.mark, n.path, 0, s.value.size(),
+                     "once its references (`${…}`) are substituted");
+    }
     for (auto& part : s.secret_parts) secrets_.add(std::move(part));
     if (secret) secrets_.add(s.value);
     return std::move(s.value);
@@ -496,10 +504,23 @@ std::optional<std::string> loader::param_name(const config_node& n) {
 }
 
 config loader::load(const std::string& yaml) {
+  try {
+    return load_tree(yaml);
+  } catch (const config_too_large& e) {
+    fail(e.mark(), e.path(), e.what());
+    throw_problems();
+  }
+}
+
+config loader::load_tree(const std::string& yaml) {
   config_node root;
   try {
-    root = parse_config_tree(yaml, [this](source_mark m, const std::string& path,
-                                          const std::string& msg) { fail(m, path, msg); });
+    root = parse_config_tree(
+        yaml,
+        [this](source_mark m, const std::string& path, const std::string& msg) {
+          fail(m, path, msg);
+        },
+        budget_);
   } catch (const yaml_syntax_error& e) {
     std::string hint;
     // In `{…}` and `[…]` the braces of an unquoted `${…}` end the collection
@@ -831,7 +852,10 @@ std::vector<resource_config> loader::read_resources(const config_node& list,
   std::map<std::string, source_mark> seen;
   for (const auto& item : list.items) {
     config_node resource = normalize_resource(item);
-    if (base && resource.kind == node_kind::map) resource = merge_nodes(*base, resource);
+    if (base && resource.kind == node_kind::map) {
+      resource = merge_nodes(*base, resource);
+      budget_.charge_tree(resource, "once resource_defaults are merged into each resource");
+    }
     auto r = read_resource(resource);
     if (!r) continue;
     const config_node* name = resource.find("name");
@@ -1245,11 +1269,17 @@ config load_config(const std::filesystem::path& file) {
     throw config_error({fmt::format("{}: cannot read the configuration: {}", file.string(),
                                     std::strerror(errno))});
   }
-  std::ostringstream text;
-  text << in.rdbuf();
+  const std::size_t limit = config_expansion_limits.bytes;
+  const auto text = read_at_most(in, limit);
+  if (!text) {
+    throw config_error({fmt::format(
+        "{}: the file holds more than {} MiB; no real configuration comes near, so it is "
+        "refused rather than read into memory",
+        file.string(), limit >> 20)});
+  }
   fs::path dir = file.parent_path();
   if (dir.empty()) dir = ".";
-  return load_config_from_string(text.str(), file.string(), dir);
+  return load_config_from_string(*text, file.string(), dir);
 }
 
 }  // namespace restsync

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 
@@ -11,12 +12,37 @@ namespace {
 bool is_upper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
 bool is_lower(unsigned char c) { return c >= 'a' && c <= 'z'; }
 bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-bool is_word(unsigned char c) { return is_upper(c) || is_lower(c) || is_digit(c) || c >= 0x80; }
+bool is_word(unsigned char c) { return is_upper(c) || is_lower(c) || is_digit(c); }
 
-// U+D800..U+DFFF encoded as UTF-8 (RapidJSON lets a lone `\udc00` through so).
-bool is_surrogate_at(std::string_view s, size_t i) {
-  return static_cast<unsigned char>(s[i]) == 0xED && i + 1 < s.size() &&
-         (static_cast<unsigned char>(s[i + 1]) & 0xE0) == 0xA0;
+// U+D800..U+DFFF encoded as UTF-8, as page.hpp lets a lone `\ud83d` or
+// `\udc00` through; 0 when there is none at i, else its code unit.
+unsigned surrogate_at(std::string_view s, size_t i) {
+  if (i + 2 >= s.size() || static_cast<unsigned char>(s[i]) != 0xED) return 0;
+  const auto b1 = static_cast<unsigned char>(s[i + 1]);
+  const auto b2 = static_cast<unsigned char>(s[i + 2]);
+  if ((b1 & 0xE0) != 0xA0 || (b2 & 0xC0) != 0x80) return 0;
+  return 0xD000u | (b1 & 0x3Fu) << 6 | (b2 & 0x3Fu);
+}
+
+// The length of the UTF-8 character at i as PostgreSQL takes it (no
+// overlong form, no surrogate, nothing beyond U+10FFFF), or 0.
+size_t utf8_length_at(std::string_view s, size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return 1;
+  size_t n = 0;
+  if (c >= 0xC2 && c <= 0xDF) n = 2;
+  if (c >= 0xE0 && c <= 0xEF) n = 3;
+  if (c >= 0xF0 && c <= 0xF4) n = 4;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  }
+  const auto b1 = static_cast<unsigned char>(s[i + 1]);
+  if (c == 0xE0 && b1 < 0xA0) return 0;   // overlong
+  if (c == 0xED && b1 >= 0xA0) return 0;  // a surrogate
+  if (c == 0xF0 && b1 < 0x90) return 0;   // overlong
+  if (c == 0xF4 && b1 >= 0x90) return 0;  // beyond U+10FFFF
+  return n;
 }
 
 // FNV-1a: fixed by its definition, so names stay the same across builds and hosts.
@@ -65,9 +91,12 @@ std::string snake_case(std::string_view field) {
   bool pending_separator = false;
   for (size_t i = 0; i < field.size(); ++i) {
     const auto c = static_cast<unsigned char>(field[i]);
-    if (!is_word(c) || is_surrogate_at(field, i)) {
+    // Whole UTF-8 characters are kept; what PostgreSQL would refuse in a name
+    // (a surrogate, a byte that is not UTF-8) separates words.
+    const size_t n = c < 0x80 ? (is_word(c) ? 1 : 0) : utf8_length_at(field, i);
+    if (n == 0) {
       pending_separator = true;
-      if (c == 0xED) i += 2;
+      if (surrogate_at(field, i) != 0) i += 2;
       continue;
     }
     if (is_upper(c) && !out.empty() && out.back() != '_') {
@@ -81,7 +110,12 @@ std::string snake_case(std::string_view field) {
     }
     if (pending_separator && !out.empty() && out.back() != '_') out += '_';
     pending_separator = false;
-    out += is_upper(c) ? static_cast<char>(c - 'A' + 'a') : static_cast<char>(c);
+    if (is_upper(c)) {
+      out += static_cast<char>(c - 'A' + 'a');
+    } else {
+      out.append(field.substr(i, n));
+    }
+    i += n - 1;
   }
   if (out.size() > 1 && out.back() == '_') out.pop_back();
   if (out.empty()) out = "_";
@@ -94,6 +128,47 @@ std::string fit_identifier(std::string_view name) {
 }
 
 std::string column_name(std::string_view field) { return fit_identifier(snake_case(field)); }
+
+std::string field_label(std::string_view field) {
+  std::string out;
+  out.reserve(std::min(field.size(), max_field_label_bytes));
+  for (size_t i = 0; i < field.size() && out.size() <= max_field_label_bytes;) {
+    const auto n = field[i] == '\0' ? 0 : utf8_length_at(field, i);
+    if (n != 0) {
+      out.append(field.substr(i, n));
+      i += n;
+    } else if (field[i] == '\0') {
+      out += "\\u0000";
+      ++i;
+    } else if (const auto unit = surrogate_at(field, i); unit != 0) {
+      out += fmt::format("\\u{:04x}", unit);
+      i += 3;
+    } else {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(field[i]));
+      ++i;
+    }
+  }
+  if (out.size() > max_field_label_bytes) {
+    constexpr std::string_view ellipsis = "…";
+    out.resize(utf8_prefix(out, max_field_label_bytes - ellipsis.size()).size());
+    out += ellipsis;
+  }
+  return out;
+}
+
+void field_labels::add(std::string field, std::string label) {
+  taken_.insert(label);
+  by_field_.insert_or_assign(std::move(field), std::move(label));
+}
+
+const std::string& field_labels::label(const std::string& field) {
+  if (const auto it = by_field_.find(field); it != by_field_.end()) return it->second;
+  const auto base = field_label(field);
+  auto candidate = base;
+  for (unsigned n = 2; taken_.contains(candidate); ++n) candidate = fmt::format("{} #{}", base, n);
+  taken_.insert(candidate);
+  return by_field_.emplace(field, std::move(candidate)).first->second;
+}
 
 bool is_reserved_column(std::string_view name) {
   if (name.starts_with("_rs_")) return true;

@@ -22,8 +22,9 @@ inline constexpr size_t max_identifier_bytes = 63;
 // separators become one `_` and trailing ones go, so a result never contains
 // `__` (variant columns use `__v_` and can never clash with it). A name that
 // starts with `_` keeps one leading `_` (`_id`). Non-ASCII characters are kept
-// as is (quoted identifiers allow them), except UTF-8-encoded lone surrogates,
-// which PostgreSQL rejects. Nothing left → `_`. No length limit is applied.
+// as is (quoted identifiers allow them); what PostgreSQL rejects in a name
+// separates words too: UTF-8-encoded lone surrogates and bytes that are not
+// UTF-8. Nothing left → `_`. No length limit is applied.
 std::string snake_case(std::string_view field);
 
 // name when it fits in 63 bytes; otherwise its first bytes (cut at a UTF-8
@@ -48,6 +49,33 @@ std::string quote_ident(std::string_view name);
 // backslash, so the result means the same whatever standard_conforming_strings
 // says. Throws std::invalid_argument when text contains NUL.
 std::string quote_literal(std::string_view text);
+
+// _rs_columns keeps each field under a label, in a text column that is part
+// of its primary key: text holds no NUL and only valid UTF-8, and a btree
+// entry at most 2,704 bytes. The exact name is kept beside it (bytea).
+inline constexpr size_t max_field_label_bytes = 1000;
+
+// The field's name when text can hold it and it fits in
+// max_field_label_bytes, as restsync has always stored it. Otherwise a
+// readable stand-in: `\u0000` for NUL, `\udXXX` for a lone surrogate, `\xHH`
+// for a byte that is not UTF-8, cut at a character with `…`. Two fields may
+// get the same one (`a<NUL>` and `a\u0000`): field_labels tells them apart.
+std::string field_label(std::string_view field);
+
+// The labels of one table's fields: one per field, all distinct, kept as
+// persisted.
+class field_labels {
+ public:
+  // A field's label as persisted.
+  void add(std::string field, std::string label);
+  // The field's label: as persisted, else field_label(field), suffixed
+  // ` #2`, ` #3`, … when another field has that one.
+  const std::string& label(const std::string& field);
+
+ private:
+  std::unordered_map<std::string, std::string> by_field_;
+  std::unordered_set<std::string> taken_;
+};
 
 // One persisted row of a table's mapping: the column that holds a field's
 // values (variant empty) or those of its values of another type (variant =

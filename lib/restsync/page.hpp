@@ -92,8 +92,10 @@ struct page_error {
 //
 // Bodies must be UTF-8 (RFC 8259); one with invalid UTF-8 is malformed, as
 // PostgreSQL could not store it anyway. `\u0000` and lone surrogate escapes
-// are valid JSON and reach the values as is; schema.hpp decides how they are
-// stored.
+// are valid JSON and reach the values and keys as is: a lone surrogate of
+// either half (`\udc00`, or `\ud83d` from an API that cut UTF-16 text
+// mid-character) as the three bytes UTF-8 would give its code unit, a pair as
+// its character. schema.hpp decides how they are stored.
 class page {
  public:
   static constexpr char big_number_mark = '\xff';

@@ -7,7 +7,9 @@
 #include <cstring>
 #include <fstream>
 #include <optional>
-#include <sstream>
+
+#include "restsync/config_tree.hpp"
+#include "restsync/read_at_most.hpp"
 
 namespace restsync {
 
@@ -33,12 +35,17 @@ std::string read_whole_file(const std::filesystem::path& path, std::string_view 
     throw substitution_error(
         fmt::format("cannot read `{}` ({}): {}", reference, path.string(), std::strerror(errno)));
   }
-  std::ostringstream content;
-  content << in.rdbuf();
+  const std::size_t limit = config_expansion_limits.bytes;
+  auto content = read_at_most(in, limit);
+  if (!content) {
+    throw substitution_error(fmt::format(
+        "`{}` holds more than {} MiB ({}); a configuration value is refused beyond that", reference,
+        limit >> 20, path.string()));
+  }
   if (in.bad()) {
     throw substitution_error(fmt::format("cannot read `{}` ({})", reference, path.string()));
   }
-  std::string s = std::move(content).str();
+  std::string s = std::move(*content);
   trim_trailing_newlines(s);
   return s;
 }

@@ -2,9 +2,54 @@
 // takes effect without a restart (resources added and removed, intervals and
 // the log level changed), a bad one is refused with its errors logged while
 // the daemon keeps running the old one.
+#include <sys/resource.h>
+
 #include "daemon_harness.hpp"
 
 using namespace rs_test;
+
+namespace {
+
+// Nine lists of nine, nine levels deep: 9^9 scalars from 400 bytes, as
+// unknown top-level keys.
+std::string alias_bomb() {
+  std::string y = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 9; ++i) {
+    y += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 9; ++k) y += (k == 0 ? "*a" : ", *a") + std::to_string(i - 1);
+    y += "]\n";
+  }
+  return y;
+}
+
+// users alone, every second: what a reload does shows within seconds.
+daemon_options users_every_second() {
+  daemon_options d;
+  d.only = {"users"};
+  d.interval = "1s";
+  return d;
+}
+
+// Caps the address space of the processes started in its scope, so that a
+// daemon that does expand a bomb fails with std::bad_alloc instead of taking
+// the machine's memory (not for sanitizer builds, which reserve terabytes).
+class address_space_cap {
+ public:
+  explicit address_space_cap(rlim_t bytes) {
+    getrlimit(RLIMIT_AS, &saved_);
+    rlimit capped = saved_;
+    capped.rlim_cur = std::min(bytes, saved_.rlim_max);
+    setrlimit(RLIMIT_AS, &capped);
+  }
+  ~address_space_cap() { setrlimit(RLIMIT_AS, &saved_); }
+  address_space_cap(const address_space_cap&) = delete;
+  address_space_cap& operator=(const address_space_cap&) = delete;
+
+ private:
+  rlimit saved_{};
+};
+
+}  // namespace
 
 TEST_CASE(
     "SIGHUP with a good configuration: added resources start, removed ones stop, intervals "
@@ -50,10 +95,7 @@ TEST_CASE(
 TEST_CASE("SIGHUP with a bad configuration: refused with its errors, the old one keeps running") {
   emulator emu;
   scratch_database db;
-  daemon_options d;
-  d.only = {"users"};
-  d.interval = "1s";
-  const std::string good = daemon_yaml({}, d);
+  const std::string good = daemon_yaml({}, users_every_second());
   daemon_process daemon(good, emu, db);
   INFO(daemon.log());
   REQUIRE(eventually([&] { return runs_of(db, "users", "succeeded") >= 1; }, 60s));
@@ -109,4 +151,42 @@ TEST_CASE("a reload during a run lets the run finish on the old configuration") 
                   "(SELECT finished_at FROM analytics._rs_runs WHERE resource = 'users')") == "t");
   check_tables_equal_truth(emu, db, {"users", "labels"});
   CHECK(daemon.stop(SIGTERM).first == 0);
+}
+
+TEST_CASE("SIGHUP with a YAML alias bomb: refused, the daemon keeps syncing") {
+  emulator emu;
+  scratch_database db;
+  const std::string good = daemon_yaml({}, users_every_second());
+  std::optional<daemon_process> daemon;
+  {
+    const address_space_cap cap(rlim_t{4} << 30);
+    daemon.emplace(good, emu, db);
+  }
+  INFO(daemon->log());
+  REQUIRE(eventually([&] { return runs_of(db, "users", "succeeded") >= 1; }, 60s));
+
+  // It used to abort the daemon (std::bad_alloc, exit status 134).
+  daemon->write_config(good + alias_bomb());
+  daemon->signal(SIGHUP);
+  REQUIRE(daemon->wait_log("event=reload_refused"));
+  CHECK(daemon->log().find("restsync.yaml:") != std::string::npos);  // file:line:column
+  CHECK(daemon->log().find("alias bomb") != std::string::npos);
+  CHECK(daemon->running());
+  const int runs = runs_of(db, "users", "succeeded");
+  REQUIRE(eventually([&] { return runs_of(db, "users", "succeeded") >= runs + 2; }, 20s));
+  CHECK(daemon->running());
+
+  // Refused by check-config, sync and run too, with the configuration's exit status.
+  for (const char* command : {"check-config", "sync", "run"}) {
+    CAPTURE(command);
+    const address_space_cap cap(rlim_t{4} << 30);
+    process p(
+        {(bin_dir() / "restsyncd").string(), command, "--config", daemon->config_file().string()},
+        {{"ANALYTICS_BASE_URL", emu.base_url()},
+         {"ANALYTICS_API_KEY", emu.api_key()},
+         {"PGDATABASE", db.name()}});
+    CHECK(p.wait(30s) == 78);
+    CHECK(p.stderr_text().find("alias bomb") != std::string::npos);
+  }
+  CHECK(daemon->stop(SIGTERM).first == 0);
 }

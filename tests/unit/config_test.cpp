@@ -1,6 +1,7 @@
 #include "restsync/config.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include "restsync/config_load.hpp"
 #include "restsync/config_plan.hpp"
 #include "restsync/config_suggest.hpp"
+#include "restsync/config_tree.hpp"
 #include "restsync/conninfo.hpp"
 #include "restsync/duration.hpp"
 #include "restsync/substitute.hpp"
@@ -1168,6 +1170,109 @@ client:
         "{base_url: …}` and `resources: […]`");
   CHECK(contains(first_error(yaml(minimal) + "---\nmore: 1\n"),
                  "t.yaml:10:1: a second YAML document starts here"));
+}
+
+namespace {
+
+// Lists of nine, each level nine of the level below: 9^levels scalars
+// from a few hundred bytes.
+std::string alias_bomb(int levels) {
+  std::string y = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < levels; ++i) {
+    y += fmt::format("a{}: &a{} [", i, i);
+    for (int k = 0; k < 9; ++k) y += fmt::format("{}*a{}", k == 0 ? "" : ", ", i - 1);
+    y += "]\n";
+  }
+  return y;
+}
+
+const std::string too_many_values =
+    fmt::format("more than {} values", config_expansion_limits.values);
+const std::string too_much_text =
+    fmt::format("more than {} MiB", config_expansion_limits.bytes >> 20);
+
+}  // namespace
+
+TEST_CASE("a YAML alias bomb is refused at its file:line:column, not expanded") {
+  // 9^6 = 531,441 scalars from 306 bytes; the loader used to spell them all
+  // out (176 MB at 9^6, 1.6 GB at 9^7, std::bad_alloc at 9^9).
+  static_assert(config_expansion_limits.values < 531'441);
+  const auto bomb = alias_bomb(6);
+  REQUIRE(bomb.size() < 400);
+  const auto errors = errors_of(yaml(minimal) + bomb);
+  REQUIRE(errors.size() == 1);
+  // Where the count ran out: inside a5, at the line of the anchor that the
+  // innermost alias stands for.
+  CHECK(contains(errors[0], "t.yaml:9:16: a5[0][3][3][7][1][2]: "));
+  CHECK(contains(errors[0], too_many_values));
+  CHECK(contains(errors[0], "alias bomb"));
+
+  // Counted in bytes too: one long scalar repeated by aliases.
+  std::string text = yaml(minimal) + "s: &s \"" + std::string(100'000, 'x') + "\"\nl: [";
+  for (int i = 0; i < 400; ++i) text += i == 0 ? "*s" : ", *s";
+  text += "]\n";
+  const auto bytes = errors_of(text);
+  REQUIRE(bytes.size() == 1);
+  CHECK(contains(bytes[0], "t.yaml:9:4: l["));
+  CHECK(contains(bytes[0], too_much_text));
+}
+
+TEST_CASE("resource_defaults merged into many resources count against the same limit") {
+  // 1,000 parameters in the defaults and 300 resources: 2,000 values as
+  // written, 300,000 once every resource has its own copy.
+  std::string text =
+      "client: {base_url: \"https://api.test\"}\nresource_defaults:\n"
+      "  primary_key: id\n  endpoint:\n    paginator: single_page\n    params:\n";
+  for (int i = 0; i < 1000; ++i) text += fmt::format("      p{}: v\n", i);
+  text += "resources:\n";
+  for (int i = 0; i < 300; ++i) text += fmt::format("  - {{name: r{}, endpoint: /r{}}}\n", i, i);
+  const auto errors = errors_of(text);
+  REQUIRE(errors.size() == 1);
+  // The resource at which the copies outgrew the limit.
+  CHECK(contains(errors[0], ": resources[9"));
+  CHECK(contains(errors[0], too_many_values));
+  CHECK(contains(errors[0], "once resource_defaults are merged into each resource"));
+}
+
+TEST_CASE("a configuration file beyond the byte limit is refused before it is parsed") {
+  temp_dir dir;
+  const auto file = dir.write(
+      "big.yaml", yaml(minimal) + "# " + std::string(config_expansion_limits.bytes, 'x') + "\n");
+  try {
+    load_config(file);
+    FAIL("the configuration was accepted");
+  } catch (const config_error& e) {
+    REQUIRE(e.messages().size() == 1);
+    CHECK(contains(e.messages()[0], file.string() + ": the file holds " + too_much_text));
+  }
+}
+
+TEST_CASE("text that ${file:} and ${env:} bring in counts against the same limit") {
+  // 100 KB read once per resource: 10 MB for a hundred resources, from a
+  // file of two kilobytes.
+  temp_dir dir;
+  dir.write("big.txt", std::string(100'000, 'v'));
+  std::string text =
+      "client: {base_url: \"https://api.test\"}\nresource_defaults:\n"
+      "  primary_key: id\n  endpoint:\n    paginator: single_page\n"
+      "    params: {p: \"${file:big.txt}\"}\nresources:\n";
+  for (int i = 0; i < 100; ++i) text += fmt::format("  - {{name: r{}, endpoint: /r{}}}\n", i, i);
+  const auto errors = errors_of(text, dir.path());
+  REQUIRE(errors.size() == 1);
+  CHECK(contains(errors[0], "t.yaml:6:17: resource_defaults.endpoint.params.p: "));
+  CHECK(contains(errors[0], too_much_text));
+  CHECK(contains(errors[0], "once its references (`${…}`) are substituted"));
+}
+
+TEST_CASE("${file:} stops reading a file beyond the byte limit") {
+  const auto error = first_error(yaml(R"(
+client:
+  base_url: https://api.test
+  headers: {X-Token: "${file:/dev/zero}"}
+resources: [{name: a, primary_key: id, endpoint: {path: /a, paginator: single_page}}]
+)"));
+  CHECK(contains(error, "t.yaml:3:22: client.headers.X-Token: "));
+  CHECK(contains(error, "`${file:/dev/zero}` holds " + too_much_text));
 }
 
 TEST_CASE("every problem is reported, in file order") {

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -11,7 +12,10 @@
 using restsync::column_assignment;
 using restsync::column_map;
 using restsync::column_name;
+using restsync::field_label;
+using restsync::field_labels;
 using restsync::fit_identifier;
+using restsync::max_field_label_bytes;
 using restsync::max_identifier_bytes;
 using restsync::quote_ident;
 using restsync::quote_literal;
@@ -19,14 +23,21 @@ using restsync::snake_case;
 
 namespace {
 
+// As PostgreSQL checks text: no overlong forms, no surrogates, nothing
+// beyond U+10FFFF.
 bool valid_utf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
     size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
     if (n == 0 || i + n > s.size()) return false;
+    uint32_t cp = n == 1 ? c : c & (0x7F >> n);
     for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if ((b & 0xC0) != 0x80) return false;
+      cp = cp << 6 | (b & 0x3F);
     }
+    constexpr uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < least[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
     i += n;
   }
   return true;
@@ -76,6 +87,18 @@ TEST_CASE("snake_case") {
       {std::string("a\0b", 3), "a_b"},
       {"a\tb\nc", "a_b_c"},
       {"x\xed\xb0\x80y", "x_y"},
+      {"x\xed\xa0\xbdy", "x_y"},
+      // Not UTF-8 at all: each bad byte separates words, as PostgreSQL
+      // would refuse it in a name.
+      {"a\xff"
+       "b",
+       "a_b"},
+      {"\xc3", "_"},
+      {"a\xc0\x80"
+       "b",
+       "a_b"},
+      {"\xf4\x90\x80\x80x", "x"},
+      {"é\xa9", "é"},
       {"quote\"d", "quote_d"},
   };
   for (const auto& [field, expected] : cases) {
@@ -98,6 +121,21 @@ TEST_CASE("snake_case never yields `__`, a trailing `_` or a NUL") {
     CHECK((s == "_" || s.back() != '_'));
     CHECK(snake_case(s) == s);
   }
+}
+
+TEST_CASE("any bytes give a column name PostgreSQL takes: valid UTF-8, no NUL, 63 bytes") {
+  std::mt19937 rng(11);
+  for (int i = 0; i < 5000; ++i) {
+    std::string field(rng() % 300, '\0');
+    for (auto& c : field) c = static_cast<char>(rng());
+    CAPTURE(field);
+    const auto column = column_name(field);
+    CHECK(valid_utf8(column));
+    CHECK(column.find('\0') == std::string::npos);
+    CHECK(!column.empty());
+    CHECK(column.size() <= max_identifier_bytes);
+  }
+  CHECK(column_name(std::string(100'000, '\xff')) == "_");
 }
 
 TEST_CASE("fit_identifier keeps names within 63 bytes, distinct and stable") {
@@ -309,4 +347,83 @@ TEST_CASE("reserve keeps other columns of the table away from fields") {
   m.reserve("legacy");
   CHECK(m.assign("name").column == "name_2");
   CHECK(m.assign("legacy").column == "legacy_2");
+}
+
+TEST_CASE("field_label: the name itself when text holds it, else a readable stand-in") {
+  CHECK(field_label("createdOn") == "createdOn");
+  CHECK(field_label("a\\u0000b") == "a\\u0000b");
+  CHECK(field_label("Zoë 😀") == "Zoë 😀");
+  CHECK(field_label("") == "");
+  CHECK(field_label(std::string("a\0b", 3)) == "a\\u0000b");
+  CHECK(field_label(std::string("\0", 1)) == "\\u0000");
+  CHECK(field_label("\xed\xb0\x80") == "\\udc00");
+  CHECK(field_label("x\xed\xa0\xbd") == "x\\ud83d");
+  CHECK(field_label("a\xff") == "a\\xff");
+  CHECK(field_label("\xc3") == "\\xc3");
+  CHECK(field_label(std::string(max_field_label_bytes, 'k')) ==
+        std::string(max_field_label_bytes, 'k'));
+  const auto long_label = field_label(std::string(5000, 'k'));
+  CHECK(long_label.size() <= max_field_label_bytes);
+  CHECK(long_label.ends_with("…"));
+  CHECK(field_label(std::string(100'000, '\0')).size() <= max_field_label_bytes);
+
+  std::mt19937 rng(5);
+  for (int i = 0; i < 2000; ++i) {
+    std::string field(rng() % 2000, '\0');
+    for (auto& c : field) c = static_cast<char>(rng());
+    const auto label = field_label(field);
+    CAPTURE(field);
+    CHECK(valid_utf8(label));
+    CHECK(label.find('\0') == std::string::npos);
+    CHECK(label.size() <= max_field_label_bytes);
+  }
+}
+
+TEST_CASE("field_labels: one distinct label per field, as persisted") {
+  field_labels labels;
+  // An older restsync stored names as they are.
+  labels.add("a\\u0000b", "a\\u0000b");
+  CHECK(labels.label("a\\u0000b") == "a\\u0000b");
+  const std::string nul("a\0b", 3);
+  CHECK(labels.label(nul) == "a\\u0000b #2");
+  CHECK(labels.label(nul) == "a\\u0000b #2");
+  CHECK(labels.label(std::string("a\0b\0", 4)) == "a\\u0000b\\u0000");
+  // Long names that share their first kilobyte.
+  const std::string a = std::string(2000, 'k') + "a";
+  const std::string b = std::string(2000, 'k') + "b";
+  const std::string label_a = labels.label(a);
+  const std::string label_b = labels.label(b);
+  CHECK(label_a == field_label(a));
+  CHECK(label_b == label_a + " #2");
+  CHECK(label_b.size() <= max_field_label_bytes + 3);
+}
+
+TEST_CASE("field names of any content get distinct columns that reload the same") {
+  const std::vector<std::string> fields = {std::string("a\0b", 3),
+                                           std::string("\0", 1),
+                                           "\xed\xb0\x80",
+                                           "\xed\xa0\x80",
+                                           "a\\u0000b",
+                                           "a_b",
+                                           std::string(3000, 'k') + "\xff"};
+  column_map first;
+  for (const auto& f : fields) first.assign(f);
+  const auto saved = first.fresh();
+  std::set<std::string> columns;
+  for (const auto& a : saved) {
+    CAPTURE(a.column);
+    CHECK(valid_utf8(a.column));
+    CHECK(a.column.size() <= max_identifier_bytes);
+    CHECK_NOTHROW(quote_ident(a.column));
+    columns.insert(a.column);
+  }
+  CHECK(columns.size() == fields.size());
+  CHECK(saved[0].column == "a_b");
+  CHECK(saved[1].column == "_");
+  CHECK(saved[2].column == "_2");
+  CHECK(saved[3].column == "_3");
+
+  column_map reloaded(saved);
+  for (const auto& f : fields) CHECK(reloaded.assign(f).column == first.assign(f).column);
+  CHECK(reloaded.fresh().empty());
 }

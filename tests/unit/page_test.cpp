@@ -120,10 +120,6 @@ TEST_CASE("malformed JSON is an error that says where") {
             page_error::kind::malformed);
     }
   }
-  SUBCASE("unpaired high surrogate escape") {
-    const auto e = read_err(R"({"_data":[{"a":"\ud83d"}]})");
-    CHECK(e.what == page_error::kind::malformed);
-  }
   SUBCASE("leading and trailing whitespace is fine") {
     CHECK(read_ok(" \n\t{\"_data\":[]}\r\n ").records().empty());
   }
@@ -363,6 +359,51 @@ TEST_CASE("unicode and escapes arrive decoded, byte for byte") {
   // A lone low surrogate is let through encoded as UTF-8; schema.hpp escapes it.
   CHECK(str(r["lone"]) == "x\xed\xb0\x80y");
   CHECK_FALSE(restsync::is_marked_number(r["name"]));
+}
+
+TEST_CASE("a lone surrogate of either half arrives as three bytes; pairs decode") {
+  // An API that cuts UTF-16 text mid-character sends a lone high surrogate
+  // (an emoji cut to "\ud83d"); it used to make the whole page malformed.
+  // Either half is let through as UTF-8 would encode the code unit, as
+  // RapidJSON does for a lone low one; schema.hpp stores it as `\udXXX`.
+  const auto p = read_ok(R"({"_data":[{
+      "high":"\ud800",
+      "cut":"x\ud83dy",
+      "upper":"\uD83D",
+      "end":"\udbff",
+      "low":"\udc00",
+      "pair":"\ud83d\ude00",
+      "two_highs":"\ud83d\ud83d\ude00",
+      "then_ascii":"\ud83d\u0041",
+      "then_low_escaped":"\ud83d\\ude00",
+      "not_an_escape":"\\ud83d",
+      "\ud83d":"key",
+      "after":1}]})");
+  const auto& r = *p.records()[0];
+  CHECK(str(r["high"]) == "\xed\xa0\x80");
+  CHECK(str(r["cut"]) == "x\xed\xa0\xbdy");
+  CHECK(str(r["upper"]) == "\xed\xa0\xbd");
+  CHECK(str(r["end"]) == "\xed\xaf\xbf");
+  CHECK(str(r["low"]) == "\xed\xb0\x80");
+  CHECK(str(r["pair"]) == "😀");
+  CHECK(str(r["two_highs"]) == "\xed\xa0\xbd😀");
+  CHECK(str(r["then_ascii"]) == "\xed\xa0\xbd\x41");
+  CHECK(str(r["then_low_escaped"]) == "\xed\xa0\xbd\\ude00");
+  CHECK(str(r["not_an_escape"]) == "\\ud83d");
+  CHECK(str(r["\xed\xa0\xbd"]) == "key");
+  CHECK(r["after"].GetInt() == 1);
+
+  // Still malformed: a body cut after the surrogate, raw surrogate bytes.
+  CHECK(read_err(R"({"_data":[{"a":"\ud83d)").what == page_error::kind::malformed);
+  CHECK(read_err("{\"_data\":[{\"a\":\"\\ud83d\xed\xa0\xbd\"}]}").what ==
+        page_error::kind::malformed);
+  // A byte that is never UTF-8 stays an error where it is.
+  const auto e = read_err("{\"_data\":[{\"b\":\"\xf8\",\"a\":\"\\ud83d\"}]}");
+  CHECK(e.what == page_error::kind::malformed);
+  CHECK(contains(e.message, "at byte 16: Invalid encoding"));
+  // Even where it looks like a mark.
+  CHECK(read_err("{\"_data\":[{\"b\":\"\xf8uD83D\",\"a\":\"\\ud83d\"}]}").what ==
+        page_error::kind::malformed);
 }
 
 TEST_CASE("integers keep every digit, big ones as their literal") {

@@ -298,6 +298,10 @@ TEST_CASE("to_pg_text: NUL and lone surrogates become their escape text") {
   CHECK(text(R"("\u0000\u0000x\u0000")", pg_type::text) == "\\u0000\\u0000x\\u0000");
   CHECK(text(R"("x\udc00y")", pg_type::text) == "x\\udc00y");
   CHECK(text(R"("\udfff")", pg_type::text) == "\\udfff");
+  // The high half alike: an emoji cut to its first code unit.
+  CHECK(text(R"("x\ud83dy")", pg_type::text) == "x\\ud83dy");
+  CHECK(text(R"("\ud800\udbff")", pg_type::text) == "\\ud800\\udbff");
+  CHECK(jsonb(R"(["\ud83d"])") == R"(["\\ud83d"])");
   // A paired surrogate is one character and stays as it is.
   CHECK(text(R"("\ud83d\ude00")", pg_type::text) == "😀");
   // U+D7FF and U+E000 are ordinary characters next to the surrogate range.

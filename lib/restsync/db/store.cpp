@@ -95,6 +95,7 @@ struct table_state {
   write_mode mode = write_mode::merge;
   bool exists = false;
   table_schema schema;
+  field_labels labels;  // how _rs_columns keys each field
   std::vector<size_t> key_columns;
   std::string upsert_sql;
   std::string upsert_name;  // the prepared statement of upsert_sql
@@ -477,10 +478,14 @@ struct worker {
             "ADD COLUMN IF NOT EXISTS rescans bigint NOT NULL DEFAULT 0");
     tx.exec("CREATE INDEX IF NOT EXISTS \"_rs_runs_resource_idx\" ON " + sys("_rs_runs") +
             " (resource, id DESC)");
+    // `field` is the field's label (naming.hpp: field_labels), `field_name`
+    // the field's exact name, which text cannot always hold; rows written
+    // before it existed have NULL there and their name as the label.
     tx.exec("CREATE TABLE IF NOT EXISTS " + sys("_rs_columns") +
             " (resource text NOT NULL, field text NOT NULL, variant text NOT NULL DEFAULT '', "
             "column_name text NOT NULL, type text NOT NULL, ordinal integer NOT NULL, "
-            "PRIMARY KEY (resource, field, variant))");
+            "field_name bytea, PRIMARY KEY (resource, field, variant))");
+    tx.exec("ALTER TABLE " + sys("_rs_columns") + " ADD COLUMN IF NOT EXISTS field_name bytea");
   }
 
   table_state load_table(pqxx::work& tx, const table_spec& spec) {
@@ -498,15 +503,18 @@ struct worker {
     if (!st.exists) return st;
     std::vector<column_def> defs;
     std::vector<std::string> mapped;
-    for (const auto& row : tx.exec_params(
-             "SELECT field, variant, column_name, type FROM " + sys("_rs_columns") +
-                 " WHERE resource = $1 ORDER BY ordinal",
-             spec.resource)) {
+    for (const auto& row :
+         tx.exec_params("SELECT field, variant, column_name, type, field_name FROM " +
+                            sys("_rs_columns") + " WHERE resource = $1 ORDER BY ordinal",
+                        spec.resource)) {
       auto type = parse_pg_type(row[3].c_str());
       if (!type)
         throw store_error(fmt::format("table {}: unknown column type '{}' in _rs_columns",
                                       st.ref.table, row[3].c_str()));
-      defs.push_back({row[2].c_str(), *type, row[0].c_str(), !row[1].as<std::string>().empty()});
+      std::string label = row[0].c_str();
+      std::string field = row[4].is_null() ? label : pqxx::binarystring(row[4]).str();
+      defs.push_back({row[2].c_str(), *type, field, !row[1].as<std::string>().empty()});
+      st.labels.add(std::move(field), std::move(label));
     }
     std::vector<std::string> others;
     for (const auto& row : tx.exec_params(
@@ -680,11 +688,12 @@ struct worker {
       return static_cast<int>(std::find(all.begin(), all.end(), c) - all.begin());
     };
     for (const auto& c : all) {
-      tx.exec_params("INSERT INTO " + sys("_rs_columns") +
-                         " (resource, field, variant, column_name, type, ordinal) VALUES "
-                         "($1, $2, $3, $4, $5, $6) ON CONFLICT (resource, field, variant) DO NOTHING",
-                     resource, c.field, c.variant ? std::string(variant_tag(c.type)) : "",
-                     c.name, std::string(sql_name(c.type)), ordinal_of(c));
+      tx.exec_params(
+          "INSERT INTO " + sys("_rs_columns") +
+              " (resource, field, variant, column_name, type, ordinal, field_name) VALUES "
+              "($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (resource, field, variant) DO NOTHING",
+          resource, st.labels.label(c.field), c.variant ? std::string(variant_tag(c.type)) : "",
+          c.name, std::string(sql_name(c.type)), ordinal_of(c), pqxx::binarystring(c.field));
     }
   }
 
