@@ -8,6 +8,7 @@
 
 #include "restsync/byte_size.hpp"
 #include "restsync/duration.hpp"
+#include "restsync/request_query.hpp"
 
 namespace restsync {
 
@@ -65,39 +66,16 @@ std::string describe_tls(const tls_config& tls) {
   return fmt::format("certificates verified against {}", tls.ca_file);
 }
 
-// The query of the first request: the endpoint's own parameters, then what
-// paging, incremental loading and authentication add.
+// The query of the first request, as the engine builds it; a key sent in
+// the query shows as the mask.
 query_params first_request_params(const config& cfg, const endpoint_config& e) {
-  std::optional<std::string> initial, end;
-  if (e.incremental) {
-    initial = e.incremental->initial_value;
-    end = e.incremental->end_value;
-  }
-  query_params q = expand_incremental_placeholders(e.params, initial, end, initial);
-  std::visit(overloaded{
-                 [](const single_page_paginator&) {},
-                 [&q](const offset_paginator& p) {
-                   q.emplace_back(p.offset_param, std::to_string(p.offset));
-                   q.emplace_back(p.limit_param, std::to_string(p.limit));
-                 },
-                 [&q](const page_number_paginator& p) {
-                   q.emplace_back(p.page_param, std::to_string(p.page));
-                 },
-                 [](const cursor_paginator&) {},
-                 [](const json_link_paginator&) {},
-                 [](const header_link_paginator&) {},
-             },
-             e.paginator);
-  if (e.incremental && !e.incremental->start_param.empty() && e.incremental->initial_value) {
-    q.emplace_back(e.incremental->start_param, *e.incremental->initial_value);
-  }
-  if (e.incremental && !e.incremental->end_param.empty() && e.incremental->end_value) {
-    q.emplace_back(e.incremental->end_param, *e.incremental->end_value);
-  }
+  query_params credentials;
   const auth_config& a = cfg.client.auth;
-  if (a.type == auth_type::api_key && a.location == api_key_location::query) {
-    q.emplace_back(a.name, std::string(masked));
-  }
+  if (a.type == auth_type::api_key && a.location == api_key_location::query)
+    credentials.emplace_back(a.name, std::string(masked));
+  query_params q = run_query(e, first_run_window(e), credentials);
+  auto paging = paging_query(e.paginator, first_position(e.paginator));
+  q.insert(q.end(), paging.begin(), paging.end());
   return q;
 }
 
@@ -114,10 +92,13 @@ std::string encode_around_masks(std::string_view text) {
   }
 }
 
-std::string query_string(const query_params& q) {
-  std::string out;
+// q appended to url as append_query does, with the masks kept readable.
+std::string with_query(std::string url, const query_params& q) {
+  bool first = url.find('?') == std::string::npos;
+  std::string& out = url;
   for (const auto& [name, value] : q) {
-    out += out.empty() ? '?' : '&';
+    out += first ? '?' : '&';
+    first = false;
     out += encode_around_masks(name);
     out += '=';
     out += encode_around_masks(value);
@@ -318,7 +299,7 @@ std::string describe_plan(const config& unmasked) {
     const endpoint_config& e = r.endpoint;
     out += fmt::format("\n  {}\n", r.name);
     line(out, 4, "first request",
-         fmt::format("GET {}{}", resource_url(c, e), query_string(first_request_params(cfg, e))));
+         "GET " + with_query(resource_url(c, e), first_request_params(cfg, e)));
     line(out, 4, "primary_key",
          r.primary_key.empty() ? std::string("none")
                                : fmt::format("{}", fmt::join(r.primary_key, ", ")));

@@ -22,6 +22,7 @@
 #include "restsync/offset_scan.hpp"
 #include "restsync/page.hpp"
 #include "restsync/page_repeat_guard.hpp"
+#include "restsync/request_query.hpp"
 #include "restsync/retry_policy.hpp"
 #include "restsync/sync/budget_driver.hpp"
 #include "restsync/sync/gate_driver.hpp"
@@ -466,8 +467,7 @@ struct engine::impl {
   asio::awaitable<void> offset_task(run_context& ctx, offset_run& run, std::int64_t offset,
                                     const offset_paginator& p) {
     try {
-      auto target = append_query(ctx.base_target, {{p.limit_param, std::to_string(p.limit)},
-                                                   {p.offset_param, std::to_string(offset)}});
+      auto target = append_query(ctx.base_target, paging_query(ctx.rc.endpoint.paginator, offset));
       std::function<bool()> still_needed = [&ctx, &run, offset] {
         return !ctx.stop && !run.scan.withdraw_if_unneeded(offset);
       };
@@ -571,7 +571,7 @@ struct engine::impl {
     bool tail_moved = false;
     // Only worth a request when rows are about to be marked deleted.
     if (!d.any() && !moved_keys && ctx.full && check.unseen > 0 && ctx.anchor_position >= 0)
-      tail_moved = !co_await anchor_holds(ctx, p);
+      tail_moved = !co_await anchor_holds(ctx);
     if (ctx.failed) co_return false;
     bool drift = d.any() || moved_keys || tail_moved;
     if (drift)
@@ -590,9 +590,9 @@ struct engine::impl {
   // so a scan can miss one without any sign. Read again the position of the
   // last record the scan saw: if another record is there now, the records
   // moved and the scan may have missed some.
-  asio::awaitable<bool> anchor_holds(run_context& ctx, const offset_paginator& p) {
-    auto target = append_query(ctx.base_target, {{p.limit_param, std::to_string(p.limit)},
-                                                 {p.offset_param, std::to_string(ctx.anchor_position)}});
+  asio::awaitable<bool> anchor_holds(run_context& ctx) {
+    auto target =
+        append_query(ctx.base_target, paging_query(ctx.rc.endpoint.paginator, ctx.anchor_position));
     std::function<bool()> always;
     auto r = co_await fetch(ctx, target, std::move(always));
     if (!r.data) {
@@ -624,12 +624,8 @@ struct engine::impl {
   // The paginators that learn the next request from the previous answer.
   asio::awaitable<void> page_sequential(run_context& ctx) {
     const auto& pag = ctx.rc.endpoint.paginator;
-    std::string target = ctx.base_target;
-    std::int64_t page_no = 0;
-    if (auto* p = std::get_if<page_number_paginator>(&pag)) {
-      page_no = p->page;
-      target = append_query(ctx.base_target, {{p->page_param, std::to_string(page_no)}});
-    }
+    std::int64_t page_no = first_position(pag);
+    std::string target = append_query(ctx.base_target, paging_query(pag, page_no));
     std::set<std::string> seen;
     page_repeat_guard repeats;
     for (std::int64_t n_page = 0; !ctx.stop; ++n_page) {
@@ -668,7 +664,7 @@ struct engine::impl {
         bool past_total = r.data->total() && page_no - p->base_page >= *r.data->total();
         bool past_max = p->maximum_page && page_no > *p->maximum_page;
         if (n > 0 && !past_total && !past_max)
-          next = append_query(ctx.base_target, {{p->page_param, std::to_string(page_no)}});
+          next = append_query(ctx.base_target, paging_query(pag, page_no));
       } else if (auto* p = std::get_if<cursor_paginator>(&pag)) {
         if (r.data->next())
           next = append_query(ctx.base_target, {{p->cursor_param, *r.data->next()}});
@@ -779,18 +775,13 @@ struct engine::impl {
     } catch (const std::exception& e) {
       ctx.fail(fmt::format("{}: cannot start the run: {}", rc.name, e.what()));
     }
-    query_params params = rc.endpoint.params;
+    window_text window;
     if (ctx.inc) {
-      std::optional<std::string> start_text, end_text, initial_text;
-      if (ctx.start) start_text = ctx.start->text;
-      if (ctx.end) end_text = ctx.end->text;
-      initial_text = ctx.inc->initial_value;
-      params = expand_incremental_placeholders(params, start_text, end_text, initial_text);
-      if (!ctx.inc->start_param.empty() && start_text)
-        params.emplace_back(ctx.inc->start_param, *start_text);
-      if (!ctx.inc->end_param.empty() && end_text) params.emplace_back(ctx.inc->end_param, *end_text);
+      if (ctx.start) window.start = ctx.start->text;
+      if (ctx.end) window.end = ctx.end->text;
+      window.initial = ctx.inc->initial_value;
     }
-    params.insert(params.end(), creds.params.begin(), creds.params.end());
+    const query_params params = run_query(rc.endpoint, window, creds.params);
     ctx.base_target = append_query(endpoint_url.target, params);
 
     bool sound = false;  // the scan saw the data hold still
