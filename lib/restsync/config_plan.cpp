@@ -95,15 +95,14 @@ std::string encode_around_masks(std::string_view text) {
 // q appended to url as append_query does, with the masks kept readable.
 std::string with_query(std::string url, const query_params& q) {
   bool first = url.find('?') == std::string::npos;
-  std::string& out = url;
   for (const auto& [name, value] : q) {
-    out += first ? '?' : '&';
+    url += first ? '?' : '&';
     first = false;
-    out += encode_around_masks(name);
-    out += '=';
-    out += encode_around_masks(value);
+    url += encode_around_masks(name);
+    url += '=';
+    url += encode_around_masks(value);
   }
-  return out;
+  return url;
 }
 
 std::string describe_paginator(const paginator_config& paginator) {

@@ -25,14 +25,14 @@ bool memory_budget::grow(lease_id id, std::size_t total) {
   if (it == leases_.end()) return true;
   auto& l = it->second;
   if (total <= l.held) return true;
-  const bool older_waiting = !grows_.empty() && grows_.begin()->first < id;
+  const bool older_waiting = !grows_.empty() && *grows_.begin() < id;
   if (it == leases_.begin() || (!older_waiting && fits(l, total))) {
     held_ += total - l.held;
     l.held = total;
     return true;
   }
   l.wanted = total;
-  grows_[id] = true;
+  grows_.insert(id);
   return false;
 }
 
@@ -55,7 +55,7 @@ void memory_budget::close(lease_id id) {
 std::vector<memory_budget::lease_id> memory_budget::poll() {
   std::vector<lease_id> granted;
   while (!grows_.empty()) {
-    auto id = grows_.begin()->first;
+    auto id = *grows_.begin();
     auto& l = leases_.at(id);
     if (!fits(l, l.wanted) && leases_.begin()->first != id) break;
     held_ += l.wanted - l.held;

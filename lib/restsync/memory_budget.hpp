@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <set>
 #include <vector>
 
 namespace restsync {
@@ -63,7 +64,7 @@ class memory_budget {
   lease_id next_ = 1;
   std::map<lease_id, lease> leases_;  // by age: the first is the oldest
   std::deque<lease_id> opens_;
-  std::map<lease_id, bool> grows_;  // waiting grows, oldest lease first
+  std::set<lease_id> grows_;  // leases waiting to grow, oldest first
 };
 
 }  // namespace restsync

@@ -266,7 +266,7 @@ struct engine::impl {
   logger& log;
   gate_driver gate;
   budget_driver budget;
-  // What a request of each resource reserves: its latest page's charge.
+  // What a request of each resource reserves: its latest response's charge.
   std::vector<std::size_t> page_charge;
   std::map<std::string, std::unique_ptr<net::http_client>> clients;
   std::map<std::string, std::size_t, std::less<>> resource_index;
@@ -347,15 +347,14 @@ struct engine::impl {
       auto result = co_await ctx.client->get(target, ctx.headers, admit);
       --in_flight[ctx.index];
       if (result.ok()) {
+        ++ctx.out.counts.responses_by_status[result.response->status];
         // Charged as read: a body of unannounced length was not admitted first.
         const auto charge = result.response->body.size() * page_memory_factor;
         budget.force(lease.id(), charge);
         page_charge[ctx.index] = std::max(first_page_reservation, charge);
-      }
-      if (result.ok())
-        ++ctx.out.counts.responses_by_status[result.response->status];
-      else
+      } else {
         ++ctx.out.counts.transport_errors;
+      }
       attempt_outcome outcome;
       fetch_result fr;
       std::string server_message;
@@ -495,9 +494,7 @@ struct engine::impl {
                   "answers everything at once wants `paginator: single_page`",
                   ctx.rc.name, p.offset_param, offset, *first));
           }
-          if (ctx.failed) {
-            // Nothing of this page is new; the run ends here.
-          } else if (n > 0 && offset + n - 1 > ctx.anchor_position) {
+          if (!ctx.failed && n > 0 && offset + n - 1 > ctx.anchor_position) {
             ctx.anchor_position = offset + n - 1;
             ctx.anchor_key = key_of(*r.data->records().back(), ctx.rc.primary_key);
           }
