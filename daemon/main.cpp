@@ -14,15 +14,15 @@
 
 #include "config_warnings.hpp"
 #include "restsync/config_load.hpp"
-#include "run_command.hpp"
-#include "store_settings.hpp"
-#include "status_command.hpp"
 #include "restsync/config_plan.hpp"
 #include "restsync/config_suggest.hpp"
 #include "restsync/db/store.hpp"
 #include "restsync/log.hpp"
 #include "restsync/sync/engine.hpp"
 #include "restsync/version.hpp"
+#include "run_command.hpp"
+#include "status_command.hpp"
+#include "store_settings.hpp"
 
 namespace asio = boost::asio;
 using namespace restsync;
@@ -119,9 +119,10 @@ std::optional<options> parse_args(int argc, char** argv) {
   }
   if (o.command != "run" && o.command != "sync" && o.command != "status" &&
       o.command != "check-config") {
-    std::fprintf(stderr, o.command.empty() ? "restsyncd: no command given\n"
-                                           : "restsyncd: unknown command %s\n",
-                 o.command.c_str());
+    std::fprintf(
+        stderr,
+        o.command.empty() ? "restsyncd: no command given\n" : "restsyncd: unknown command %s\n",
+        o.command.c_str());
     return std::nullopt;
   }
   if (o.config_file.empty()) {
@@ -169,8 +170,7 @@ std::optional<std::vector<const resource_config*>> select_resources(const config
 }
 
 asio::awaitable<void> sync_main(const config& cfg, std::vector<const resource_config*> selected,
-                                sync::run_flags flags, db::store& store, logger& log,
-                                int& status) {
+                                sync::run_flags flags, db::store& store, logger& log, int& status) {
   auto ex = co_await asio::this_coro::executor;
   try {
     co_await store.open();
@@ -201,18 +201,20 @@ int run_sync(const config& cfg, const options& o, logger& log) {
     status = exit_failed;
     ioc.stop();
   });
-  asio::co_spawn(ioc, sync_main(cfg, std::move(*selected), sync::run_flags{o.full_refresh}, store, log, status),
-                 [&](std::exception_ptr e) {
-                   if (e) {
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       log.error("internal_error", {{"error", ex.what()}});
-                     }
-                     status = exit_failed;
-                   }
-                   signals.cancel();
-                 });
+  asio::co_spawn(
+      ioc,
+      sync_main(cfg, std::move(*selected), sync::run_flags{o.full_refresh}, store, log, status),
+      [&](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            log.error("internal_error", {{"error", ex.what()}});
+          }
+          status = exit_failed;
+        }
+        signals.cancel();
+      });
   ioc.run();
   return status;
 }

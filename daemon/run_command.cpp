@@ -13,7 +13,6 @@
 
 #include "config_warnings.hpp"
 #include "notifier.hpp"
-#include "store_settings.hpp"
 #include "restsync/config_load.hpp"
 #include "restsync/db/store.hpp"
 #include "restsync/duration.hpp"
@@ -25,6 +24,7 @@
 #include "restsync/service/scheduler.hpp"
 #include "restsync/version.hpp"
 #include "stop_deadline.hpp"
+#include "store_settings.hpp"
 
 namespace restsyncd {
 

@@ -185,7 +185,7 @@ struct destination_config {
 
 // Where an optional listener (the metrics endpoint) binds.
 struct listen_address {
-  std::string host;  // an IP address literal, without brackets
+  std::string host;        // an IP address literal, without brackets
   std::uint16_t port = 0;  // 0: any free port (the daemon logs the one it got)
 };
 

@@ -32,12 +32,11 @@ namespace {
 namespace fs = std::filesystem;
 using key_list = std::span<const std::string_view>;
 
-constexpr std::string_view root_keys[] = {"client",      "resource_defaults", "resources",
-                                          "destination", "daemon",            "log",
-                                          "metrics"};
-constexpr std::string_view client_keys[] = {
-    "base_url", "auth",           "headers",       "rate_limit", "max_in_flight",
-    "timeout",  "max_body_bytes", "memory_budget", "tls"};
+constexpr std::string_view root_keys[] = {
+    "client", "resource_defaults", "resources", "destination", "daemon", "log", "metrics"};
+constexpr std::string_view client_keys[] = {"base_url",       "auth",          "headers",
+                                            "rate_limit",     "max_in_flight", "timeout",
+                                            "max_body_bytes", "memory_budget", "tls"};
 constexpr std::string_view auth_types[] = {"bearer", "http_basic", "api_key"};
 constexpr std::string_view bearer_keys[] = {"type", "token"};
 constexpr std::string_view http_basic_keys[] = {"type", "username", "password"};
@@ -635,7 +634,7 @@ client_config loader::read_client(const config_node& n) {
     }
   }
   for (auto [key, target] : {std::pair{"max_body_bytes", &c.max_body_bytes},
-                              std::pair{"memory_budget", &c.memory_budget}}) {
+                             std::pair{"memory_budget", &c.memory_budget}}) {
     const auto* v = optional(n, key);
     if (v == nullptr) continue;
     if (auto s = string_value(*v)) {

@@ -9,10 +9,14 @@ namespace restsync {
 
 std::string_view to_string(log_level l) {
   switch (l) {
-    case log_level::debug: return "debug";
-    case log_level::info: return "info";
-    case log_level::warning: return "warning";
-    case log_level::error: return "error";
+    case log_level::debug:
+      return "debug";
+    case log_level::info:
+      return "info";
+    case log_level::warning:
+      return "warning";
+    case log_level::error:
+      return "error";
   }
   return "info";
 }
@@ -32,10 +36,14 @@ namespace {
 // sd-daemon(3) priorities: err 3, warning 4, info 6, debug 7.
 int journald_priority(log_level l) {
   switch (l) {
-    case log_level::debug: return 7;
-    case log_level::info: return 6;
-    case log_level::warning: return 4;
-    case log_level::error: return 3;
+    case log_level::debug:
+      return 7;
+    case log_level::info:
+      return 6;
+    case log_level::warning:
+      return 4;
+    case log_level::error:
+      return 3;
   }
   return 6;
 }
@@ -57,11 +65,21 @@ void append_logfmt_value(std::string& out, std::string_view value) {
   out.push_back('"');
   for (unsigned char c : value) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7f)
           out += fmt::format("\\u{:04x}", c);
@@ -95,7 +113,9 @@ std::string format_log_line(std::chrono::system_clock::time_point ts, log_level 
 }
 
 logger::logger(log_level min, std::FILE* out, std::optional<bool> journald)
-    : min_(min), out_(out), journald_(journald.value_or(std::getenv("JOURNAL_STREAM") != nullptr)) {}
+    : min_(min),
+      out_(out),
+      journald_(journald.value_or(std::getenv("JOURNAL_STREAM") != nullptr)) {}
 
 void logger::set_secrets(secret_set s) {
   std::lock_guard lock(mu_);
@@ -105,8 +125,8 @@ void logger::set_secrets(secret_set s) {
 void logger::log(log_level level, std::string_view event, std::initializer_list<log_field> fields) {
   if (!enabled(level)) return;
   std::lock_guard lock(mu_);
-  auto line = format_log_line(std::chrono::system_clock::now(), level, event, fields, journald_,
-                              &secrets_);
+  auto line =
+      format_log_line(std::chrono::system_clock::now(), level, event, fields, journald_, &secrets_);
   line.push_back('\n');
   std::fwrite(line.data(), 1, line.size(), out_);
   std::fflush(out_);

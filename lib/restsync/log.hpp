@@ -68,10 +68,18 @@ class logger {
   bool enabled(log_level l) const { return l >= level(); }
 
   void log(log_level level, std::string_view event, std::initializer_list<log_field> fields);
-  void debug(std::string_view event, std::initializer_list<log_field> f) { log(log_level::debug, event, f); }
-  void info(std::string_view event, std::initializer_list<log_field> f) { log(log_level::info, event, f); }
-  void warn(std::string_view event, std::initializer_list<log_field> f) { log(log_level::warning, event, f); }
-  void error(std::string_view event, std::initializer_list<log_field> f) { log(log_level::error, event, f); }
+  void debug(std::string_view event, std::initializer_list<log_field> f) {
+    log(log_level::debug, event, f);
+  }
+  void info(std::string_view event, std::initializer_list<log_field> f) {
+    log(log_level::info, event, f);
+  }
+  void warn(std::string_view event, std::initializer_list<log_field> f) {
+    log(log_level::warning, event, f);
+  }
+  void error(std::string_view event, std::initializer_list<log_field> f) {
+    log(log_level::error, event, f);
+  }
 
  private:
   std::atomic<log_level> min_;

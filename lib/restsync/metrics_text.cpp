@@ -35,7 +35,7 @@ class writer {
   }
   // A counter per resource from the ledger's totals since start-up.
   template <class T>
-  void total(std::string_view name, std::string_view help, T run_counters::* field) {
+  void total(std::string_view name, std::string_view help, T run_counters::*field) {
     per_resource(name, "counter", help, [field](const resource_record& r) {
       return std::optional<double>(static_cast<double>(r.totals.*field));
     });

@@ -37,7 +37,8 @@ query_params run_query(const endpoint_config& e, const window_text& w,
 
 query_params paging_query(const paginator_config& p, std::int64_t position) {
   if (auto* o = std::get_if<offset_paginator>(&p))
-    return {{o->limit_param, std::to_string(o->limit)}, {o->offset_param, std::to_string(position)}};
+    return {{o->limit_param, std::to_string(o->limit)},
+            {o->offset_param, std::to_string(position)}};
   if (auto* n = std::get_if<page_number_paginator>(&p))
     return {{n->page_param, std::to_string(position)}};
   return {};

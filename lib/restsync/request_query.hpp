@@ -13,7 +13,7 @@ namespace restsync {
 
 // What an incremental window puts into requests, as text.
 struct window_text {
-  std::optional<std::string> start;    // lag applied
+  std::optional<std::string> start;  // lag applied
   std::optional<std::string> end;
   std::optional<std::string> initial;  // incremental.initial_value as written
 };

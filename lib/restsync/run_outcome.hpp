@@ -29,10 +29,10 @@ struct run_counters {
   // a truncated or oversized body.
   std::int64_t transport_errors = 0;
   std::int64_t retries = 0;
-  std::int64_t rate_limited = 0;  // 429s waited out
-  double gate_wait_seconds = 0;   // waiting for the rate gate to let requests go
+  std::int64_t rate_limited = 0;   // 429s waited out
+  double gate_wait_seconds = 0;    // waiting for the rate gate to let requests go
   double memory_wait_seconds = 0;  // waiting for room in client.memory_budget
-  double seconds = 0;             // the run's wall time
+  double seconds = 0;              // the run's wall time
 
   run_counters& operator+=(const run_counters& other);
 };

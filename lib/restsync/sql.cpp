@@ -127,8 +127,9 @@ std::string upsert(const table_ref& t, const std::vector<column_def>& columns,
     conflict = "DO NOTHING";
   } else if (sets.empty()) {
     // Only key columns: a row that exists is unchanged unless it was marked deleted.
-    conflict = "DO UPDATE SET \"_rs_synced_at\" = EXCLUDED.\"_rs_synced_at\", "
-               "\"_rs_deleted_at\" = NULL WHERE t.\"_rs_deleted_at\" IS NOT NULL";
+    conflict =
+        "DO UPDATE SET \"_rs_synced_at\" = EXCLUDED.\"_rs_synced_at\", "
+        "\"_rs_deleted_at\" = NULL WHERE t.\"_rs_deleted_at\" IS NOT NULL";
   } else {
     // ROW() keeps a one-column comparison a row comparison.
     conflict = fmt::format(

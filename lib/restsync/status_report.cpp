@@ -154,7 +154,8 @@ std::string format_status_json(const std::vector<resource_status>& resources,
     opt_str("last_error", r.last_error);
     opt_str("last_complete_scan_at", r.last_complete_scan_at);
     opt_str("cursor", r.cursor);
-    for (auto [key, value] : {std::pair{"rows", &r.rows}, std::pair{"deleted_rows", &r.deleted_rows}}) {
+    for (auto [key, value] :
+         {std::pair{"rows", &r.rows}, std::pair{"deleted_rows", &r.deleted_rows}}) {
       w.Key(key);
       if (*value)
         w.Int64(**value);
@@ -180,10 +181,10 @@ std::string format_status_json(const std::vector<resource_status>& resources,
       else
         w.Null();
       const std::pair<const char*, std::int64_t> counts[] = {
-          {"pages", run.pages},     {"records", run.records},          {"inserted", run.inserted},
-          {"updated", run.updated}, {"unchanged", run.unchanged},      {"requests", run.requests},
-          {"retries", run.retries}, {"rate_limited", run.rate_limited},
-          {"deleted", run.deleted}, {"rescans", run.rescans}};
+          {"pages", run.pages},     {"records", run.records},           {"inserted", run.inserted},
+          {"updated", run.updated}, {"unchanged", run.unchanged},       {"requests", run.requests},
+          {"retries", run.retries}, {"rate_limited", run.rate_limited}, {"deleted", run.deleted},
+          {"rescans", run.rescans}};
       for (const auto& [k, v] : counts) {
         w.Key(k);
         w.Int64(v);

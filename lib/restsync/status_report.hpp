@@ -41,8 +41,8 @@ struct resource_status {
   std::optional<std::string> last_error_at;
   std::optional<std::string> last_error;
   std::optional<std::string> last_complete_scan_at;
-  std::optional<std::string> cursor;  // the incremental cursor, as stored
-  std::optional<std::int64_t> rows;  // live rows in its table; absent: no table yet
+  std::optional<std::string> cursor;         // the incremental cursor, as stored
+  std::optional<std::int64_t> rows;          // live rows in its table; absent: no table yet
   std::optional<std::int64_t> deleted_rows;  // rows marked _rs_deleted_at
   std::optional<run_row> last_run;
 };

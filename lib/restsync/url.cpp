@@ -167,8 +167,8 @@ std::optional<std::string> find_link(std::string_view header, std::string_view r
     auto target = header.substr(open + 1, close - open - 1);
     // Parameters run to the next link, which starts with '<' after a comma.
     auto next = header.find('<', close);
-    auto params = header.substr(close + 1, (next == std::string_view::npos ? header.size() : next) -
-                                               close - 1);
+    auto params = header.substr(
+        close + 1, (next == std::string_view::npos ? header.size() : next) - close - 1);
     auto r = params.find("rel=");
     if (r != std::string_view::npos) {
       auto value = params.substr(r + 4);
@@ -180,7 +180,8 @@ std::optional<std::string> find_link(std::string_view header, std::string_view r
       size_t start = 0;
       while (start <= value.size()) {
         auto sp = value.find(' ', start);
-        auto token = value.substr(start, sp == std::string_view::npos ? value.size() - start : sp - start);
+        auto token =
+            value.substr(start, sp == std::string_view::npos ? value.size() - start : sp - start);
         if (token.size() == rel.size() &&
             std::equal(token.begin(), token.end(), rel.begin(), [](char a, char b) {
               return std::tolower(static_cast<unsigned char>(a)) ==

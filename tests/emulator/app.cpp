@@ -174,8 +174,8 @@ reply app::api(const request_view& req, std::string_view path, std::string_view 
   reply out;
   bool faultable = false;
   if (resource == resource_count) {
-    out = make_reply(404, errors_body(404, echoed(fmt::format("No such endpoint: {}", path))),
-                     close);
+    out =
+        make_reply(404, errors_body(404, echoed(fmt::format("No such endpoint: {}", path))), close);
   } else if (req.method != "GET") {
     out = make_reply(405, errors_body(405, fmt::format("{} is not allowed here", req.method)),
                      close, "Allow: GET\r\n");
@@ -204,8 +204,7 @@ reply app::api(const request_view& req, std::string_view path, std::string_view 
           out = make_reply(502, "<html><body><h1>502 Bad Gateway</h1></body></html>\n", close, {},
                            "text/html");
         } else {
-          out = make_reply(status, errors_body(status, echoed(std::string(reason(status)))),
-                           close);
+          out = make_reply(status, errors_body(status, echoed(std::string(reason(status)))), close);
         }
         break;
       }

@@ -86,9 +86,9 @@ const char* const feed_types[] = {"campaign", "account", "user", "goal", "integr
 const char* const verbs[] = {"created", "updated", "started",  "paused",
                              "stopped", "deleted", "archived", "commented"};
 const char* const widget_types[] = {"chart", "table", "funnel", "kpi", "heatmap", "note"};
-const char* const label_names[] = {"Q1",      "Q2",           "Q3",     "Q4",           "mobile",
+const char* const label_names[] = {"Q1",      "Q2",           "Q3",    "Q4",           "mobile",
                                    "desktop", "priority",     "🔥 hot", "légal",        "EMEA",
-                                   "APAC",    "black-friday", "a/b",    "needs review", "ライブ"};
+                                   "APAC",    "black-friday", "a/b",   "needs review", "ライブ"};
 const char* const regions[] = {"eu-west-1", "us-east-1", "ap-south-1", "sa-east-1", "eu-central-1"};
 const char* const tiers[] = {"free", "growth", "pro", "enterprise"};
 

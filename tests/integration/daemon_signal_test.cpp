@@ -112,8 +112,9 @@ stopped_daemon stop_with_database_at(int port, const std::string& shutdown_timeo
   emulator emu;
   daemon_options d;
   d.shutdown_timeout = shutdown_timeout;
-  std::string yaml = daemon_yaml({}, d) + "destination: {connection: \"host=127.0.0.1 port=" +
-                     std::to_string(port) + "\"}\n";
+  std::string yaml = daemon_yaml({}, d) +
+                     "destination: {connection: \"host=127.0.0.1 port=" + std::to_string(port) +
+                     "\"}\n";
   scratch_database db;
   daemon_process daemon(yaml, emu, db);
   INFO(daemon.log());

@@ -45,12 +45,13 @@ TEST_CASE("check-config's first request is the one the engine sends") {
   // Parameters of every kind the query can carry: the endpoint's own (with a
   // space and a placeholder), an incremental start with a lag, an end.
   const std::string widgets = "      path: /v1/accounts/current/changesets\n";
-  yaml.replace(yaml.find(widgets), widgets.size(),
-               widgets +
-                   "      params: {q: \"a b/c\", from: \"{incremental.start_value}\"}\n"
-                   "      incremental: {cursor_path: updatedAt, initial_value: \"2020-01-01T00:00:00Z\","
-                   " end_value: \"2100-01-01T00:00:00Z\", lag: 1h, start_param: since, end_param: until,"
-                   " on_cursor_value_missing: include}\n");
+  yaml.replace(
+      yaml.find(widgets), widgets.size(),
+      widgets +
+          "      params: {q: \"a b/c\", from: \"{incremental.start_value}\"}\n"
+          "      incremental: {cursor_path: updatedAt, initial_value: \"2020-01-01T00:00:00Z\","
+          " end_value: \"2100-01-01T00:00:00Z\", lag: 1h, start_param: since, end_param: until,"
+          " on_cursor_value_missing: include}\n");
   const std::string users = "      path: /v1/accounts/current/users\n";
   yaml.replace(yaml.find(users), users.size(),
                users + "      paginator: {type: offset, limit: 20, offset: 0}\n");

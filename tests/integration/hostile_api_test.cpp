@@ -10,14 +10,16 @@ namespace {
 std::string two_resources(const std::string& users_paginator = {}) {
   std::string y = analytics_yaml({});
   std::string out = y.substr(0, y.find("resources:\n"));
-  out += "resources:\n"
-         "  - name: users\n"
-         "    endpoint:\n"
-         "      path: /v1/accounts/current/users\n";
+  out +=
+      "resources:\n"
+      "  - name: users\n"
+      "    endpoint:\n"
+      "      path: /v1/accounts/current/users\n";
   if (!users_paginator.empty()) out += "      paginator: " + users_paginator + "\n";
-  out += "  - name: labels\n"
-         "    endpoint:\n"
-         "      path: /v1/accounts/current/labels\n";
+  out +=
+      "  - name: labels\n"
+      "    endpoint:\n"
+      "      path: /v1/accounts/current/labels\n";
   return out;
 }
 

@@ -32,8 +32,8 @@ std::string database_text(const scratch_database& db) {
   for (const auto& row : db.query("SELECT table_name FROM information_schema.tables WHERE "
                                   "table_schema = 'analytics' ORDER BY 1"))
     out += row[0] + ":\n" +
-           db.scalar("SELECT coalesce(string_agg(t::text, E'\\n'), '') FROM analytics.\"" +
-                     row[0] + "\" t") +
+           db.scalar("SELECT coalesce(string_agg(t::text, E'\\n'), '') FROM analytics.\"" + row[0] +
+                     "\" t") +
            "\n";
   return out;
 }
@@ -66,9 +66,9 @@ void check_key_kept_secret(bool in_query) {
   names.push_back("missing");
   REQUIRE(eventually(
       [&] {
-        return std::all_of(names.begin(), names.end(),
-                           [&](const std::string& n) { return runs_of(db, n) >= 1 &&
-                                                              runs_of(db, n, "running") == 0; });
+        return std::all_of(names.begin(), names.end(), [&](const std::string& n) {
+          return runs_of(db, n) >= 1 && runs_of(db, n, "running") == 0;
+        });
       },
       120s));
 

@@ -1,6 +1,8 @@
 // The store against a real PostgreSQL, without restsyncd: the upsert's
 // prepared statements (per column set, prepared again on a new connection)
 // and the _rs_runs counters, updated once per run and transaction yet exact.
+#include "restsync/db/store.hpp"
+
 #include <doctest/doctest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -12,7 +14,6 @@
 #include <thread>
 
 #include "pg.hpp"
-#include "restsync/db/store.hpp"
 #include "restsync/page.hpp"
 
 namespace asio = boost::asio;
@@ -64,7 +65,8 @@ struct items_store {
   }
   std::int64_t begin() { return run(ioc, st.begin_run("items")).run_id; }
   restsync::db::write_counts write(std::int64_t run_id, std::string records, std::int64_t offset) {
-    return run(ioc, st.write(page_write{"items", run_id, page_of(std::move(records)), offset, {}, {}}));
+    return run(ioc,
+               st.write(page_write{"items", run_id, page_of(std::move(records)), offset, {}, {}}));
   }
 };
 
@@ -172,18 +174,17 @@ TEST_CASE("a batch with a bad page: the others commit, and every run is counted 
   CHECK(counters(db, b) == "3/4/3/0/1");
 }
 
-TEST_CASE("two connections: concurrent runs use both, and a resource that moves keeps its columns") {
+TEST_CASE(
+    "two connections: concurrent runs use both, and a resource that moves keeps its columns") {
   items_store s;  // two connections: store_settings' default
   auto& db = s.db;
   REQUIRE(s.st.settings().connections == 2);
   run(s.ioc, s.st.prepare({"other", {"id"}}));
   run(s.ioc, s.st.prepare({"third", {"id"}}));
-  auto begin = [&](const char* resource) {
-    return run(s.ioc, s.st.begin_run(resource)).run_id;
-  };
+  auto begin = [&](const char* resource) { return run(s.ioc, s.st.begin_run(resource)).run_id; };
   auto write = [&](const char* resource, std::int64_t run_id, std::string records) {
-    return run(s.ioc, s.st.write(page_write{resource, run_id, page_of(std::move(records)), 0,
-                                            {}, {}}));
+    return run(s.ioc,
+               s.st.write(page_write{resource, run_id, page_of(std::move(records)), 0, {}, {}}));
   };
   auto finish = [&](const char* resource, std::int64_t run_id) {
     restsync::db::run_summary sum;
@@ -192,8 +193,9 @@ TEST_CASE("two connections: concurrent runs use both, and a resource that moves 
     run(s.ioc, s.st.finish_run(sum));
   };
   auto backends = [&] {
-    return db.scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                     "AND backend_type = 'client backend' AND pid <> pg_backend_pid()");
+    return db.scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND backend_type = 'client backend' AND pid <> pg_backend_pid()");
   };
 
   // items on the first connection, other on the second.
@@ -230,7 +232,8 @@ TEST_CASE("two connections: concurrent runs use both, and a resource that moves 
   CHECK(db.scalar("SELECT count(*) FROM analytics._rs_runs WHERE status <> 'succeeded'") == "0");
 }
 
-TEST_CASE("deletions: finish_run marks what the last end_pass found, without reading the keys again") {
+TEST_CASE(
+    "deletions: finish_run marks what the last end_pass found, without reading the keys again") {
   items_store s;
   auto& db = s.db;
   auto first = s.begin();

@@ -46,7 +46,7 @@ struct config_options {
   std::string read_timeout = "10s";
   std::string backoff_factor = "0.05";
   std::string min_rate_limit_wait;  // error_handler.min_rate_limit_wait, when set
-  std::string extra_client;  // more YAML lines under client:, indented by 2
+  std::string extra_client;         // more YAML lines under client:, indented by 2
   // Incremental cursors where the API has timestamps that help: the feed
   // (newest first, events never change: append) and custom_widgets
   // (updatedAt moves with every change). Records without the field (the
@@ -60,17 +60,17 @@ struct config_options {
 inline std::string analytics_yaml(const config_options& o) {
   std::string retry_on;
   for (int s : o.retry_on) retry_on += (retry_on.empty() ? "" : ", ") + std::to_string(s);
-  std::string y = "client:\n"
-                  "  base_url: ${env:ANALYTICS_BASE_URL}\n"
-                  "  auth:\n"
-                  "    type: api_key\n"
-                  "    name: api_key\n"
-                  "    api_key: ${env:ANALYTICS_API_KEY}\n"
-                  "    location: header\n"
-                  "  rate_limit: {requests_per_second: " +
-                  std::to_string(o.rate) + "}\n" + "  max_in_flight: " +
-                  std::to_string(o.max_in_flight) + "\n" + "  timeout: {connect: 5s, read: " +
-                  o.read_timeout + "}\n";
+  std::string y =
+      "client:\n"
+      "  base_url: ${env:ANALYTICS_BASE_URL}\n"
+      "  auth:\n"
+      "    type: api_key\n"
+      "    name: api_key\n"
+      "    api_key: ${env:ANALYTICS_API_KEY}\n"
+      "    location: header\n"
+      "  rate_limit: {requests_per_second: " +
+      std::to_string(o.rate) + "}\n" + "  max_in_flight: " + std::to_string(o.max_in_flight) +
+      "\n" + "  timeout: {connect: 5s, read: " + o.read_timeout + "}\n";
   if (!o.ca_file.empty()) y += "  tls: {ca_file: " + o.ca_file + "}\n";
   y += o.extra_client;
   y += "resource_defaults:\n"

@@ -26,8 +26,8 @@ std::vector<std::string> ids_in(const std::string& body, const std::string& list
   auto end = body.find(']', at);
   std::string inner = body.substr(at + list.size() + 4, end - at - list.size() - 4);
   std::regex item("\"?([^,\"]+)\"?");
-  for (auto it = std::sregex_iterator(inner.begin(), inner.end(), item); it != std::sregex_iterator();
-       ++it)
+  for (auto it = std::sregex_iterator(inner.begin(), inner.end(), item);
+       it != std::sregex_iterator(); ++it)
     out.push_back((*it)[1]);
   return out;
 }
@@ -67,8 +67,8 @@ TEST_CASE("three syncs with changes between: cursors, the boundary, missing curs
   INFO(r.log);
   REQUIRE(r.status == 0);
   check_tables_equal_truth(emu, db);
-  const auto cursor = db.scalar(
-      "SELECT cursor_value FROM analytics._rs_state WHERE resource = 'accounts_feeds'");
+  const auto cursor =
+      db.scalar("SELECT cursor_value FROM analytics._rs_state WHERE resource = 'accounts_feeds'");
   CHECK(cursor == db.scalar("SELECT max(\"when\")::text FROM analytics.accounts_feeds"));
 
   // New events, one of them at exactly the cursor's timestamp; changed
@@ -76,7 +76,8 @@ TEST_CASE("three syncs with changes between: cursors, the boundary, missing curs
   // removed, users added.
   auto m = emu.mutate(R"({"ops":[
       {"op":"add","resource":"accounts_feeds","count":5},
-      {"op":"add","resource":"accounts_feeds","record":{"when":)" + cursor +
+      {"op":"add","resource":"accounts_feeds","record":{"when":)" +
+                      cursor +
                       R"(,"type":"campaign","verb":"boundary","what":"same second"}},
       {"op":"change","resource":"custom_widgets","count":4},
       {"op":"add","resource":"custom_widgets","record":{"name":"no cursor"}},
@@ -97,16 +98,17 @@ TEST_CASE("three syncs with changes between: cursors, the boundary, missing curs
   // written were the 4 changed, the one at the old cursor, the new one
   // without updatedAt and those the data set has without it (include).
   CHECK(std::stoll(last_run(db, "custom_widgets", "records")) ==
-        4 + 1 + std::stoll(db.scalar(
-                    "SELECT count(*) FROM analytics.custom_widgets WHERE updated_at IS NULL")));
+        4 + 1 +
+            std::stoll(db.scalar(
+                "SELECT count(*) FROM analytics.custom_widgets WHERE updated_at IS NULL")));
   CHECK(last_run(db, "custom_widgets", "updated") == "4");
   CHECK(deleted_rows(db, "labels") == "3");
   CHECK(deleted_rows(db, "users") == "2");
   CHECK(last_run(db, "labels", "deleted") == "3");
 
   // A removed label comes back: it loses its mark.
-  auto back = emu.mutate(R"({"ops":[{"op":"add","resource":"labels","record":{"id":)" +
-                         removed[0] + R"(,"name":"back again"}},
+  auto back = emu.mutate(R"({"ops":[{"op":"add","resource":"labels","record":{"id":)" + removed[0] +
+                         R"(,"name":"back again"}},
       {"op":"add","resource":"accounts_feeds","count":3},
       {"op":"change","resource":"custom_widgets","count":2}]})");
   REQUIRE(back.status == 200);
@@ -168,9 +170,9 @@ TEST_CASE("a record without its cursor value: raise fails the run by name, exclu
   REQUIRE(m.status == 200);
   auto id = ids_in(m.body, "added").at(0);
   const std::string include = "{cursor_path: updatedAt, on_cursor_value_missing: include}";
-  auto r = run_sync(
-      replaced(analytics_yaml(o), include, "{cursor_path: updatedAt, on_cursor_value_missing: raise}"),
-      emu, db, {"--resource", "custom_widgets"});
+  auto r = run_sync(replaced(analytics_yaml(o), include,
+                             "{cursor_path: updatedAt, on_cursor_value_missing: raise}"),
+                    emu, db, {"--resource", "custom_widgets"});
   INFO(r.log);
   CHECK(r.status == 1);
   CHECK(r.log.find("has no cursor value at updatedAt") != std::string::npos);
@@ -274,9 +276,10 @@ TEST_CASE("records inserted and removed at the front while a scan pages: nothing
     std::thread mutator([&] {
       for (int i = 0; i < 6 && !done; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(60));
-        emu.mutate(i % 2 == 0
-                       ? R"({"ops":[{"op":"remove","resource":"labels","count":2,"position":"front"}]})"
-                       : R"({"ops":[{"op":"add","resource":"labels","count":3,"position":"front"}]})");
+        emu.mutate(
+            i % 2 == 0
+                ? R"({"ops":[{"op":"remove","resource":"labels","count":2,"position":"front"}]})"
+                : R"({"ops":[{"op":"add","resource":"labels","count":3,"position":"front"}]})");
       }
     });
     auto r = run_sync(analytics_yaml(o), emu, db, {"--resource", "labels"});

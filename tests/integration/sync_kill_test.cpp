@@ -34,10 +34,11 @@ std::set<std::string> keys_before(const std::string& truth, const std::string& f
 // No stored cursor is ahead of the rows: every record older than it is in
 // the table (the feed's and custom_widgets' cursors; see config_options).
 void check_cursors_not_ahead(const emulator& emu, const scratch_database& db) {
-  for (auto [resource, field] : {std::pair{"accounts_feeds", "when"},
-                                 std::pair{"custom_widgets", "updatedAt"}}) {
-    auto c = db.query(std::string("SELECT cursor_value FROM analytics._rs_state WHERE resource = '") +
-                      resource + "' AND cursor_value IS NOT NULL");
+  for (auto [resource, field] :
+       {std::pair{"accounts_feeds", "when"}, std::pair{"custom_widgets", "updatedAt"}}) {
+    auto c =
+        db.query(std::string("SELECT cursor_value FROM analytics._rs_state WHERE resource = '") +
+                 resource + "' AND cursor_value IS NOT NULL");
     if (c.empty()) continue;
     std::set<std::string> in_table;
     for (const auto& row : db.query(std::string("SELECT id::text FROM analytics.") + resource))
@@ -119,8 +120,9 @@ TEST_CASE("SIGKILL at random moments, 24 times, then a clean sync: nothing lost,
     }
     check_cursors_not_ahead(emu, db);
     // A run that did not finish is never recorded as a success or a complete scan.
-    auto exists = db.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'analytics' AND "
-                            "tablename = '_rs_runs'");
+    auto exists = db.scalar(
+        "SELECT count(*) FROM pg_tables WHERE schemaname = 'analytics' AND "
+        "tablename = '_rs_runs'");
     if (exists == "1") {
       CHECK(db.scalar("SELECT count(*) FROM analytics._rs_runs WHERE complete_scan AND status <> "
                       "'succeeded'") == "0");

@@ -4,7 +4,8 @@
 
 using namespace rs_test;
 
-TEST_CASE("the shipped config/analytics.yaml syncs all nine resources; a second sync changes nothing") {
+TEST_CASE(
+    "the shipped config/analytics.yaml syncs all nine resources; a second sync changes nothing") {
   emulator emu;
   scratch_database db;
   auto cfg = (source_dir() / "config" / "analytics.yaml").string();
@@ -29,7 +30,8 @@ TEST_CASE("the shipped config/analytics.yaml syncs all nine resources; a second 
   check_tables_equal_truth(emu, db);
 }
 
-TEST_CASE("every quirk on: capped pages, wrapped collections, empty pages without _data, late fields") {
+TEST_CASE(
+    "every quirk on: capped pages, wrapped collections, empty pages without _data, late fields") {
   emulator emu({"--quirks", "all"});
   scratch_database db;
   config_options o;

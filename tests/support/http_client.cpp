@@ -1,5 +1,6 @@
 // The tests' blocking HTTP(S) client: one request per connection, every
 // transport failure reported as an exception so tests can assert on it.
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -10,7 +11,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <algorithm>
 #include <cctype>
 #include <stdexcept>
 

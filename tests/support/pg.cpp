@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <map>
 #include <chrono>
+#include <map>
 #include <pqxx/pqxx>
 #include <stdexcept>
 
@@ -122,10 +122,9 @@ std::vector<std::vector<std::string>> scratch_database::differences(
     if (subset_only) return {};
     return {{"*", "<no table " + schema + "." + resource + ">", "<records>"}};
   }
-  for (const auto& row : tx.exec_params(
-           "SELECT field, column_name FROM " + q(schema) +
-               "._rs_columns WHERE resource = $1 ORDER BY ordinal",
-           resource))
+  for (const auto& row : tx.exec_params("SELECT field, column_name FROM " + q(schema) +
+                                            "._rs_columns WHERE resource = $1 ORDER BY ordinal",
+                                        resource))
     columns_of[row[0].c_str()].push_back(row[1].c_str());
   table = q(schema) + "." + q(resource);
   std::string pairs;
@@ -139,7 +138,8 @@ std::vector<std::vector<std::string>> scratch_database::differences(
   }
   std::string key_expr_table, key_expr_truth;
   for (const auto& k : key) {
-    key_expr_table += (key_expr_table.empty() ? "" : " || '|' || ") + std::string("(doc->>") + lit(c, k) + ")";
+    key_expr_table +=
+        (key_expr_table.empty() ? "" : " || '|' || ") + std::string("(doc->>") + lit(c, k) + ")";
   }
   key_expr_truth = key_expr_table;
   std::string sql =
@@ -150,8 +150,12 @@ std::vector<std::vector<std::string>> scratch_database::differences(
       "truth AS (SELECT (SELECT COALESCE(jsonb_object_agg(key, value), '{}'::jsonb) FROM "
       "jsonb_each(r) WHERE value <> 'null'::jsonb) AS doc FROM jsonb_array_elements($1::jsonb) "
       "r), "
-      "l AS (SELECT " + key_expr_table + " AS k, doc FROM live), "
-      "r AS (SELECT " + key_expr_truth + " AS k, doc FROM truth) "
+      "l AS (SELECT " +
+      key_expr_table +
+      " AS k, doc FROM live), "
+      "r AS (SELECT " +
+      key_expr_truth +
+      " AS k, doc FROM truth) "
       "SELECT COALESCE(l.k, r.k), l.doc::text, r.doc::text FROM l FULL JOIN r ON l.k = r.k "
       "WHERE l.doc IS DISTINCT FROM r.doc" +
       std::string(subset_only ? " AND l.k IS NOT NULL" : "") + " ORDER BY 1" +

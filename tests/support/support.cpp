@@ -1,5 +1,7 @@
 // Processes, temporary directories, certificates and the emulator launcher
 // for the integration tests.
+#include "support.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,8 +18,6 @@
 #include <thread>
 #include <tuple>
 #include <utility>
-
-#include "support.hpp"
 
 extern char** environ;
 
@@ -199,8 +199,8 @@ const test_ca& shared_test_ca() {
                           "extendedKeyUsage=serverAuth\n";
     run_or_throw({openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key,
                   "-out", c->ca_cert, "-days", "2", "-subj", "/CN=restsync test CA"});
-    run_or_throw({openssl, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", c->server_key,
-                  "-out", csr, "-subj", "/CN=localhost"});
+    run_or_throw({openssl, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", c->server_key, "-out",
+                  csr, "-subj", "/CN=localhost"});
     run_or_throw({openssl, "x509", "-req", "-in", csr, "-CA", c->ca_cert, "-CAkey", ca_key,
                   "-CAcreateserial", "-out", c->server_cert, "-days", "2", "-extfile", ext});
     run_or_throw({openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",

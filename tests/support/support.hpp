@@ -38,7 +38,8 @@ struct endpoint {
   bool tls = false;
   std::string ca_file;      // trust anchors for tls; empty means the system store
   std::string server_name;  // SNI and host-name check; empty means host
-  bool verify = true;       // false: accept any certificate (to query a server that serves an untrusted one)
+  bool verify =
+      true;  // false: accept any certificate (to query a server that serves an untrusted one)
 };
 
 struct http_response {
@@ -51,8 +52,7 @@ struct http_response {
 // error (refused, reset, timeout, truncated body, TLS verification failure).
 http_response http_request(const endpoint& ep, const std::string& method, const std::string& target,
                            const std::map<std::string, std::string>& headers = {},
-                           const std::string& body = {},
-                           std::chrono::milliseconds timeout = 30s);
+                           const std::string& body = {}, std::chrono::milliseconds timeout = 30s);
 
 // A child process; stdout is read line by line on request, stderr goes to a
 // file. The destructor kills (SIGKILL) and reaps it if still running.
@@ -118,7 +118,7 @@ class emulator {
   // GET with the API key header (api_key unless the args set --auth-header).
   http_response get(const std::string& target, bool with_key = true) const;
   std::string truth(const std::string& resource) const;  // JSON array text
-  std::string stats() const;                              // JSON object text
+  std::string stats() const;                             // JSON object text
   http_response mutate(const std::string& json_body) const;
   process& proc() { return *proc_; }
 

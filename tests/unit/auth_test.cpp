@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "restsync/auth.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace restsync;
 

@@ -997,10 +997,12 @@ resources:
   CHECK(merged.resources[1].schedule.jitter == 0ms);
 
   const std::string plan = describe_plan(cfg);
-  CHECK(contains(plan, "schedule           every 1m plus up to 10s; after a failure again in 5s, "
-                       "doubling, at most every 1m\n"));
-  CHECK(contains(plan, "\nrestsyncd run\n  shutdown_timeout   5s\n  log level          debug\n"
-                       "  metrics            http://127.0.0.1:9187/metrics\n"));
+  CHECK(contains(plan,
+                 "schedule           every 1m plus up to 10s; after a failure again in 5s, "
+                 "doubling, at most every 1m\n"));
+  CHECK(contains(plan,
+                 "\nrestsyncd run\n  shutdown_timeout   5s\n  log level          debug\n"
+                 "  metrics            http://127.0.0.1:9187/metrics\n"));
   CHECK(contains(describe_plan(defaults), "  metrics            off\n"));
 }
 

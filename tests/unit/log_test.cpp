@@ -1,20 +1,25 @@
+#include "restsync/log.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cstdio>
 
-#include "restsync/log.hpp"
-
 using namespace restsync;
 
 namespace {
-const auto epoch = std::chrono::system_clock::time_point{} + std::chrono::milliseconds(1'700'000'000'123);
+const auto epoch =
+    std::chrono::system_clock::time_point{} + std::chrono::milliseconds(1'700'000'000'123);
 }
 
 TEST_CASE("log lines are logfmt with bare tokens and quoted values") {
   auto line = format_log_line(epoch, log_level::info, "page",
-                              {{"resource", "campaigns"}, {"offset", 50}, {"ms", 312},
-                               {"msg", "two words"}, {"empty", ""}, {"q", "say \"hi\"\n"}},
+                              {{"resource", "campaigns"},
+                               {"offset", 50},
+                               {"ms", 312},
+                               {"msg", "two words"},
+                               {"empty", ""},
+                               {"q", "say \"hi\"\n"}},
                               false, nullptr);
   CHECK(line ==
         "ts=2023-11-14T22:13:20.123Z level=info event=page resource=campaigns offset=50 ms=312 "
@@ -31,10 +36,9 @@ TEST_CASE("journald prefix carries the syslog priority") {
 TEST_CASE("secrets never reach a log line") {
   secret_set s;
   s.add("hunter2-key");
-  auto line = format_log_line(epoch, log_level::error, "request_failed",
-                              {{"url", "/v1/x?api_key=hunter2-key&limit=50"},
-                               {"msg", "bad key hunter2-key"}},
-                              false, &s);
+  auto line = format_log_line(
+      epoch, log_level::error, "request_failed",
+      {{"url", "/v1/x?api_key=hunter2-key&limit=50"}, {"msg", "bad key hunter2-key"}}, false, &s);
   CHECK(line.find("hunter2-key") == std::string::npos);
   CHECK(line.find("api_key=***") != std::string::npos);
 }
@@ -43,10 +47,10 @@ TEST_CASE("a short secret is masked only where it is a whole value") {
   secret_set s;
   s.add("ok");
   s.add("k");
-  auto line = format_log_line(epoch, log_level::info, "summary",
-                              {{"status", "ok"}, {"key", "k"}, {"msg", "book keeping ok"},
-                               {"url", "/v1/x?limit=50"}},
-                              false, &s);
+  auto line = format_log_line(
+      epoch, log_level::info, "summary",
+      {{"status", "ok"}, {"key", "k"}, {"msg", "book keeping ok"}, {"url", "/v1/x?limit=50"}},
+      false, &s);
   CHECK(line.find(" status=*** key=*** msg=\"book keeping ok\" url=\"/v1/x?limit=50\"") !=
         std::string::npos);
 }
@@ -92,7 +96,8 @@ TEST_CASE("short secrets are counted, never shown") {
 }
 
 TEST_CASE("control characters and doubles") {
-  auto line = format_log_line(epoch, log_level::info, "e", {{"c", "a\x01"}, {"s", 1.5}}, false, nullptr);
+  auto line =
+      format_log_line(epoch, log_level::info, "e", {{"c", "a\x01"}, {"s", 1.5}}, false, nullptr);
   CHECK(line.find("c=\"a\\u0001\"") != std::string::npos);
   CHECK(line.find("s=1.500") != std::string::npos);
   CHECK(parse_log_level("warn") == log_level::warning);

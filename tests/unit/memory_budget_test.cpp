@@ -1,8 +1,8 @@
+#include "restsync/memory_budget.hpp"
+
 #include <doctest/doctest.h>
 
 #include <stdexcept>
-
-#include "restsync/memory_budget.hpp"
 
 using restsync::memory_budget;
 using ids = std::vector<memory_budget::lease_id>;

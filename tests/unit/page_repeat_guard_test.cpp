@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "restsync/page_repeat_guard.hpp"
+
+#include <doctest/doctest.h>
 
 #include <string>
 
@@ -30,8 +30,8 @@ TEST_CASE("an API that ignores the offset fails on the third position") {
 TEST_CASE("paging through distinct pages never trips the guard") {
   page_repeat_guard g;
   for (std::int64_t offset = 0; offset < 100'000; offset += 50)
-    CHECK_FALSE(g.on_page(offset, page_fingerprint(50, std::to_string(offset + 1),
-                                                   std::to_string(offset + 50))));
+    CHECK_FALSE(g.on_page(
+        offset, page_fingerprint(50, std::to_string(offset + 1), std::to_string(offset + 50))));
 }
 
 TEST_CASE("data that moved once under the scan, and re-reads, are not repeats") {

@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "restsync/request_query.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace restsync;
 using namespace std::chrono_literals;
@@ -32,8 +32,7 @@ TEST_CASE("a run's query: params, the window, then credentials; paging after") {
   CHECK(q[3] == std::pair<std::string, std::string>{"api_key", "k"});
 
   CHECK(first_position(e.paginator) == 10);
-  CHECK(paging_query(e.paginator, 35) ==
-        query_params{{"limit", "25"}, {"offset", "35"}});
+  CHECK(paging_query(e.paginator, 35) == query_params{{"limit", "25"}, {"offset", "35"}});
 }
 
 TEST_CASE("a placeholder without a value leaves its param out; other paginators add nothing") {

@@ -1,8 +1,8 @@
+#include "restsync/url.hpp"
+
 #include <doctest/doctest.h>
 
 #include <stdexcept>
-
-#include "restsync/url.hpp"
 
 using restsync::parse_url;
 

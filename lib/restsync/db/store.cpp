@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/execution.hpp>
 #include <boost/asio/post.hpp>
@@ -9,12 +10,11 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <mutex>
-#include <random>
-#include <algorithm>
-#include <iterator>
 #include <pqxx/pqxx>
+#include <random>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -41,10 +41,14 @@ class quiet_notices : public pqxx::errorhandler {
 
 std::string_view status_name(run_status s) {
   switch (s) {
-    case run_status::running: return "running";
-    case run_status::succeeded: return "succeeded";
-    case run_status::failed: return "failed";
-    case run_status::interrupted: return "interrupted";
+    case run_status::running:
+      return "running";
+    case run_status::succeeded:
+      return "succeeded";
+    case run_status::failed:
+      return "failed";
+    case run_status::interrupted:
+      return "interrupted";
   }
   return "unknown";
 }
@@ -249,8 +253,7 @@ struct worker {
   // Not a coroutine: the job is queued when the awaitable is first resumed,
   // and the caller resumes on its own executor with the job's result.
   template <class R>
-  asio::awaitable<R> submit(bool batchable, std::size_t records,
-                            std::function<R(pqxx::work&)> fn) {
+  asio::awaitable<R> submit(bool batchable, std::size_t records, std::function<R(pqxx::work&)> fn) {
     return asio::async_initiate<decltype(asio::use_awaitable), void(std::exception_ptr, R)>(
         [this, batchable, records](auto handler, std::function<R(pqxx::work&)> fn) {
           auto h = std::make_shared<decltype(handler)>(std::move(handler));
@@ -528,8 +531,8 @@ struct worker {
     try {
       st.schema = table_schema(defs, others);
     } catch (const std::exception& e) {
-      throw store_error(fmt::format("table {}: inconsistent _rs_columns: {}", st.ref.table,
-                                    e.what()));
+      throw store_error(
+          fmt::format("table {}: inconsistent _rs_columns: {}", st.ref.table, e.what()));
     }
     resolve_keys(st);
     return st;
@@ -540,8 +543,8 @@ struct worker {
     for (const auto& field : st.primary_key) {
       int idx = st.schema.main_column(field);
       if (idx < 0)
-        throw store_error(fmt::format("table {}: no column for primary key field '{}'",
-                                      st.ref.table, field));
+        throw store_error(
+            fmt::format("table {}: no column for primary key field '{}'", st.ref.table, field));
       st.key_columns.push_back(static_cast<size_t>(idx));
     }
   }
@@ -674,8 +677,9 @@ struct worker {
       if (!k) {
         // Deletions cannot be told apart for this run.
         it->second.track_keys = false;
-        it->second.untracked = "a record's primary key is missing or neither an integer nor a "
-                               "string";
+        it->second.untracked =
+            "a record's primary key is missing or neither an integer nor a "
+            "string";
         return;
       }
       pending.push_back(key_hash(it->second.seed, *k));
@@ -771,8 +775,8 @@ struct worker {
       if (!undo.count(resource)) undo.emplace(resource, tables[resource]);
       tables[resource] = load_table(tx, *reload);
     }
-    auto r = tx.exec_params1("INSERT INTO " + sys("_rs_runs") + " (resource) VALUES ($1) RETURNING id",
-                             resource);
+    auto r = tx.exec_params1(
+        "INSERT INTO " + sys("_rs_runs") + " (resource) VALUES ($1) RETURNING id", resource);
     out.run_id = r[0].as<std::int64_t>();
     tx.exec_params("INSERT INTO " + sys("_rs_state") +
                        " (resource) VALUES ($1) ON CONFLICT (resource) DO NOTHING",
@@ -826,8 +830,8 @@ struct worker {
                                       ? "the run did not track keys"
                                       : track->second.untracked;
         else if (st.exists)
-          out.deleted = mark_unseen(tx, s.run_id, st, track->second, s.hard_delete,
-                                    out.deletions_skipped);
+          out.deleted =
+              mark_unseen(tx, s.run_id, st, track->second, s.hard_delete, out.deletions_skipped);
       }
     }
     if (table != tables.end() && table->second.staging)
@@ -900,9 +904,10 @@ struct worker {
     for (size_t k : st.key_columns) {
       const auto& c = st.schema.columns()[k];
       if (c.type != pg_type::bigint && c.type != pg_type::text) {
-        skipped = fmt::format("primary key column {} is {}; deletions are detected for bigint "
-                              "and text keys only",
-                              c.name, sql_name(c.type));
+        skipped = fmt::format(
+            "primary key column {} is {}; deletions are detected for bigint "
+            "and text keys only",
+            c.name, sql_name(c.type));
         return out;
       }
       if (!select.empty()) select += ", ";
@@ -938,8 +943,8 @@ struct worker {
                            bool hard, std::string& skipped) {
     // hard_delete also removes rows marked earlier, which end_pass left out.
     auto cached = hard ? unseen_cache.end() : unseen_cache.find(run_id);
-    auto unseen = cached != unseen_cache.end() ? *cached->second
-                                               : find_unseen(tx, st, seen, hard, skipped);
+    auto unseen =
+        cached != unseen_cache.end() ? *cached->second : find_unseen(tx, st, seen, hard, skipped);
     if (unseen.count == 0) return 0;
     auto target = sql::qualified(st.ref.schema, st.ref.table);
     std::string from = "unnest(", match, aliases;
@@ -969,8 +974,8 @@ struct worker {
     auto table = tables.find(it->second.resource);
     if (table == tables.end() || !table->second.exists || table->second.staging) return out;
     std::string skipped;
-    auto unseen = std::make_shared<unseen_rows>(
-        find_unseen(tx, table->second, it->second, false, skipped));
+    auto unseen =
+        std::make_shared<unseen_rows>(find_unseen(tx, table->second, it->second, false, skipped));
     out.unseen = unseen->count;
     if (skipped.empty())
       after_commit.push_back([this, run_id, unseen] { unseen_cache[run_id] = unseen; });

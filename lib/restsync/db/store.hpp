@@ -123,8 +123,8 @@ struct pass_check {
 };
 
 struct finish_counts {
-  std::int64_t deleted = 0;  // rows marked deleted (or removed) by this run
-  std::int64_t replaced = 0; // replace: rows in the table after the swap
+  std::int64_t deleted = 0;   // rows marked deleted (or removed) by this run
+  std::int64_t replaced = 0;  // replace: rows in the table after the swap
   // Why deletions were not marked although asked, if they were not.
   std::string deletions_skipped;
 };

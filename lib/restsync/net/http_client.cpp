@@ -25,13 +25,20 @@ using error_code = boost::system::error_code;
 
 std::string_view to_string(transport_error_kind kind) {
   switch (kind) {
-    case transport_error_kind::connect_failed: return "connect_failed";
-    case transport_error_kind::timeout: return "timeout";
-    case transport_error_kind::reset: return "reset";
-    case transport_error_kind::truncated: return "truncated";
-    case transport_error_kind::tls: return "tls";
-    case transport_error_kind::body_too_large: return "body_too_large";
-    case transport_error_kind::protocol: return "protocol";
+    case transport_error_kind::connect_failed:
+      return "connect_failed";
+    case transport_error_kind::timeout:
+      return "timeout";
+    case transport_error_kind::reset:
+      return "reset";
+    case transport_error_kind::truncated:
+      return "truncated";
+    case transport_error_kind::tls:
+      return "tls";
+    case transport_error_kind::body_too_large:
+      return "body_too_large";
+    case transport_error_kind::protocol:
+      return "protocol";
   }
   return "unknown";
 }
@@ -148,8 +155,7 @@ struct http_client::impl {
   impl(asio::any_io_executor e, url o, http_settings s)
       : ex(std::move(e)), origin(std::move(o)), settings(std::move(s)) {
     tls_ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                        ssl::context::no_tlsv1_1);
+                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
     if (settings.tls_verify) {
       tls_ctx.set_verify_mode(ssl::verify_peer);
       if (settings.ca_file.empty())
@@ -219,9 +225,9 @@ struct http_client::impl {
       if (ec) {
         std::string why = verify_failure_text(handle, origin.host, *peer_names);
         if (why.empty()) why = ec.message();
-        err = failure(ec == beast::error::timeout ? transport_error_kind::timeout
-                                                  : transport_error_kind::tls,
-                      "TLS handshake with " + origin.host_header() + " failed: " + why);
+        err = failure(
+            ec == beast::error::timeout ? transport_error_kind::timeout : transport_error_kind::tls,
+            "TLS handshake with " + origin.host_header() + " failed: " + why);
         co_return nullptr;
       }
     }
@@ -238,9 +244,9 @@ struct http_client::impl {
     co_await http::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       stale = is_connection_end(ec);
-      co_return failure(ec == beast::error::timeout ? transport_error_kind::timeout
-                                                    : transport_error_kind::reset,
-                        "sending the request failed: " + ec.message());
+      co_return failure(
+          ec == beast::error::timeout ? transport_error_kind::timeout : transport_error_kind::reset,
+          "sending the request failed: " + ec.message());
     }
     http::response_parser<http::string_body> parser;
     parser.body_limit(settings.max_body_bytes);
@@ -267,8 +273,8 @@ struct http_client::impl {
       else if (kind == transport_error_kind::truncated)
         msg = "response ended before the whole body arrived (" + ec.message() + ")";
       else if (kind == transport_error_kind::timeout)
-        msg = "no complete response within " + std::to_string(settings.read_timeout.count()) +
-              " ms";
+        msg =
+            "no complete response within " + std::to_string(settings.read_timeout.count()) + " ms";
       else
         msg = "reading the response failed: " + ec.message();
       co_return failure(kind, std::move(msg));

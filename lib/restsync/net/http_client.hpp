@@ -28,13 +28,13 @@ struct http_settings {
 };
 
 enum class transport_error_kind {
-  connect_failed,   // resolve or TCP connect failed
-  timeout,          // connect, handshake or read did not finish in time
-  reset,            // the peer closed or reset the connection mid-exchange
-  truncated,        // the body ended before its announced length
-  tls,              // handshake failed, certificate or host name not trusted
-  body_too_large,   // the body exceeds max_body_bytes
-  protocol,         // not a valid HTTP response
+  connect_failed,  // resolve or TCP connect failed
+  timeout,         // connect, handshake or read did not finish in time
+  reset,           // the peer closed or reset the connection mid-exchange
+  truncated,       // the body ended before its announced length
+  tls,             // handshake failed, certificate or host name not trusted
+  body_too_large,  // the body exceeds max_body_bytes
+  protocol,        // not a valid HTTP response
 };
 
 std::string_view to_string(transport_error_kind kind);

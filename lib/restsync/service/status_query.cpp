@@ -105,9 +105,10 @@ std::vector<resource_status> query_status(const config& cfg) {
       if (!present(table)) continue;
       // Rows a complete scan no longer saw stay with _rs_deleted_at set;
       // they are not part of what the API holds.
-      auto counts = tx.exec1("SELECT count(*) FILTER (WHERE _rs_deleted_at IS NULL), "
-                             "count(*) FILTER (WHERE _rs_deleted_at IS NOT NULL) FROM " +
-                             sql::qualified(schema, table));
+      auto counts = tx.exec1(
+          "SELECT count(*) FILTER (WHERE _rs_deleted_at IS NULL), "
+          "count(*) FILTER (WHERE _rs_deleted_at IS NOT NULL) FROM " +
+          sql::qualified(schema, table));
       r.rows = counts[0].as<std::int64_t>();
       r.deleted_rows = counts[1].as<std::int64_t>();
     }

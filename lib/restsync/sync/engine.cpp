@@ -1,6 +1,8 @@
 #include "restsync/sync/engine.hpp"
 
 #include <fmt/format.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -12,9 +14,6 @@
 #include <numeric>
 #include <random>
 #include <set>
-
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include "restsync/auth.hpp"
 #include "restsync/cursor.hpp"
@@ -38,13 +37,18 @@ namespace {
 
 transport_error to_retry_error(net::transport_error_kind k) {
   switch (k) {
-    case net::transport_error_kind::connect_failed: return transport_error::connect_failed;
-    case net::transport_error_kind::timeout: return transport_error::timeout;
-    case net::transport_error_kind::truncated: return transport_error::truncated_body;
-    case net::transport_error_kind::tls: return transport_error::tls_error;
+    case net::transport_error_kind::connect_failed:
+      return transport_error::connect_failed;
+    case net::transport_error_kind::timeout:
+      return transport_error::timeout;
+    case net::transport_error_kind::truncated:
+      return transport_error::truncated_body;
+    case net::transport_error_kind::tls:
+      return transport_error::tls_error;
     case net::transport_error_kind::reset:
     case net::transport_error_kind::body_too_large:
-    case net::transport_error_kind::protocol: return transport_error::reset;
+    case net::transport_error_kind::protocol:
+      return transport_error::reset;
   }
   return transport_error::reset;
 }
@@ -61,9 +65,7 @@ retry_settings retry_settings_for(const error_handler_config& h) {
   return s;
 }
 
-std::string dotted(const std::optional<json_path>& p) {
-  return p ? to_string(*p) : std::string{};
-}
+std::string dotted(const std::optional<json_path>& p) { return p ? to_string(*p) : std::string{}; }
 
 page_spec spec_for(const endpoint_config& e) {
   std::string total, next;
@@ -144,9 +146,12 @@ std::uint64_t fingerprint_of(const page& pg, const std::vector<std::string>& key
 
 db::write_mode mode_of(disposition d) {
   switch (d) {
-    case disposition::merge: return db::write_mode::merge;
-    case disposition::append: return db::write_mode::append;
-    case disposition::replace: return db::write_mode::replace;
+    case disposition::merge:
+      return db::write_mode::merge;
+    case disposition::append:
+      return db::write_mode::append;
+    case disposition::replace:
+      return db::write_mode::replace;
   }
   return db::write_mode::merge;
 }
@@ -184,8 +189,8 @@ struct run_context {
 
   // Incremental loading (endpoint.incremental), null without.
   const incremental_config* inc = nullptr;
-  std::optional<cursor_value> start;  // records before it are left out (lag applied)
-  std::optional<cursor_value> end;    // records at or after it are left out
+  std::optional<cursor_value> start;     // records before it are left out (lag applied)
+  std::optional<cursor_value> end;       // records at or after it are left out
   std::optional<cursor_value> previous;  // the stored cursor before the run
   std::optional<cursor_value> max_seen;  // the newest cursor among written records
   // row_order desc and a start: paging stops at the first page that is all
@@ -223,13 +228,17 @@ struct run_context {
       if (v == nullptr || v->IsNull()) {
         switch (inc->on_cursor_value_missing) {
           case missing_cursor_action::raise:
-            fail(fmt::format("{}: record {} of the page at offset {} (key {}) has no cursor value "
-                             "at {} (on_cursor_value_missing: raise)",
-                             rc.name, i, offset, key_of(*records[i], rc.primary_key),
-                             to_string(inc->cursor_path)));
+            fail(
+                fmt::format("{}: record {} of the page at offset {} (key {}) has no cursor value "
+                            "at {} (on_cursor_value_missing: raise)",
+                            rc.name, i, offset, key_of(*records[i], rc.primary_key),
+                            to_string(inc->cursor_path)));
             return std::nullopt;
-          case missing_cursor_action::include: break;
-          case missing_cursor_action::exclude: f.skip[i] = 1; break;
+          case missing_cursor_action::include:
+            break;
+          case missing_cursor_action::exclude:
+            f.skip[i] = 1;
+            break;
         }
         continue;
       }
@@ -238,10 +247,11 @@ struct run_context {
         rapidjson::StringBuffer buf;
         rapidjson::Writer<rapidjson::StringBuffer> w(buf);
         v->Accept(w);
-        fail(fmt::format("{}: record {} of the page at offset {} (key {}): the cursor {} is {}, "
-                         "neither epoch seconds, epoch milliseconds nor an ISO-8601 date-time",
-                         rc.name, i, offset, key_of(*records[i], rc.primary_key),
-                         to_string(inc->cursor_path), std::string_view(buf.GetString(), buf.GetSize())));
+        fail(fmt::format(
+            "{}: record {} of the page at offset {} (key {}): the cursor {} is {}, "
+            "neither epoch seconds, epoch milliseconds nor an ISO-8601 date-time",
+            rc.name, i, offset, key_of(*records[i], rc.primary_key), to_string(inc->cursor_path),
+            std::string_view(buf.GetString(), buf.GetSize())));
         return std::nullopt;
       }
       any_dated = true;
@@ -369,12 +379,13 @@ struct engine::impl {
             fr.data = std::make_shared<page>(std::move(*p));
             fr.link = std::move(res.link);
             fr.lease = std::move(lease);
-            log.debug("page", {{"resource", ctx.rc.name},
-                               {"path", shown(target)},
-                               {"rows", fr.data->records().size()},
-                               {"ms", std::chrono::duration_cast<milliseconds>(
-                                          steady::now() - started)
-                                          .count()}});
+            log.debug(
+                "page",
+                {{"resource", ctx.rc.name},
+                 {"path", shown(target)},
+                 {"rows", fr.data->records().size()},
+                 {"ms",
+                  std::chrono::duration_cast<milliseconds>(steady::now() - started).count()}});
             co_return fr;
           }
           auto& err = std::get<page_error>(parsed);
@@ -442,8 +453,8 @@ struct engine::impl {
     try {
       // Named, not a braced temporary: GCC 12 destroys temporaries in a
       // co_await expression twice.
-      db::page_write w{ctx.rc.name, ctx.run_id, std::move(data), offset, std::move(skip),
-                       std::move(cursor)};
+      db::page_write w{ctx.rc.name, ctx.run_id,      std::move(data),
+                       offset,      std::move(skip), std::move(cursor)};
       auto counts = co_await store.write(std::move(w));
       ctx.out.counts.inserted += counts.inserted;
       ctx.out.counts.updated += counts.updated;
@@ -487,7 +498,8 @@ struct engine::impl {
         } else {
           run.scan.on_page(offset, n, r.data->total());
           if (n > 0) {
-            if (auto first = run.repeats.on_page(offset, fingerprint_of(*r.data, ctx.rc.primary_key)))
+            if (auto first =
+                    run.repeats.on_page(offset, fingerprint_of(*r.data, ctx.rc.primary_key)))
               ctx.fail(fmt::format(
                   "{}: the API seems to ignore the paging parameter `{}`: the page at offset {} "
                   "holds the same records as at offset {} and after; stopping. An endpoint that "
@@ -526,7 +538,8 @@ struct engine::impl {
     s.limit = p.limit;
     // Stopping at the cursor needs the pages one by one: speculative pages
     // past it would be requests spent for nothing.
-    s.window = ctx.stop_at_start ? 1 : static_cast<std::size_t>(std::max(1, cfg.client.max_in_flight));
+    s.window =
+        ctx.stop_at_start ? 1 : static_cast<std::size_t>(std::max(1, cfg.client.max_in_flight));
     s.maximum_offset = p.maximum_offset;
     ctx.anchor_position = -1;
     ctx.anchor_key.clear();
@@ -635,9 +648,10 @@ struct engine::impl {
       auto n = static_cast<std::int64_t>(r.data->records().size());
       if (n > 0 && !r.data->singleton()) {
         if (auto first = repeats.on_page(n_page, fingerprint_of(*r.data, ctx.rc.primary_key))) {
-          ctx.fail(fmt::format("{}: the API seems to ignore the {}: page {} of the scan holds the "
-                               "same records as page {} and after; stopping",
-                               ctx.rc.name, paging_parameter(pag), n_page + 1, *first + 1));
+          ctx.fail(
+              fmt::format("{}: the API seems to ignore the {}: page {} of the scan holds the "
+                          "same records as page {} and after; stopping",
+                          ctx.rc.name, paging_parameter(pag), n_page + 1, *first + 1));
           break;
         }
       }
@@ -676,9 +690,10 @@ struct engine::impl {
         if (link) {
           auto resolved = resolve_link(ctx, *link);
           if (!resolved) {
-            ctx.fail(fmt::format("{}: next link {} points to another origin than {}; refusing to "
-                                 "send credentials there",
-                                 ctx.rc.name, shown(*link), ctx.client->origin().origin()));
+            ctx.fail(
+                fmt::format("{}: next link {} points to another origin than {}; refusing to "
+                            "send credentials there",
+                            ctx.rc.name, shown(*link), ctx.client->origin().origin()));
             break;
           }
           next = std::move(*resolved);
@@ -689,9 +704,10 @@ struct engine::impl {
         break;
       }
       if (!seen.insert(*next).second) {
-        ctx.fail(fmt::format("{}: the API sent the same next page twice ({}); stopping to avoid "
-                             "a loop",
-                             ctx.rc.name, shown(*next)));
+        ctx.fail(
+            fmt::format("{}: the API sent the same next page twice ({}); stopping to avoid "
+                        "a loop",
+                        ctx.rc.name, shown(*next)));
         break;
       }
       target = std::move(*next);
@@ -723,20 +739,22 @@ struct engine::impl {
     if (rs.cursor) {
       ctx.previous = parse_cursor_config(*rs.cursor);
       if (!ctx.previous) {
-        ctx.fail(fmt::format("{}: the stored cursor '{}' (_rs_state.cursor_value) is not a "
-                             "timestamp; fix or clear it, or run with --full-refresh",
-                             rc.name, *rs.cursor));
+        ctx.fail(
+            fmt::format("{}: the stored cursor '{}' (_rs_state.cursor_value) is not a "
+                        "timestamp; fix or clear it, or run with --full-refresh",
+                        rc.name, *rs.cursor));
         return false;
       }
     }
     // A replace run must see everything; so must a full refresh and, every
     // full_scan_every, a periodic full scan (it finds deletions).
     bool due = rc.full_scan_every &&
-               (!rs.since_complete_scan ||
-                *rs.since_complete_scan * 1000.0 >= static_cast<double>(rc.full_scan_every->count()));
-    ctx.full = flags.full_refresh || due || rc.write_disposition == disposition::replace ||
-               !ctx.previous;
-    if (!ctx.full && (!ctx.start || compare(*ctx.previous, *ctx.start) > 0)) ctx.start = ctx.previous;
+               (!rs.since_complete_scan || *rs.since_complete_scan * 1000.0 >=
+                                               static_cast<double>(rc.full_scan_every->count()));
+    ctx.full =
+        flags.full_refresh || due || rc.write_disposition == disposition::replace || !ctx.previous;
+    if (!ctx.full && (!ctx.start || compare(*ctx.previous, *ctx.start) > 0))
+      ctx.start = ctx.previous;
     if (ctx.start && inc.lag.count() > 0)
       ctx.start = minus(*ctx.start, std::chrono::duration_cast<std::chrono::microseconds>(inc.lag));
     ctx.stop_at_start = inc.order == row_order::desc && ctx.start && !ctx.full;
@@ -763,8 +781,8 @@ struct engine::impl {
       // one with full_scan_every tracks them in every run; they also show
       // records met twice, a sign of moving data.
       db::run_options options;
-      options.track_keys = mergeable && (!rc.endpoint.incremental || rc.full_scan_every ||
-                                         flags.full_refresh);
+      options.track_keys =
+          mergeable && (!rc.endpoint.incremental || rc.full_scan_every || flags.full_refresh);
       auto rs = co_await store.begin_run(rc.name, options);
       ctx.run_id = rs.run_id;
       ctx.track_keys = options.track_keys;
