@@ -2,8 +2,8 @@
 // `run` and `sync`, and after each reload. One place for both commands.
 #pragma once
 
-#include "restsync/config.hpp"
-#include "restsync/log.hpp"
+#include "restsync/config/config.hpp"
+#include "restsync/observe/log.hpp"
 
 namespace restsyncd {
 

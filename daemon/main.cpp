@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "config_warnings.hpp"
-#include "restsync/config_load.hpp"
-#include "restsync/config_plan.hpp"
-#include "restsync/config_suggest.hpp"
-#include "restsync/db/store.hpp"
-#include "restsync/log.hpp"
+#include "restsync/config/load.hpp"
+#include "restsync/config/suggest.hpp"
+#include "restsync/observe/log.hpp"
+#include "restsync/plan/describe.hpp"
+#include "restsync/store/store.hpp"
 #include "restsync/sync/engine.hpp"
 #include "restsync/version.hpp"
 #include "run_command.hpp"

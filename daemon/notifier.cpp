@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "restsync/notify_message.hpp"
+#include "restsync/service/notify_message.hpp"
 
 namespace restsyncd {
 

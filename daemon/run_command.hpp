@@ -4,8 +4,8 @@
 #include <optional>
 #include <string>
 
-#include "restsync/config.hpp"
-#include "restsync/log.hpp"
+#include "restsync/config/config.hpp"
+#include "restsync/observe/log.hpp"
 
 namespace restsyncd {
 

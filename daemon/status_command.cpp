@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "restsync/service/status_query.hpp"
-#include "restsync/status_report.hpp"
+#include "restsync/observe/status_query.hpp"
+#include "restsync/observe/status_report.hpp"
 
 namespace restsyncd {
 

@@ -1,7 +1,7 @@
 // `restsyncd status`: what PostgreSQL knows of every resource.
 #pragma once
 
-#include "restsync/config.hpp"
+#include "restsync/config/config.hpp"
 
 namespace restsyncd {
 

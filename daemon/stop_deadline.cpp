@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "restsync/duration.hpp"
+#include "restsync/config/duration.hpp"
 
 namespace restsyncd {
 

@@ -10,7 +10,7 @@
 #include <mutex>
 #include <thread>
 
-#include "restsync/log.hpp"
+#include "restsync/observe/log.hpp"
 
 namespace restsyncd {
 

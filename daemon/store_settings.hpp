@@ -1,8 +1,8 @@
 // The store's settings from a configuration: one place for `sync` and `run`.
 #pragma once
 
-#include "restsync/config.hpp"
-#include "restsync/db/store.hpp"
+#include "restsync/config/config.hpp"
+#include "restsync/store/store.hpp"
 
 namespace restsyncd {
 

@@ -1,7 +1,7 @@
 // The store against a real PostgreSQL, without restsyncd: the upsert's
 // prepared statements (per column set, prepared again on a new connection)
 // and the _rs_runs counters, updated once per run and transaction yet exact.
-#include "restsync/db/store.hpp"
+#include "restsync/store/store.hpp"
 
 #include <doctest/doctest.h>
 
@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "pg.hpp"
-#include "restsync/page.hpp"
+#include "restsync/paging/page.hpp"
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;

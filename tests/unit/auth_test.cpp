@@ -1,4 +1,4 @@
-#include "restsync/auth.hpp"
+#include "restsync/http/auth.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,6 +1,6 @@
-#include "restsync/config_secrets.hpp"
-
 #include <doctest/doctest.h>
+
+#include "restsync/config/secrets.hpp"
 
 using namespace restsync;
 

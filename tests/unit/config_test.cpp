@@ -1,4 +1,4 @@
-#include "restsync/config.hpp"
+#include "restsync/config/config.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -9,14 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "restsync/byte_size.hpp"
-#include "restsync/config_load.hpp"
-#include "restsync/config_plan.hpp"
-#include "restsync/config_suggest.hpp"
-#include "restsync/config_tree.hpp"
-#include "restsync/conninfo.hpp"
-#include "restsync/duration.hpp"
-#include "restsync/substitute.hpp"
+#include "restsync/config/byte_size.hpp"
+#include "restsync/config/conninfo.hpp"
+#include "restsync/config/duration.hpp"
+#include "restsync/config/load.hpp"
+#include "restsync/config/substitute.hpp"
+#include "restsync/config/suggest.hpp"
+#include "restsync/config/tree.hpp"
+#include "restsync/plan/describe.hpp"
 
 using namespace restsync;
 using namespace std::chrono_literals;

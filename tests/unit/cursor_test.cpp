@@ -1,4 +1,4 @@
-#include "restsync/cursor.hpp"
+#include "restsync/incremental/cursor.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -9,7 +9,7 @@
 #include <utility>
 #include <variant>
 
-#include "restsync/page.hpp"
+#include "restsync/paging/page.hpp"
 
 using namespace restsync;
 using namespace std::chrono;

@@ -1,4 +1,4 @@
-#include "restsync/log.hpp"
+#include "restsync/observe/log.hpp"
 
 #include <doctest/doctest.h>
 

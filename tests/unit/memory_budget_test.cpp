@@ -1,4 +1,4 @@
-#include "restsync/memory_budget.hpp"
+#include "restsync/flow/memory_budget.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "restsync/naming.hpp"
+#include "restsync/store/naming.hpp"
 
 #include <doctest/doctest.h>
 

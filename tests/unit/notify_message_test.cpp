@@ -1,4 +1,4 @@
-#include "restsync/notify_message.hpp"
+#include "restsync/service/notify_message.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "restsync/offset_scan.hpp"
+#include "restsync/paging/offset_scan.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,8 +1,8 @@
-#include "restsync/page_repeat_guard.hpp"
-
 #include <doctest/doctest.h>
 
 #include <string>
+
+#include "restsync/paging/repeat_guard.hpp"
 
 using restsync::page_fingerprint;
 using restsync::page_repeat_guard;

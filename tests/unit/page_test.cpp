@@ -1,4 +1,4 @@
-#include "restsync/page.hpp"
+#include "restsync/paging/page.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>

@@ -1,4 +1,4 @@
-#include "restsync/pg_time.hpp"
+#include "restsync/store/pg_time.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "restsync/rate_gate.hpp"
+#include "restsync/flow/rate_gate.hpp"
 
 #include <doctest/doctest.h>
 

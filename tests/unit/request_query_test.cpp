@@ -1,4 +1,4 @@
-#include "restsync/request_query.hpp"
+#include "restsync/plan/request_query.hpp"
 
 #include <doctest/doctest.h>
 

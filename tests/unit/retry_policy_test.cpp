@@ -1,4 +1,4 @@
-#include "restsync/retry_policy.hpp"
+#include "restsync/flow/retry_policy.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,9 +1,9 @@
-#include "restsync/run_ledger.hpp"
+#include "restsync/observe/run_ledger.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include "restsync/metrics_text.hpp"
+#include "restsync/observe/metrics_text.hpp"
 
 using namespace restsync;
 using namespace std::chrono_literals;

@@ -1,4 +1,4 @@
-#include "restsync/schedule.hpp"
+#include "restsync/service/schedule.hpp"
 
 #include <doctest/doctest.h>
 

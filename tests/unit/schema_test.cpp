@@ -1,4 +1,4 @@
-#include "restsync/schema.hpp"
+#include "restsync/store/schema.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "restsync/page.hpp"
+#include "restsync/paging/page.hpp"
 
 using restsync::column_def;
 using restsync::decide;

@@ -1,4 +1,4 @@
-#include "restsync/sql.hpp"
+#include "restsync/store/sql.hpp"
 
 #include <doctest/doctest.h>
 

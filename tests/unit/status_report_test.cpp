@@ -1,4 +1,4 @@
-#include "restsync/status_report.hpp"
+#include "restsync/observe/status_report.hpp"
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>

@@ -1,4 +1,4 @@
-#include "restsync/url.hpp"
+#include "restsync/http/url.hpp"
 
 #include <doctest/doctest.h>
 

@@ -9,8 +9,8 @@
 #include <random>
 #include <vector>
 
-#include "restsync/duration.hpp"
-#include "restsync/schedule.hpp"
+#include "restsync/config/duration.hpp"
+#include "restsync/service/schedule.hpp"
 #include "restsync/sync/engine.hpp"
 
 namespace restsync::service {

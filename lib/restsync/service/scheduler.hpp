@@ -11,10 +11,10 @@
 #include <string>
 #include <string_view>
 
-#include "restsync/config.hpp"
-#include "restsync/db/store.hpp"
-#include "restsync/log.hpp"
-#include "restsync/run_ledger.hpp"
+#include "restsync/config/config.hpp"
+#include "restsync/observe/log.hpp"
+#include "restsync/observe/run_ledger.hpp"
+#include "restsync/store/store.hpp"
 
 namespace restsync::service {
 

@@ -15,17 +15,17 @@
 #include <random>
 #include <set>
 
-#include "restsync/auth.hpp"
-#include "restsync/cursor.hpp"
-#include "restsync/net/http_client.hpp"
-#include "restsync/offset_scan.hpp"
-#include "restsync/page.hpp"
-#include "restsync/page_repeat_guard.hpp"
-#include "restsync/request_query.hpp"
-#include "restsync/retry_policy.hpp"
-#include "restsync/sync/budget_driver.hpp"
-#include "restsync/sync/gate_driver.hpp"
-#include "restsync/url.hpp"
+#include "restsync/flow/budget_driver.hpp"
+#include "restsync/flow/gate_driver.hpp"
+#include "restsync/flow/retry_policy.hpp"
+#include "restsync/http/auth.hpp"
+#include "restsync/http/client.hpp"
+#include "restsync/http/url.hpp"
+#include "restsync/incremental/cursor.hpp"
+#include "restsync/paging/offset_scan.hpp"
+#include "restsync/paging/page.hpp"
+#include "restsync/paging/repeat_guard.hpp"
+#include "restsync/plan/request_query.hpp"
 
 namespace restsync::sync {
 

@@ -12,10 +12,10 @@
 #include <string_view>
 #include <vector>
 
-#include "restsync/config.hpp"
-#include "restsync/db/store.hpp"
-#include "restsync/log.hpp"
-#include "restsync/run_outcome.hpp"
+#include "restsync/config/config.hpp"
+#include "restsync/observe/log.hpp"
+#include "restsync/observe/run_outcome.hpp"
+#include "restsync/store/store.hpp"
 
 namespace restsync::sync {
 

@@ -1,0 +1,45 @@
+// Drives the pure rate_gate on the event loop: a coroutine co_awaits
+// acquire() and resumes when the gate grants its request.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+
+#include "restsync/flow/rate_gate.hpp"
+
+namespace restsync::sync {
+
+class gate_driver {
+ public:
+  gate_driver(boost::asio::any_io_executor ex, const rate_gate_settings& settings);
+
+  // Resumes once this request may be sent; fair across resources.
+  boost::asio::awaitable<void> acquire(std::size_t resource);
+
+  // A request acquire() let through was not sent: its token goes back.
+  void refund();
+
+  // Everybody waits until then (a 429's Retry-After or backoff).
+  void pause_until(std::chrono::system_clock::time_point until);
+
+  const rate_gate& gate() const { return gate_; }
+
+ private:
+  void poll();
+  void schedule(rate_gate::time_point at);
+
+  boost::asio::any_io_executor ex_;
+  rate_gate gate_;
+  boost::asio::steady_timer poll_timer_;
+  std::optional<rate_gate::time_point> scheduled_;
+  // Waiting requests by ticket id; a granted one has its timer cancelled.
+  std::map<std::uint64_t, boost::asio::steady_timer*> waiting_;
+  std::map<std::uint64_t, bool> granted_;
+};
+
+}  // namespace restsync::sync

@@ -1,0 +1,35 @@
+// The Prometheus text exposition (format 0.0.4) of the daemon's metrics: per
+// resource runs, records and requests from the run ledger, the requests in
+// flight right now, and the process's own memory and file descriptors.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "restsync/observe/run_ledger.hpp"
+
+namespace restsync {
+
+// Read from /proc by the caller; absent when unavailable.
+struct process_stats {
+  std::optional<std::int64_t> resident_bytes;
+  std::optional<std::int64_t> open_fds;
+};
+
+// Read from the scheduler by the caller at scrape time.
+struct live_stats {
+  // Requests awaiting their response, by resource; absent: none.
+  std::map<std::string, std::int64_t, std::less<>> in_flight;
+};
+
+// A label value with `\`, `"` and newlines escaped as the format requires.
+std::string prometheus_label(std::string_view value);
+
+std::string render_metrics(const run_ledger& ledger, const live_stats& live,
+                           const process_stats& process, wall_clock::time_point now);
+
+}  // namespace restsync

@@ -1,0 +1,333 @@
+#include "restsync/plan/describe.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+#include <vector>
+
+#include "restsync/config/byte_size.hpp"
+#include "restsync/config/duration.hpp"
+#include "restsync/plan/request_query.hpp"
+
+namespace restsync {
+
+namespace {
+
+constexpr std::string_view masked = "***";
+
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+
+void line(std::string& out, int indent, std::string_view label, std::string_view value) {
+  fmt::format_to(std::back_inserter(out), "{:{}}{:<19}{}\n", "", indent, label, value);
+}
+
+std::string seconds(double s) { return fmt::format("{:g}s", s); }
+
+std::string describe_auth(const config& cfg) {
+  const auth_config& a = cfg.client.auth;
+  switch (a.type) {
+    case auth_type::none:
+      return "none";
+    case auth_type::bearer:
+      return fmt::format("bearer token {}", masked);
+    case auth_type::http_basic:
+      return fmt::format("http_basic user `{}`, password {}", a.username, masked);
+    case auth_type::api_key:
+      return fmt::format("api_key in {} `{}`: {}", to_string(a.location), a.name, masked);
+  }
+  return "?";
+}
+
+std::string describe_headers(const config& cfg) {
+  if (cfg.client.headers.empty()) return "none";
+  std::string out;
+  for (const auto& [name, value] : cfg.client.headers) {
+    if (!out.empty()) out += ", ";
+    out += fmt::format("{}: {}", name, value);
+  }
+  return out;
+}
+
+std::string describe_rate_limit(const rate_limit_config& r) {
+  if (r.requests_per_second == 0) return "none of our own; 429s still pause every request";
+  const std::string burst = r.burst ? std::to_string(*r.burst)
+                                    : fmt::format("{:g}", std::max(1.0, r.requests_per_second));
+  return fmt::format("{:g} requests/s, burst {}, shared by every resource", r.requests_per_second,
+                     burst);
+}
+
+std::string describe_tls(const tls_config& tls) {
+  if (!tls.verify) return "certificates NOT verified (tls.verify: false)";
+  if (tls.ca_file.empty()) return "certificates verified against the system trust store";
+  return fmt::format("certificates verified against {}", tls.ca_file);
+}
+
+// The query of the first request, as the engine builds it; a key sent in
+// the query shows as the mask.
+query_params first_request_params(const config& cfg, const endpoint_config& e) {
+  query_params credentials;
+  const auth_config& a = cfg.client.auth;
+  if (a.type == auth_type::api_key && a.location == api_key_location::query)
+    credentials.emplace_back(a.name, std::string(masked));
+  query_params q = run_query(e, first_run_window(e), credentials);
+  auto paging = paging_query(e.paginator, first_position(e.paginator));
+  q.insert(q.end(), paging.begin(), paging.end());
+  return q;
+}
+
+// Percent-encodes text but leaves the masks readable.
+std::string encode_around_masks(std::string_view text) {
+  std::string out;
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t next = text.find(masked, pos);
+    out += percent_encode(text.substr(pos, next - pos));
+    if (next == std::string_view::npos) return out;
+    out += masked;
+    pos = next + masked.size();
+  }
+}
+
+// q appended to url as append_query does, with the masks kept readable.
+std::string with_query(std::string url, const query_params& q) {
+  bool first = url.find('?') == std::string::npos;
+  for (const auto& [name, value] : q) {
+    url += first ? '?' : '&';
+    first = false;
+    url += encode_around_masks(name);
+    url += '=';
+    url += encode_around_masks(value);
+  }
+  return url;
+}
+
+std::string describe_paginator(const paginator_config& paginator) {
+  return std::visit(
+      overloaded{
+          [](const single_page_paginator&) { return std::string("single_page: one request"); },
+          [](const offset_paginator& p) {
+            std::string s = fmt::format(
+                "offset: `{}` from {} in steps of the page size, `{}`={}; ends at an empty page",
+                p.offset_param, p.offset, p.limit_param, p.limit);
+            if (p.total_path)
+              s += fmt::format(" or at the total in `{}`", to_string(*p.total_path));
+            if (p.maximum_offset) s += fmt::format(", never past offset {}", *p.maximum_offset);
+            return s;
+          },
+          [](const page_number_paginator& p) {
+            std::string s =
+                fmt::format("page_number: `{}` from {} (first page {}); ends at an empty page",
+                            p.page_param, p.page, p.base_page);
+            if (p.total_path) {
+              s += fmt::format(" or at the page count in `{}`", to_string(*p.total_path));
+            }
+            if (p.maximum_page) s += fmt::format(", never past page {}", *p.maximum_page);
+            return s;
+          },
+          [](const cursor_paginator& p) {
+            return fmt::format("cursor: next cursor from `{}`, sent as `{}`; ends without one",
+                               to_string(p.cursor_path), p.cursor_param);
+          },
+          [](const json_link_paginator& p) {
+            return fmt::format("json_link: next page's URL from `{}`; ends without one",
+                               to_string(p.next_url_path));
+          },
+          [](const header_link_paginator& p) {
+            return fmt::format("header_link: next page from the Link header, rel=\"{}\"",
+                               p.links_next_key);
+          },
+      },
+      paginator);
+}
+
+std::string describe_error_handler(const error_handler_config& h) {
+  std::vector<int> others;
+  bool rate_limit_listed = false;
+  for (int code : h.retry_on_status_codes) {
+    if (code == 429) {
+      rate_limit_listed = true;
+    } else if (code < 500) {
+      others.push_back(code);
+    }
+  }
+  std::string s = others.empty() ? std::string("retry 5xx")
+                                 : fmt::format("retry 5xx and {}", fmt::join(others, ", "));
+  s += fmt::format(" up to {} times, waiting {}·2^(n-1) (at most {}); ", h.max_retries,
+                   seconds(h.backoff_factor), format_duration(h.max_backoff));
+  if (rate_limit_listed) {
+    s +=
+        fmt::format("429 waited out up to {} times (at least {}, failing on a Retry-After over {})",
+                    h.max_rate_limit_retries, format_duration(h.min_rate_limit_wait),
+                    format_duration(h.max_retry_after));
+  } else {
+    s += "429 fails at once (not in retry_on_status_codes)";
+  }
+  return s;
+}
+
+std::string describe_incremental(const incremental_config& inc) {
+  std::string s = fmt::format("cursor `{}`", to_string(inc.cursor_path));
+  if (inc.order != row_order::unordered) s += fmt::format(" ({})", to_string(inc.order));
+  if (inc.initial_value) s += fmt::format(", from `{}`", *inc.initial_value);
+  if (inc.end_value) s += fmt::format(", until `{}`", *inc.end_value);
+  if (!inc.start_param.empty()) s += fmt::format(", start sent as `{}`", inc.start_param);
+  if (!inc.end_param.empty()) s += fmt::format(", end sent as `{}`", inc.end_param);
+  s += fmt::format(", lag {}, missing cursor: {}", format_duration(inc.lag),
+                   to_string(inc.on_cursor_value_missing));
+  return s;
+}
+
+void mask_all(const secret_set& secrets, std::string& s) { s = secrets.mask(s); }
+void mask_all(const secret_set& secrets, std::optional<std::string>& s) {
+  if (s) mask_all(secrets, *s);
+}
+void mask_all(const secret_set& secrets, std::vector<std::string>& v) {
+  for (auto& s : v) mask_all(secrets, s);
+}
+void mask_all(const secret_set& secrets, std::optional<json_path>& p) {
+  if (p) mask_all(secrets, *p);
+}
+void mask_all(const secret_set& secrets, query_params& q) {
+  for (auto& [name, value] : q) {
+    mask_all(secrets, name);
+    mask_all(secrets, value);
+  }
+}
+
+// A copy of cfg with every secret replaced by `***` in every string that came
+// from the file. Masking value by value, rather than the finished text, keeps
+// a short secret from eating into the plan's own words.
+config masked_copy(const config& cfg) {
+  config m = cfg;
+  const secret_set& s = cfg.secrets;
+  mask_all(s, m.source);
+  mask_all(s, m.destination.connection);
+  mask_all(s, m.destination.schema);
+  client_config& c = m.client;
+  mask_all(s, c.base_url);
+  mask_all(s, c.auth.username);
+  mask_all(s, c.auth.name);
+  mask_all(s, c.headers);
+  mask_all(s, c.tls.ca_file);
+  for (auto& r : m.resources) {
+    mask_all(s, r.name);
+    mask_all(s, r.primary_key);
+    endpoint_config& e = r.endpoint;
+    mask_all(s, e.path);
+    mask_all(s, e.params);
+    mask_all(s, e.data_selector);
+    std::visit(overloaded{
+                   [](single_page_paginator&) {},
+                   [&s](offset_paginator& p) {
+                     mask_all(s, p.offset_param);
+                     mask_all(s, p.limit_param);
+                     mask_all(s, p.total_path);
+                   },
+                   [&s](page_number_paginator& p) {
+                     mask_all(s, p.page_param);
+                     mask_all(s, p.total_path);
+                   },
+                   [&s](cursor_paginator& p) {
+                     mask_all(s, p.cursor_path);
+                     mask_all(s, p.cursor_param);
+                   },
+                   [&s](json_link_paginator& p) { mask_all(s, p.next_url_path); },
+                   [&s](header_link_paginator& p) { mask_all(s, p.links_next_key); },
+               },
+               e.paginator);
+    if (e.incremental) {
+      incremental_config& inc = *e.incremental;
+      mask_all(s, inc.cursor_path);
+      mask_all(s, inc.initial_value);
+      mask_all(s, inc.end_value);
+      mask_all(s, inc.start_param);
+      mask_all(s, inc.end_param);
+    }
+  }
+  return m;
+}
+
+std::string describe_schedule(const schedule_config& s) {
+  std::string out = fmt::format("every {}", format_duration(s.interval));
+  if (s.jitter.count() > 0) out += fmt::format(" plus up to {}", format_duration(s.jitter));
+  out += fmt::format("; after a failure again in {}, doubling, at most every {}",
+                     format_duration(std::min(s.failure_backoff, s.interval)),
+                     format_duration(s.interval));
+  return out;
+}
+
+}  // namespace
+
+std::string describe_plan(const config& unmasked) {
+  const config cfg = masked_copy(unmasked);
+  std::string out = fmt::format("configuration {}\n\n", cfg.source);
+  if (auto n = unmasked.secrets.count_shorter_than(short_secret_length))
+    out += fmt::format(
+        "warning: {} secret{} shorter than {} characters, masked only where a whole value is "
+        "the secret: inside other values below it shows. Use longer secrets.\n\n",
+        n, n == 1 ? " is" : "s are", short_secret_length);
+
+  out += "destination\n";
+  line(out, 2, "connection",
+       cfg.destination.connection.empty()
+           ? "libpq defaults (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD or ~/.pgpass)"
+           : cfg.destination.connection);
+  line(out, 2, "schema", cfg.destination.schema);
+  line(out, 2, "connections", std::to_string(cfg.destination.connections));
+
+  const client_config& c = cfg.client;
+  out += "\nclient\n";
+  line(out, 2, "base_url", c.base_url);
+  line(out, 2, "auth", describe_auth(cfg));
+  line(out, 2, "headers", describe_headers(cfg));
+  line(out, 2, "rate_limit", describe_rate_limit(c.rate_limit));
+  line(out, 2, "max_in_flight", fmt::format("{} pages per resource", c.max_in_flight));
+  line(out, 2, "timeout",
+       fmt::format("connect {}, read {}", format_duration(c.timeout.connect),
+                   format_duration(c.timeout.read)));
+  line(out, 2, "max_body_bytes", format_byte_size(c.max_body_bytes));
+  line(out, 2, "memory_budget", format_byte_size(c.memory_budget));
+  line(out, 2, "tls", describe_tls(c.tls));
+
+  out += fmt::format("\nresources ({})\n", cfg.resources.size());
+  for (const auto& r : cfg.resources) {
+    const endpoint_config& e = r.endpoint;
+    out += fmt::format("\n  {}\n", r.name);
+    line(out, 4, "first request",
+         "GET " + with_query(resource_url(c, e), first_request_params(cfg, e)));
+    line(out, 4, "primary_key",
+         r.primary_key.empty() ? std::string("none")
+                               : fmt::format("{}", fmt::join(r.primary_key, ", ")));
+    line(out, 4, "write_disposition", to_string(r.write_disposition));
+    line(out, 4, "data_selector", to_string(e.data_selector));
+    line(out, 4, "paginator", describe_paginator(e.paginator));
+    line(out, 4, "error_handler", describe_error_handler(e.error_handler));
+    line(out, 4, "incremental", e.incremental ? describe_incremental(*e.incremental) : "no");
+    line(out, 4, "schedule", describe_schedule(r.schedule));
+    if (r.full_scan_every) {
+      line(out, 4, "full_scan_every", format_duration(*r.full_scan_every));
+    }
+    const char* deletions =
+        r.write_disposition == disposition::append    ? "none (append keeps every row)"
+        : r.write_disposition == disposition::replace ? "the table is replaced by each complete run"
+        : r.endpoint.incremental && !r.full_scan_every
+            ? "none (incremental without full_scan_every)"
+        : r.hard_delete ? "rows deleted (hard_delete) after a sound complete scan"
+                        : "rows marked in _rs_deleted_at after a sound complete scan";
+    line(out, 4, "deletions", deletions);
+    if (r.max_age) line(out, 4, "max_age", format_duration(*r.max_age));
+  }
+  out += "\nrestsyncd run\n";
+  line(out, 2, "shutdown_timeout", format_duration(cfg.daemon.shutdown_timeout));
+  line(out, 2, "log level", to_string(cfg.log.level));
+  line(out, 2, "metrics",
+       cfg.metrics.listen ? fmt::format("http://{}/metrics", to_string(*cfg.metrics.listen))
+                          : std::string("off"));
+  return out;
+}
+
+}  // namespace restsync
