@@ -1651,3 +1651,86 @@ TEST_CASE("dlt's {incremental.*} placeholders in params: replaced, or the parame
   q = expand_incremental_placeholders(params, std::nullopt, std::string("9"), std::string("1"));
   CHECK(q == query_params{{"window", "1..9"}, {"fixed", "1"}});
 }
+
+// Enums are decoded by name: each name of every enum-valued key reads as its
+// own value, whatever the order of the reader's name tables.
+TEST_CASE("every enum-valued key decodes each of its names to its own value") {
+  auto resource_with = [](const std::string& resource_keys, const std::string& endpoint_keys) {
+    return load(fmt::format(R"(client:
+  base_url: https://api.test
+resources:
+  - name: users
+    primary_key: id
+{}    endpoint:
+      path: /v1/users
+{})",
+                            resource_keys, endpoint_keys))
+        .resources.at(0);
+  };
+  for (auto [name, value] :
+       {std::pair{"merge", disposition::merge}, std::pair{"append", disposition::append},
+        std::pair{"replace", disposition::replace}}) {
+    CAPTURE(name);
+    CHECK(resource_with(fmt::format("    write_disposition: {}\n", name),
+                        "      paginator: single_page\n")
+              .write_disposition == value);
+  }
+  for (auto [name, value] :
+       {std::pair{"asc", row_order::asc}, std::pair{"desc", row_order::desc}}) {
+    CAPTURE(name);
+    auto r = resource_with("", fmt::format("      paginator: single_page\n"
+                                           "      incremental: {{cursor_path: t, row_order: {}}}\n",
+                                           name));
+    CHECK(r.endpoint.incremental->order == value);
+  }
+  for (auto [name, value] : {std::pair{"raise", missing_cursor_action::raise},
+                             std::pair{"include", missing_cursor_action::include},
+                             std::pair{"exclude", missing_cursor_action::exclude}}) {
+    CAPTURE(name);
+    auto r = resource_with(
+        "", fmt::format("      paginator: single_page\n"
+                        "      incremental: {{cursor_path: t, on_cursor_value_missing: {}}}\n",
+                        name));
+    CHECK(r.endpoint.incremental->on_cursor_value_missing == value);
+  }
+  for (const char* name :
+       {"single_page", "offset", "page_number", "cursor", "json_link", "header_link"}) {
+    CAPTURE(name);
+    auto r = resource_with("", fmt::format("      paginator: {}\n", name));
+    const auto& p = r.endpoint.paginator;
+    const std::string_view n = name;
+    CHECK((n == "single_page") == std::holds_alternative<single_page_paginator>(p));
+    CHECK((n == "offset") == std::holds_alternative<offset_paginator>(p));
+    CHECK((n == "page_number") == std::holds_alternative<page_number_paginator>(p));
+    CHECK((n == "cursor") == std::holds_alternative<cursor_paginator>(p));
+    CHECK((n == "json_link") == std::holds_alternative<json_link_paginator>(p));
+    CHECK((n == "header_link") == std::holds_alternative<header_link_paginator>(p));
+  }
+  for (auto [name, value] :
+       {std::pair{"debug", log_level::debug}, std::pair{"info", log_level::info},
+        std::pair{"warning", log_level::warning}, std::pair{"error", log_level::error}}) {
+    CAPTURE(name);
+    CHECK(load(yaml(minimal) + fmt::format("log: {{level: {}}}\n", name)).log.level == value);
+  }
+  auto auth_with = [](const std::string& auth) {
+    return load(fmt::format(R"(client:
+  base_url: https://api.test
+  auth: {}
+resources:
+  - name: users
+    primary_key: id
+    endpoint: {{path: /v1/users, paginator: single_page}}
+)",
+                            auth))
+        .client.auth;
+  };
+  CHECK(auth_with("{token: t}").type == auth_type::bearer);
+  CHECK(auth_with("{type: bearer, token: t}").type == auth_type::bearer);
+  CHECK(auth_with("{type: http_basic, username: u, password: p}").type == auth_type::http_basic);
+  CHECK(auth_with("{type: api_key, name: X-Key, api_key: k}").type == auth_type::api_key);
+  CHECK(auth_with("{type: api_key, name: X-Key, api_key: k}").location == api_key_location::header);
+  CHECK(auth_with("{type: api_key, name: key, api_key: k, location: header}").location ==
+        api_key_location::header);
+  CHECK(auth_with("{type: api_key, name: key, api_key: k, location: query}").location ==
+        api_key_location::query);
+}

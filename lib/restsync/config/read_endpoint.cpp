@@ -1,0 +1,149 @@
+// A resource's `endpoint`: path, method, params (and dlt's incremental
+// param form), data_selector, and its `error_handler`; the paginator and
+// incremental sections have readers of their own.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "restsync/config/reader.hpp"
+#include "restsync/http/url.hpp"
+
+namespace restsync::config_reader {
+
+namespace {
+
+constexpr std::string_view endpoint_keys[] = {
+    "path", "method", "params", "data_selector", "paginator", "error_handler", "incremental"};
+constexpr std::string_view methods[] = {"GET"};
+constexpr std::string_view error_handler_keys[] = {
+    "retry_on_status_codes",  "max_retries",     "backoff_factor",     "max_backoff",
+    "max_rate_limit_retries", "max_retry_after", "min_rate_limit_wait"};
+
+}  // namespace
+
+void loader::read_endpoint(const config_node& n, endpoint_config& e) {
+  check_keys(n, endpoint_keys);
+  if (const auto* v =
+          required(n, "path", "the endpoint's path below base_url, such as `/v1/users`")) {
+    if (auto s = non_empty_string(*v, "the endpoint's path, such as `/v1/users`")) {
+      if (s->find_first_of("?#") != std::string::npos) {
+        fail(*v, fmt::format("{} carries a query; put query parameters under `params`", shown(*v)));
+      } else if (s->find('{') != std::string::npos) {
+        fail(*v, fmt::format("{} has a `{{…}}` placeholder; dlt's parent-resource placeholders "
+                             "are not supported, write the literal path",
+                             shown(*v)));
+      } else if (starts_with_scheme(*s)) {
+        try {
+          parse_url(*s);
+          e.path = *s;
+        } catch (const std::invalid_argument& ex) {
+          fail(*v, fmt::format("{}: {}; expected a path such as `/v1/users` or an absolute "
+                               "http(s) URL",
+                               shown(*v), ex.what()));
+        }
+      } else {
+        e.path = *s;
+      }
+    }
+  }
+  if (const auto* v = optional(n, "method")) choice_index(*v, methods);
+
+  const config_node* param_incremental = nullptr;
+  std::string param_incremental_name;
+  if (const auto* v = optional(n, "params")) {
+    if (expect_map(*v, "a map of query parameter names to values")) {
+      for (std::size_t i = 0; i < v->keys.size(); ++i) {
+        const config_key& key = v->keys[i];
+        const config_node& value = v->items[i];
+        if (value.kind == node_kind::map) {
+          const config_node* type = value.find("type");
+          if (type != nullptr && type->kind == node_kind::scalar && type->scalar == "incremental") {
+            param_incremental = &value;
+            param_incremental_name = key.name;
+            continue;
+          }
+          fail(value,
+               "expected a string, number or boolean; for incremental loading use "
+               "`endpoint.incremental` (or dlt's `{type: incremental, cursor_path: …}`)");
+          continue;
+        }
+        if (value.kind != node_kind::scalar) {
+          fail(value, value.kind == node_kind::null
+                          ? std::string("no value given; write `\"\"` for an empty parameter")
+                          : fmt::format("expected a string, number or boolean, found {}",
+                                        kind_name(value.kind)));
+          continue;
+        }
+        if (auto s = string_value(value, looks_secret(key.name)))
+          e.params.emplace_back(key.name, *s);
+      }
+    }
+  }
+  if (const auto* v = optional(n, "data_selector")) {
+    if (auto p = json_path_value(*v)) e.data_selector = *p;
+  }
+  if (const auto* v = required(n, "paginator",
+                               "how the API pages; restsync does not guess: `single_page` for an "
+                               "endpoint that returns everything at once, else one of offset, "
+                               "page_number, cursor, json_link, header_link")) {
+    if (auto p = read_paginator(*v)) e.paginator = *p;
+  }
+  if (const auto* v = optional(n, "error_handler")) e.error_handler = read_error_handler(*v);
+
+  const config_node* incremental = optional(n, "incremental");
+  if (incremental != nullptr && param_incremental != nullptr) {
+    fail(*param_incremental,
+         "incremental loading is already configured under "
+         "`endpoint.incremental`; keep only one of the two");
+  } else if (incremental != nullptr) {
+    e.incremental = read_incremental(*incremental, false);
+  } else if (param_incremental != nullptr) {
+    e.incremental = read_incremental(*param_incremental, true);
+    if (e.incremental) e.incremental->start_param = param_incremental_name;
+  }
+}
+
+error_handler_config loader::read_error_handler(const config_node& n) {
+  error_handler_config h;
+  if (!expect_map(n, "a map with `retry_on_status_codes`, `max_retries`, `backoff_factor`, …")) {
+    return h;
+  }
+  check_keys(n, error_handler_keys);
+  if (const auto* v = optional(n, "retry_on_status_codes")) {
+    if (v->kind != node_kind::sequence) {
+      fail(*v, fmt::format("expected a list of HTTP statuses such as `[429, 503]`, found {}",
+                           kind_name(v->kind)));
+    } else {
+      h.retry_on_status_codes.clear();
+      for (const auto& item : v->items) {
+        if (auto code = integer_value(item, 400, 599)) {
+          const int c = static_cast<int>(*code);
+          auto& codes = h.retry_on_status_codes;
+          if (std::find(codes.begin(), codes.end(), c) == codes.end()) codes.push_back(c);
+        }
+      }
+    }
+  }
+  if (const auto* v = optional(n, "max_retries")) {
+    if (auto x = int_value(*v, 0)) h.max_retries = *x;
+  }
+  if (const auto* v = optional(n, "backoff_factor")) {
+    if (auto x = number_value(*v, true)) h.backoff_factor = *x;
+  }
+  if (const auto* v = optional(n, "max_backoff")) {
+    if (auto d = duration_value(*v, false)) h.max_backoff = *d;
+  }
+  if (const auto* v = optional(n, "max_rate_limit_retries")) {
+    if (auto x = int_value(*v, 0)) h.max_rate_limit_retries = *x;
+  }
+  if (const auto* v = optional(n, "max_retry_after")) {
+    if (auto d = duration_value(*v, false)) h.max_retry_after = *d;
+  }
+  if (const auto* v = optional(n, "min_rate_limit_wait")) {
+    if (auto d = duration_value(*v, true)) h.min_rate_limit_wait = *d;
+  }
+  return h;
+}
+
+}  // namespace restsync::config_reader

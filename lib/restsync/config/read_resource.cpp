@@ -1,0 +1,162 @@
+// The `resources` list: dlt shorthands normalised, resource_defaults merged
+// into each resource, names unique; each resource's own keys and schedule.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "restsync/config/normalize.hpp"
+#include "restsync/config/reader.hpp"
+
+namespace restsync::config_reader {
+
+namespace {
+
+constexpr std::string_view resource_keys[] = {
+    "name",     "endpoint",        "primary_key", "write_disposition",
+    "schedule", "full_scan_every", "hard_delete", "max_age"};
+constexpr named<disposition> dispositions[] = {{"merge", disposition::merge},
+                                               {"append", disposition::append},
+                                               {"replace", disposition::replace}};
+constexpr std::string_view schedule_keys[] = {"interval", "jitter", "failure_backoff"};
+
+}  // namespace
+
+std::vector<resource_config> loader::read_resources(const config_node& list,
+                                                    const config_node* defaults) {
+  std::vector<resource_config> out;
+  if (list.kind != node_kind::sequence) {
+    fail(list,
+         fmt::format("expected a list of resources (`- name: …`), found {}", kind_name(list.kind)));
+    return out;
+  }
+  if (list.items.empty()) {
+    fail(list, "the list is empty; list at least one resource to sync");
+    return out;
+  }
+  std::optional<config_node> base;
+  if (defaults != nullptr) {
+    base = *defaults;
+    if (config_node* e = base->find("endpoint")) normalize_endpoint(*e);
+  }
+  std::map<std::string, source_mark> seen;
+  for (const auto& item : list.items) {
+    config_node resource = normalize_resource(item);
+    if (base && resource.kind == node_kind::map) {
+      resource = merge_nodes(*base, resource);
+      budget_.charge_tree(resource, "once resource_defaults are merged into each resource");
+    }
+    auto r = read_resource(resource);
+    if (!r) continue;
+    const config_node* name = resource.find("name");
+    auto [it, inserted] = seen.emplace(r->name, name->mark);
+    if (!inserted) {
+      fail(*name, fmt::format("duplicate resource name `{}` (first used at line {}); resource "
+                              "names must be unique because each names a table",
+                              r->name, it->second.line));
+      continue;
+    }
+    out.push_back(std::move(*r));
+  }
+  return out;
+}
+
+std::optional<resource_config> loader::read_resource(const config_node& n) {
+  if (!expect_map(n, "a resource: a map with `name` and `endpoint`, or a bare path")) {
+    return std::nullopt;
+  }
+  resource_config r;
+  bool ok = true;
+  check_keys(n, resource_keys);
+  if (const auto* v = required(n, "name", "the resource's name, which also names its table")) {
+    if (auto s = non_empty_string(*v, "the resource's name")) {
+      if (std::any_of(s->begin(), s->end(),
+                      [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == 0x7f; })) {
+        fail(*v, fmt::format("{} contains spaces or control characters; use a name such as "
+                             "`accounts_feeds`",
+                             shown(*v)));
+        ok = false;
+      } else {
+        r.name = *s;
+      }
+    } else {
+      ok = false;
+    }
+  } else {
+    ok = false;
+  }
+
+  bool primary_key_failed = false;
+  if (const auto* v = optional(n, "primary_key")) {
+    if (v->kind == node_kind::scalar) {
+      if (auto s = non_empty_string(*v, "a field name or a list of field names")) {
+        r.primary_key.push_back(*s);
+      } else {
+        primary_key_failed = true;
+      }
+    } else if (v->kind == node_kind::sequence) {
+      for (const auto& item : v->items) {
+        if (auto s = non_empty_string(item, "a field name")) {
+          r.primary_key.push_back(*s);
+        } else {
+          primary_key_failed = true;
+        }
+      }
+    } else {
+      fail(*v, fmt::format("expected a field name or a list of field names, found {}",
+                           kind_name(v->kind)));
+      primary_key_failed = true;
+    }
+  }
+  bool disposition_failed = false;
+  const config_node* disposition_node = optional(n, "write_disposition");
+  if (disposition_node != nullptr) {
+    if (auto c = choice(*disposition_node, dispositions)) {
+      r.write_disposition = *c;
+    } else {
+      disposition_failed = true;
+    }
+  }
+  if (const auto* v = required(n, "endpoint", "a map with at least `path`")) {
+    if (expect_map(*v, "a map with at least `path`, or just the path")) {
+      read_endpoint(*v, r.endpoint);
+    }
+  }
+  if (const auto* v = optional(n, "schedule")) {
+    if (expect_map(*v, "a map with `interval`, `jitter` and `failure_backoff`")) {
+      check_keys(*v, schedule_keys);
+      if (const auto* i = optional(*v, "interval")) {
+        if (auto d = duration_value(*i, false)) r.schedule.interval = *d;
+      }
+      if (const auto* i = optional(*v, "jitter")) {
+        if (auto d = duration_value(*i, true)) r.schedule.jitter = *d;
+      }
+      if (const auto* i = optional(*v, "failure_backoff")) {
+        if (auto d = duration_value(*i, false)) r.schedule.failure_backoff = *d;
+      }
+    }
+  }
+  if (const auto* v = optional(n, "full_scan_every")) {
+    if (auto d = duration_value(*v, false)) r.full_scan_every = *d;
+  }
+  if (const auto* v = optional(n, "hard_delete")) {
+    if (auto b = bool_value(*v)) r.hard_delete = *b;
+  }
+  if (const auto* v = optional(n, "max_age")) {
+    if (auto d = duration_value(*v, false)) r.max_age = *d;
+  }
+
+  if (r.write_disposition == disposition::merge && r.primary_key.empty() && !primary_key_failed &&
+      !disposition_failed) {
+    const config_node& at = disposition_node != nullptr ? *disposition_node : n;
+    fail(at,
+         "write_disposition `merge` needs a primary_key to match records on; set "
+         "`primary_key` (here or in resource_defaults), or use write_disposition `append` "
+         "or `replace`");
+  }
+  if (!ok) return std::nullopt;
+  return r;
+}
+
+}  // namespace restsync::config_reader
