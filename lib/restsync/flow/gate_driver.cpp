@@ -11,7 +11,7 @@ gate_driver::gate_driver(asio::any_io_executor ex, const rate_gate_settings& set
     : ex_(ex), gate_(settings), poll_timer_(ex) {}
 
 asio::awaitable<void> gate_driver::acquire(std::size_t resource) {
-  auto t = gate_.enqueue(resource, rate_gate::clock::now());
+  auto t = gate_.enqueue(resource);
   asio::steady_timer wake(ex_, asio::steady_timer::time_point::max());
   waiting_[t.id] = &wake;
   poll();

@@ -27,8 +27,6 @@ class gate_driver {
   // Everybody waits until then (a 429's Retry-After or backoff).
   void pause_until(std::chrono::system_clock::time_point until);
 
-  const rate_gate& gate() const { return gate_; }
-
  private:
   void poll();
   void schedule(rate_gate::time_point at);

@@ -26,27 +26,13 @@ rate_gate::rate_gate(const rate_gate_settings& settings) {
       static_cast<duration::rep>(std::floor((burst - 1) * static_cast<double>(interval_.count())))};
 }
 
-rate_gate::ticket rate_gate::enqueue(std::size_t resource, time_point now) {
+rate_gate::ticket rate_gate::enqueue(std::size_t resource) {
   auto& r = resources_[resource];
   if (r.queue.empty()) round_.push_back(resource);
   const ticket t{resource, next_id_++};
-  r.queue.push_back({t.id, now});
-  ++r.stats.enqueued;
+  r.queue.push_back(t.id);
   ++queued_;
   return t;
-}
-
-bool rate_gate::cancel(const ticket& t) {
-  auto it = resources_.find(t.resource);
-  if (it == resources_.end()) return false;
-  auto& q = it->second.queue;
-  auto w = std::find_if(q.begin(), q.end(), [&](const waiting& x) { return x.id == t.id; });
-  if (w == q.end()) return false;
-  q.erase(w);
-  ++it->second.stats.cancelled;
-  --queued_;
-  if (q.empty()) round_.erase(std::find(round_.begin(), round_.end(), t.resource));
-  return true;
 }
 
 void rate_gate::refund(time_point now) {
@@ -77,17 +63,12 @@ rate_gate::poll_result rate_gate::poll(time_point now) {
     const std::size_t resource = round_.front();
     round_.pop_front();
     auto& r = resources_[resource];
-    const waiting w = r.queue.front();
+    const std::uint64_t id = r.queue.front();
     r.queue.pop_front();
     if (!r.queue.empty()) round_.push_back(resource);
     --queued_;
-
-    const duration waited = now - w.since;
-    ++r.stats.granted;
-    r.stats.total_wait += waited;
-    r.stats.max_wait = std::max(r.stats.max_wait, waited);
     ++total_grants_;
-    out.granted.push_back({resource, w.id});
+    out.granted.push_back({resource, id});
   }
   return out;
 }
@@ -106,11 +87,6 @@ std::optional<rate_gate::time_point> rate_gate::paused_until() const { return pa
 std::size_t rate_gate::queued(std::size_t resource) const {
   auto it = resources_.find(resource);
   return it == resources_.end() ? 0 : it->second.queue.size();
-}
-
-rate_gate::resource_stats rate_gate::stats(std::size_t resource) const {
-  auto it = resources_.find(resource);
-  return it == resources_.end() ? resource_stats{} : it->second.stats;
 }
 
 }  // namespace restsync

@@ -54,24 +54,12 @@ class rate_gate {
     std::optional<time_point> wake_at;
   };
 
-  struct resource_stats {
-    std::uint64_t enqueued = 0;
-    std::uint64_t granted = 0;
-    std::uint64_t cancelled = 0;
-    // Time from enqueue to grant, summed over granted requests, and its maximum.
-    duration total_wait{0};
-    duration max_wait{0};
-  };
-
   // Throws std::invalid_argument for a negative or non-finite rate, or a
   // burst below 1 or non-finite.
   explicit rate_gate(const rate_gate_settings& settings = {});
 
   // Queues a request of `resource`; grants happen only in poll().
-  ticket enqueue(std::size_t resource, time_point now);
-  // Withdraws a waiting request. False when it is not waiting (already
-  // granted, cancelled, or never issued); a granted request keeps its token.
-  bool cancel(const ticket& t);
+  ticket enqueue(std::size_t resource);
 
   // Grants as many waiting requests as the bucket and the pause allow at `now`.
   poll_result poll(time_point now);
@@ -93,17 +81,10 @@ class rate_gate {
   // Pauses that moved the pause's end later.
   std::uint64_t pauses() const { return pauses_; }
   std::uint64_t refunds() const { return refunds_; }
-  // Zeroes for a resource never seen.
-  resource_stats stats(std::size_t resource) const;
 
  private:
-  struct waiting {
-    std::uint64_t id;
-    time_point since;
-  };
   struct resource_state {
-    std::deque<waiting> queue;
-    resource_stats stats;
+    std::deque<std::uint64_t> queue;  // waiting ticket ids, FIFO
   };
 
   bool paused_at(time_point now) const { return pause_ && now < *pause_; }
