@@ -13,6 +13,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cstdint>
 
 namespace restsync::net {
 
@@ -78,6 +79,10 @@ transport_error_kind classify_read_error(const error_code& ec, bool got_some) {
   return transport_error_kind::reset;
 }
 
+// A DNS name is at most 255 bytes (RFC 1035); a longer certificate name is
+// cut there for messages.
+constexpr std::size_t max_name_bytes = 255;
+
 // A name from a certificate as UTF-8, its control characters (a NUL, too,
 // which PostgreSQL text refuses) as `?`, and no longer than a host name.
 std::string asn1_text(const ASN1_STRING* s) {
@@ -86,8 +91,8 @@ std::string asn1_text(const ASN1_STRING* s) {
   if (n < 0) return "?";
   std::string out(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(n));
   OPENSSL_free(utf8);
-  if (out.size() > 255) {
-    std::size_t cut = 255;  // not inside a character
+  if (out.size() > max_name_bytes) {
+    std::size_t cut = max_name_bytes;  // not inside a character
     while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xc0) == 0x80) --cut;
     out.resize(cut);
   }
@@ -250,7 +255,7 @@ struct http_client::impl {
     }
     http::response_parser<http::string_body> parser;
     parser.body_limit(settings.max_body_bytes);
-    parser.header_limit(64 * 1024);
+    parser.header_limit(static_cast<std::uint32_t>(settings.max_header_bytes));
     // The header first: a body's length is known before it is held.
     co_await http::async_read_header(stream, conn.buffer, parser,
                                      asio::redirect_error(asio::use_awaitable, ec));
