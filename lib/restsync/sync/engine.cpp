@@ -26,6 +26,7 @@
 #include "restsync/paging/page.hpp"
 #include "restsync/paging/repeat_guard.hpp"
 #include "restsync/plan/request_query.hpp"
+#include "restsync/store/record_key.hpp"
 
 namespace restsync::sync {
 
@@ -114,18 +115,7 @@ const rapidjson::Value* find_path(const rapidjson::Value& record, const json_pat
 
 // The record's primary key fields as JSON text, to compare two reads.
 std::string key_of(const rapidjson::Value& record, const std::vector<std::string>& fields) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartArray();
-  for (const auto& f : fields) {
-    auto m = record.FindMember(rapidjson::StringRef(f.data(), f.size()));
-    if (m == record.MemberEnd())
-      w.Null();
-    else
-      m->value.Accept(w);
-  }
-  w.EndArray();
-  return {buf.GetString(), buf.GetSize()};
+  return db::record_key(record, fields);
 }
 
 // How a sequential paginator asks for the next page, for messages.
