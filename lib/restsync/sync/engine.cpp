@@ -828,13 +828,10 @@ struct engine::impl {
       s.run_id = ctx.run_id;
       s.resource = rc.name;
       s.status = ctx.failed ? db::run_status::failed : db::run_status::succeeded;
-      s.requests = ctx.out.counts.requests;
-      s.retries = ctx.out.counts.retries;
-      s.rate_limited = ctx.out.counts.rate_limited;
+      s.counts = ctx.out.counts;
       s.complete_scan = ctx.out.complete_scan && sound;
       s.error = ctx.out.error;
       s.cursor = cursor;
-      s.rescans = ctx.out.counts.rescans;
       // Only a sound complete scan of everything proves a record is gone.
       s.mark_deleted = mergeable && ctx.full && ctx.out.complete_scan && sound && !ctx.failed;
       s.hard_delete = rc.hard_delete;
