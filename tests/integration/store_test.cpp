@@ -64,7 +64,7 @@ struct items_store {
     run(ioc, st.prepare({"items", {"id"}}));
   }
   std::int64_t begin() { return run(ioc, st.begin_run("items")).run_id; }
-  restsync::db::write_counts write(std::int64_t run_id, std::string records, std::int64_t offset) {
+  restsync::run_counters write(std::int64_t run_id, std::string records, std::int64_t offset) {
     return run(ioc,
                st.write(page_write{"items", run_id, page_of(std::move(records)), offset, {}, {}}));
   }
@@ -112,7 +112,7 @@ TEST_CASE("a session opened while the database was read-only is replaced; the pa
     std::this_thread::sleep_for(1500ms);
     db.alter("RESET default_transaction_read_only");
   });
-  restsync::db::write_counts c;
+  restsync::run_counters c;
   CHECK_NOTHROW(c = s.write(run_id, R"([{"id":2,"v":"b"},{"id":3,"v":"c"}])", 1));
   writable.join();
   CHECK(c.inserted == 2);
@@ -140,7 +140,7 @@ TEST_CASE("a batch with a bad page: the others commit, and every run is counted 
     tx.commit();
   });
   locked.get_future().wait();
-  std::vector<std::future<restsync::db::write_counts>> writes;
+  std::vector<std::future<restsync::run_counters>> writes;
   auto write = [&](std::int64_t run_id, std::string records, std::int64_t offset) {
     writes.push_back(asio::co_spawn(
         s.ioc, s.st.write(page_write{"items", run_id, page_of(std::move(records)), offset, {}, {}}),

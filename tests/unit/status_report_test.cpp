@@ -26,10 +26,10 @@ resource_status synced(std::string name, double age,
   run.started_at = "2024-05-01T09:59:58Z";
   run.finished_at = "2024-05-01T10:00:00Z";
   run.seconds = 2.2;
-  run.records = 250;
-  run.inserted = 5;
-  run.updated = 2;
-  run.unchanged = 243;
+  run.counts.records = 250;
+  run.counts.inserted = 5;
+  run.counts.updated = 2;
+  run.counts.unchanged = 243;
   r.last_run = run;
   return r;
 }
@@ -109,7 +109,7 @@ TEST_CASE("JSON for scripts") {
   auto users = synced("users", 192.5, 1h);
   users.cursor = "2024-05-01T09:00:00Z";
   users.deleted_rows = 3;
-  users.last_run->deleted = 2;
+  users.last_run->counts.deleted = 2;
   resource_status labels;
   labels.name = "labels";
   labels.max_age = 30min;

@@ -55,8 +55,8 @@ std::string last_run_text(const std::optional<run_row>& run) {
   std::string out = run->status;
   if (run->seconds)
     out += (run->status == "running" ? " for " : " in ") + format_age(*run->seconds);
-  out += fmt::format(": {} records, +{} ~{} ={}", run->records, run->inserted, run->updated,
-                     run->unchanged);
+  out += fmt::format(": {} records, +{} ~{} ={}", run->counts.records, run->counts.inserted,
+                     run->counts.updated, run->counts.unchanged);
   return out;
 }
 
@@ -181,10 +181,11 @@ std::string format_status_json(const std::vector<resource_status>& resources,
       else
         w.Null();
       const std::pair<const char*, std::int64_t> counts[] = {
-          {"pages", run.pages},     {"records", run.records},           {"inserted", run.inserted},
-          {"updated", run.updated}, {"unchanged", run.unchanged},       {"requests", run.requests},
-          {"retries", run.retries}, {"rate_limited", run.rate_limited}, {"deleted", run.deleted},
-          {"rescans", run.rescans}};
+          {"pages", run.counts.pages},         {"records", run.counts.records},
+          {"inserted", run.counts.inserted},   {"updated", run.counts.updated},
+          {"unchanged", run.counts.unchanged}, {"requests", run.counts.requests},
+          {"retries", run.counts.retries},     {"rate_limited", run.counts.rate_limited},
+          {"deleted", run.counts.deleted},     {"rescans", run.counts.rescans}};
       for (const auto& [k, v] : counts) {
         w.Key(k);
         w.Int64(v);

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "restsync/observe/run_counters.hpp"
+
 namespace restsync {
 
 struct run_row {
@@ -18,17 +20,9 @@ struct run_row {
   std::string started_at;  // ISO-8601 UTC, as all times here
   std::optional<std::string> finished_at;
   std::optional<double> seconds;
-  std::int64_t pages = 0;
-  std::int64_t records = 0;
-  std::int64_t inserted = 0;
-  std::int64_t updated = 0;
-  std::int64_t unchanged = 0;
-  std::int64_t requests = 0;
-  std::int64_t retries = 0;
-  std::int64_t rate_limited = 0;
+  // pages through rescans as _rs_runs holds them; the others stay 0.
+  run_counters counts;
   bool complete_scan = false;
-  std::int64_t deleted = 0;  // rows marked deleted (or removed) by the run
-  std::int64_t rescans = 0;  // scans repeated because the data moved
   std::optional<std::string> error;
 };
 

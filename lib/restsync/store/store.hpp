@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "restsync/observe/run_counters.hpp"
 #include "restsync/paging/page.hpp"
 
 namespace restsync {
@@ -58,12 +59,6 @@ struct table_spec {
   write_mode mode = write_mode::merge;
 };
 
-struct write_counts {
-  std::int64_t inserted = 0;
-  std::int64_t updated = 0;
-  std::int64_t unchanged = 0;
-};
-
 // One page to commit, and the counters of the run it belongs to.
 struct page_write {
   std::string resource;
@@ -99,9 +94,10 @@ struct run_summary {
   std::int64_t run_id = 0;
   std::string resource;
   run_status status = run_status::succeeded;
-  std::int64_t requests = 0;
-  std::int64_t retries = 0;
-  std::int64_t rate_limited = 0;
+  // The run's counters; the run's row takes requests, retries,
+  // rate_limited and rescans from here (its page counts were added as the
+  // pages committed).
+  run_counters counts;
   bool complete_scan = false;  // every record of the resource was read
   std::string error;           // empty on success
   // On success: the cursor to store (in the same transaction as the run's end).
@@ -111,7 +107,6 @@ struct run_summary {
   // for a sound complete scan; the caller decides.
   bool mark_deleted = false;
   bool hard_delete = false;
-  std::int64_t rescans = 0;
 };
 
 struct pass_check {
@@ -162,8 +157,9 @@ class store {
   // Upserts the page's records; adds the columns they need first. The
   // _rs_runs row of the run is updated in the same transaction. Pages of one
   // run that share a transaction are upserted by one statement, whose counts
-  // the first of them returns (the others return zeros): add them up per run.
-  boost::asio::awaitable<write_counts> write(page_write w);
+  // the first of them returns (the others return zeros): add them up per
+  // run. Only inserted, updated and unchanged are set.
+  boost::asio::awaitable<run_counters> write(page_write w);
 
   // Ends one scan of a run that tracks keys (a run may scan again when the
   // data moved). Call after every write of the scan completed. count_unseen:

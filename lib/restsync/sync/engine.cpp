@@ -26,6 +26,7 @@
 #include "restsync/paging/page.hpp"
 #include "restsync/paging/repeat_guard.hpp"
 #include "restsync/plan/request_query.hpp"
+#include "restsync/store/record_key.hpp"
 
 namespace restsync::sync {
 
@@ -114,18 +115,7 @@ const rapidjson::Value* find_path(const rapidjson::Value& record, const json_pat
 
 // The record's primary key fields as JSON text, to compare two reads.
 std::string key_of(const rapidjson::Value& record, const std::vector<std::string>& fields) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartArray();
-  for (const auto& f : fields) {
-    auto m = record.FindMember(rapidjson::StringRef(f.data(), f.size()));
-    if (m == record.MemberEnd())
-      w.Null();
-    else
-      m->value.Accept(w);
-  }
-  w.EndArray();
-  return {buf.GetString(), buf.GetSize()};
+  return db::record_key(record, fields);
 }
 
 // How a sequential paginator asks for the next page, for messages.
@@ -838,13 +828,10 @@ struct engine::impl {
       s.run_id = ctx.run_id;
       s.resource = rc.name;
       s.status = ctx.failed ? db::run_status::failed : db::run_status::succeeded;
-      s.requests = ctx.out.counts.requests;
-      s.retries = ctx.out.counts.retries;
-      s.rate_limited = ctx.out.counts.rate_limited;
+      s.counts = ctx.out.counts;
       s.complete_scan = ctx.out.complete_scan && sound;
       s.error = ctx.out.error;
       s.cursor = cursor;
-      s.rescans = ctx.out.counts.rescans;
       // Only a sound complete scan of everything proves a record is gone.
       s.mark_deleted = mergeable && ctx.full && ctx.out.complete_scan && sound && !ctx.failed;
       s.hard_delete = rc.hard_delete;

@@ -1,0 +1,210 @@
+#include "restsync/store/run_journal.hpp"
+
+#include <fmt/format.h>
+
+#include "restsync/store/naming.hpp"
+#include "restsync/store/sql.hpp"
+
+namespace restsync::db {
+
+namespace {
+
+std::string_view status_name(run_status s) {
+  switch (s) {
+    case run_status::running:
+      return "running";
+    case run_status::succeeded:
+      return "succeeded";
+    case run_status::failed:
+      return "failed";
+    case run_status::interrupted:
+      return "interrupted";
+  }
+  return "unknown";
+}
+
+std::optional<std::string> text(const pqxx::field& f) {
+  return f.is_null() ? std::nullopt : std::optional<std::string>(f.c_str());
+}
+
+// Times as ISO-8601 UTC, whatever the session's TimeZone.
+std::string utc(std::string_view column) {
+  return fmt::format("to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')", column);
+}
+
+}  // namespace
+
+std::string run_journal::table(std::string_view name) const {
+  return sql::qualified(schema_, name);
+}
+
+bool run_journal::present(pqxx::transaction_base& tx, std::string_view name) const {
+  return tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", table(name))[0].as<bool>();
+}
+
+void run_journal::create_tables(pqxx::transaction_base& tx) const {
+  tx.exec("CREATE SCHEMA IF NOT EXISTS " + quote_ident(schema_));
+  tx.exec("CREATE TABLE IF NOT EXISTS " + table("_rs_state") +
+          " (resource text PRIMARY KEY, cursor_value text, "
+          "last_complete_scan_at timestamptz, last_success_at timestamptz, "
+          "last_error_at timestamptz, last_error text, "
+          "updated_at timestamptz NOT NULL DEFAULT now())");
+  tx.exec("CREATE TABLE IF NOT EXISTS " + table("_rs_runs") +
+          " (id bigserial PRIMARY KEY, resource text NOT NULL, "
+          "started_at timestamptz NOT NULL DEFAULT now(), finished_at timestamptz, "
+          "status text NOT NULL DEFAULT 'running', pages bigint NOT NULL DEFAULT 0, "
+          "records bigint NOT NULL DEFAULT 0, inserted bigint NOT NULL DEFAULT 0, "
+          "updated bigint NOT NULL DEFAULT 0, unchanged bigint NOT NULL DEFAULT 0, "
+          "requests bigint NOT NULL DEFAULT 0, retries bigint NOT NULL DEFAULT 0, "
+          "rate_limited bigint NOT NULL DEFAULT 0, complete_scan boolean NOT NULL DEFAULT "
+          "false, error text)");
+  // Added after the first release: databases it created get them here.
+  tx.exec("ALTER TABLE " + table("_rs_runs") +
+          " ADD COLUMN IF NOT EXISTS deleted bigint NOT NULL DEFAULT 0, "
+          "ADD COLUMN IF NOT EXISTS rescans bigint NOT NULL DEFAULT 0");
+  tx.exec("CREATE INDEX IF NOT EXISTS \"_rs_runs_resource_idx\" ON " + table("_rs_runs") +
+          " (resource, id DESC)");
+  // The table catalog's (catalog.hpp). `field` is the field's label
+  // (naming.hpp: field_labels), `field_name` the field's exact name, which
+  // text cannot always hold; rows written before it existed have NULL there
+  // and their name as the label.
+  tx.exec("CREATE TABLE IF NOT EXISTS " + table("_rs_columns") +
+          " (resource text NOT NULL, field text NOT NULL, variant text NOT NULL DEFAULT '', "
+          "column_name text NOT NULL, type text NOT NULL, ordinal integer NOT NULL, "
+          "field_name bytea, PRIMARY KEY (resource, field, variant))");
+  tx.exec("ALTER TABLE " + table("_rs_columns") + " ADD COLUMN IF NOT EXISTS field_name bytea");
+}
+
+void run_journal::mark_interrupted(pqxx::transaction_base& tx) const {
+  tx.exec("UPDATE " + table("_rs_runs") +
+          " SET status = 'interrupted', finished_at = now() WHERE status = 'running'");
+}
+
+run_start run_journal::start_run(pqxx::transaction_base& tx, const std::string& resource) const {
+  run_start out;
+  auto r = tx.exec_params1(
+      "INSERT INTO " + table("_rs_runs") + " (resource) VALUES ($1) RETURNING id", resource);
+  out.run_id = r[0].as<std::int64_t>();
+  tx.exec_params("INSERT INTO " + table("_rs_state") +
+                     " (resource) VALUES ($1) ON CONFLICT (resource) DO NOTHING",
+                 resource);
+  auto state = tx.exec_params1(
+      "SELECT cursor_value, extract(epoch FROM now() - last_complete_scan_at)::float8 FROM " +
+          table("_rs_state") + " WHERE resource = $1",
+      resource);
+  if (!state[0].is_null()) out.cursor = state[0].c_str();
+  if (!state[1].is_null()) out.since_complete_scan = state[1].as<double>();
+  return out;
+}
+
+std::string run_journal::add_counts_sql() const {
+  return "UPDATE " + table("_rs_runs") +
+         " SET pages = pages + $2, records = records + $3, "
+         "inserted = inserted + $4, updated = updated + $5, "
+         "unchanged = unchanged + $6 WHERE id = $1";
+}
+
+void run_journal::add_counts(pqxx::transaction_base& tx, const std::string& statement,
+                             std::int64_t run_id, const run_counters& d) {
+  tx.exec_prepared(statement, run_id, d.pages, d.records, d.inserted, d.updated, d.unchanged);
+}
+
+void run_journal::store_cursor(pqxx::transaction_base& tx, const std::string& resource,
+                               const std::string& cursor) const {
+  tx.exec_params("UPDATE " + table("_rs_state") +
+                     " SET cursor_value = $2, updated_at = now() WHERE resource = $1",
+                 resource, cursor);
+}
+
+void run_journal::finish_run(pqxx::transaction_base& tx, const run_summary& s,
+                             std::int64_t deleted) const {
+  tx.exec_params("UPDATE " + table("_rs_runs") +
+                     " SET finished_at = now(), status = $2, requests = $3, retries = $4, "
+                     "rate_limited = $5, complete_scan = $6, error = NULLIF($7, ''), "
+                     "deleted = $8, rescans = $9 WHERE id = $1",
+                 s.run_id, std::string(status_name(s.status)), s.counts.requests, s.counts.retries,
+                 s.counts.rate_limited, s.complete_scan, s.error, deleted, s.counts.rescans);
+  if (s.status == run_status::succeeded)
+    tx.exec_params("UPDATE " + table("_rs_state") +
+                       " SET last_success_at = now(), updated_at = now(), "
+                       "last_complete_scan_at = CASE WHEN $2 THEN now() ELSE "
+                       "last_complete_scan_at END, cursor_value = COALESCE($3, cursor_value) "
+                       "WHERE resource = $1",
+                   s.resource, s.complete_scan,
+                   s.cursor ? s.cursor->c_str() : static_cast<const char*>(nullptr));
+  else
+    tx.exec_params("UPDATE " + table("_rs_state") +
+                       " SET last_error_at = now(), last_error = $2, updated_at = now() "
+                       "WHERE resource = $1",
+                   s.resource, s.error);
+}
+
+std::vector<resource_state> run_journal::states(pqxx::transaction_base& tx) const {
+  std::vector<resource_state> out;
+  for (const auto& row : tx.exec("SELECT resource, last_success_at, last_error_at, last_error, "
+                                 "last_complete_scan_at FROM " +
+                                 table("_rs_state") + " ORDER BY resource")) {
+    out.push_back({row[0].c_str(), text(row[1]), text(row[2]), text(row[3]), text(row[4])});
+  }
+  return out;
+}
+
+std::vector<journal_state> run_journal::status_states(pqxx::transaction_base& tx) const {
+  std::vector<journal_state> out;
+  if (!present(tx, "_rs_state")) return out;
+  for (const auto& row : tx.exec(fmt::format(
+           "SELECT resource, {}, extract(epoch FROM now() - last_success_at)::float8, {}, "
+           "last_error, {}, cursor_value FROM {} ORDER BY resource",
+           utc("last_success_at"), utc("last_error_at"), utc("last_complete_scan_at"),
+           table("_rs_state")))) {
+    journal_state r;
+    r.resource = row[0].c_str();
+    r.last_success_at = text(row[1]);
+    if (!row[2].is_null()) r.age_seconds = row[2].as<double>();
+    r.last_error_at = text(row[3]);
+    r.last_error = text(row[4]);
+    r.last_complete_scan_at = text(row[5]);
+    r.cursor = text(row[6]);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, run_row>> run_journal::last_runs(
+    pqxx::transaction_base& tx) const {
+  std::vector<std::pair<std::string, run_row>> out;
+  if (!present(tx, "_rs_runs")) return out;
+  for (const auto& row : tx.exec(fmt::format(
+           "SELECT DISTINCT ON (resource) resource, id, status, {}, {}, "
+           "extract(epoch FROM coalesce(finished_at, now()) - started_at)::float8, pages, "
+           "records, inserted, updated, unchanged, requests, retries, rate_limited, "
+           "complete_scan, error, "
+           // Columns a database made by an older version may lack.
+           "coalesce((to_jsonb(r) ->> 'deleted')::bigint, 0), "
+           "coalesce((to_jsonb(r) ->> 'rescans')::bigint, 0) "
+           "FROM {} r ORDER BY resource, id DESC",
+           utc("started_at"), utc("finished_at"), table("_rs_runs")))) {
+    run_row run;
+    run.id = row[1].as<std::int64_t>();
+    run.status = row[2].c_str();
+    run.started_at = row[3].c_str();
+    run.finished_at = text(row[4]);
+    if (!row[5].is_null()) run.seconds = row[5].as<double>();
+    run.counts.pages = row[6].as<std::int64_t>();
+    run.counts.records = row[7].as<std::int64_t>();
+    run.counts.inserted = row[8].as<std::int64_t>();
+    run.counts.updated = row[9].as<std::int64_t>();
+    run.counts.unchanged = row[10].as<std::int64_t>();
+    run.counts.requests = row[11].as<std::int64_t>();
+    run.counts.retries = row[12].as<std::int64_t>();
+    run.counts.rate_limited = row[13].as<std::int64_t>();
+    run.complete_scan = row[14].as<bool>();
+    run.error = text(row[15]);
+    run.counts.deleted = row[16].as<std::int64_t>();
+    run.counts.rescans = row[17].as<std::int64_t>();
+    out.emplace_back(row[0].c_str(), std::move(run));
+  }
+  return out;
+}
+
+}  // namespace restsync::db
