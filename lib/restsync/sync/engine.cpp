@@ -22,6 +22,7 @@
 #include "restsync/http/client.hpp"
 #include "restsync/http/url.hpp"
 #include "restsync/incremental/cursor.hpp"
+#include "restsync/paging/json_path.hpp"
 #include "restsync/paging/offset_scan.hpp"
 #include "restsync/paging/page.hpp"
 #include "restsync/paging/repeat_guard.hpp"
@@ -99,17 +100,6 @@ rate_gate_settings gate_settings(const rate_limit_config& r) {
 
 double seconds_since(steady::time_point t) {
   return std::chrono::duration<double>(steady::now() - t).count();
-}
-
-const rapidjson::Value* find_path(const rapidjson::Value& record, const json_path& path) {
-  const rapidjson::Value* v = &record;
-  for (const auto& key : path) {
-    if (!v->IsObject()) return nullptr;
-    auto m = v->FindMember(rapidjson::StringRef(key.data(), key.size()));
-    if (m == v->MemberEnd()) return nullptr;
-    v = &m->value;
-  }
-  return v;
 }
 
 // The record's primary key fields as JSON text, to compare two reads.
