@@ -13,7 +13,6 @@
 #include <map>
 #include <numeric>
 #include <random>
-#include <set>
 
 #include "restsync/flow/budget_driver.hpp"
 #include "restsync/flow/gate_driver.hpp"
@@ -26,6 +25,7 @@
 #include "restsync/paging/offset_scan.hpp"
 #include "restsync/paging/page.hpp"
 #include "restsync/paging/repeat_guard.hpp"
+#include "restsync/paging/sequential.hpp"
 #include "restsync/plan/request_query.hpp"
 
 namespace restsync::sync {
@@ -118,15 +118,6 @@ std::string key_of(const rapidjson::Value& record, const std::vector<std::string
   return {buf.GetString(), buf.GetSize()};
 }
 
-// How a sequential paginator asks for the next page, for messages.
-std::string paging_parameter(const paginator_config& pag) {
-  if (auto* p = std::get_if<page_number_paginator>(&pag))
-    return fmt::format("paging parameter `{}`", p->page_param);
-  if (auto* p = std::get_if<cursor_paginator>(&pag))
-    return fmt::format("paging parameter `{}`", p->cursor_param);
-  return "next link";
-}
-
 // What page_repeat_guard compares; 0 records make no fingerprint.
 std::uint64_t fingerprint_of(const page& pg, const std::vector<std::string>& key_fields) {
   auto records = pg.records();
@@ -207,7 +198,8 @@ struct run_context {
     std::vector<char> skip;  // empty: keep all
     bool all_older = false;  // every record with a cursor is before start
   };
-  std::optional<filtered> filter(const page& pg, std::int64_t offset) {
+  // where names the page in messages: "the page at offset 100", "page 3 of the scan".
+  std::optional<filtered> filter(const page& pg, std::string_view where) {
     filtered f;
     if (inc == nullptr) return f;
     auto records = pg.records();
@@ -219,9 +211,9 @@ struct run_context {
         switch (inc->on_cursor_value_missing) {
           case missing_cursor_action::raise:
             fail(
-                fmt::format("{}: record {} of the page at offset {} (key {}) has no cursor value "
+                fmt::format("{}: record {} of {} (key {}) has no cursor value "
                             "at {} (on_cursor_value_missing: raise)",
-                            rc.name, i, offset, key_of(*records[i], rc.primary_key),
+                            rc.name, i, where, key_of(*records[i], rc.primary_key),
                             to_string(inc->cursor_path)));
             return std::nullopt;
           case missing_cursor_action::include:
@@ -238,9 +230,9 @@ struct run_context {
         rapidjson::Writer<rapidjson::StringBuffer> w(buf);
         v->Accept(w);
         fail(fmt::format(
-            "{}: record {} of the page at offset {} (key {}): the cursor {} is {}, "
+            "{}: record {} of {} (key {}): the cursor {} is {}, "
             "neither epoch seconds, epoch milliseconds nor an ISO-8601 date-time",
-            rc.name, i, offset, key_of(*records[i], rc.primary_key), to_string(inc->cursor_path),
+            rc.name, i, where, key_of(*records[i], rc.primary_key), to_string(inc->cursor_path),
             std::string_view(buf.GetString(), buf.GetSize())));
         return std::nullopt;
       }
@@ -435,8 +427,11 @@ struct engine::impl {
     return ctx.policy.decide(used, outcome, std::chrono::system_clock::now(), random01());
   }
 
-  asio::awaitable<void> commit(run_context& ctx, std::shared_ptr<page> data, std::int64_t offset,
-                               std::vector<char> skip, std::optional<std::string> cursor) {
+  // position is the page's offset, or its index in a sequential scan; where
+  // names it in messages.
+  asio::awaitable<void> commit(run_context& ctx, std::shared_ptr<page> data, std::int64_t position,
+                               std::string where, std::vector<char> skip,
+                               std::optional<std::string> cursor) {
     ++ctx.out.counts.pages;
     ctx.out.counts.records += static_cast<std::int64_t>(data->records().size());
     ctx.out.counts.filtered += std::count(skip.begin(), skip.end(), 1);
@@ -444,14 +439,13 @@ struct engine::impl {
       // Named, not a braced temporary: GCC 12 destroys temporaries in a
       // co_await expression twice.
       db::page_write w{ctx.rc.name, ctx.run_id,      std::move(data),
-                       offset,      std::move(skip), std::move(cursor)};
+                       position,    std::move(skip), std::move(cursor)};
       auto counts = co_await store.write(std::move(w));
       ctx.out.counts.inserted += counts.inserted;
       ctx.out.counts.updated += counts.updated;
       ctx.out.counts.unchanged += counts.unchanged;
     } catch (const std::exception& e) {
-      ctx.fail(fmt::format("{}: storing the page at offset {} failed: {}", ctx.rc.name, offset,
-                           e.what()));
+      ctx.fail(fmt::format("{}: storing {} failed: {}", ctx.rc.name, where, e.what()));
     }
   }
 
@@ -501,7 +495,8 @@ struct engine::impl {
             ctx.anchor_key = key_of(*r.data->records().back(), ctx.rc.primary_key);
           }
         }
-        auto f = ctx.filter(*r.data, offset);
+        const auto where = fmt::format("the page at offset {}", offset);
+        auto f = ctx.filter(*r.data, where);
         if (f && ctx.stop_at_start && f->all_older) {
           // Newest first, and this whole page is older than the cursor: so
           // is everything after it.
@@ -512,7 +507,7 @@ struct engine::impl {
         // commit. The task still counts until committed, bounding the pages held.
         run.wake.cancel();
         if (f && n > 0 && !ctx.failed)
-          co_await commit(ctx, r.data, offset, std::move(f->skip), std::nullopt);
+          co_await commit(ctx, r.data, offset, where, std::move(f->skip), std::nullopt);
       }
     } catch (const std::exception& e) {
       ctx.fail(fmt::format("{}: internal error at offset {}: {}", ctx.rc.name, offset, e.what()));
@@ -621,98 +616,61 @@ struct engine::impl {
     }
   }
 
-  // The paginators that learn the next request from the previous answer.
+  // The paginators that learn the next request from the previous answer:
+  // sequential_pager decides where to go, this sends and stores.
   asio::awaitable<void> page_sequential(run_context& ctx) {
-    const auto& pag = ctx.rc.endpoint.paginator;
-    std::int64_t page_no = first_position(pag);
-    std::string target = append_query(ctx.base_target, paging_query(pag, page_no));
-    std::set<std::string> seen;
-    page_repeat_guard repeats;
-    for (std::int64_t n_page = 0; !ctx.stop; ++n_page) {
+    sequential_settings settings;
+    settings.paginator = ctx.rc.endpoint.paginator;
+    settings.base_target = ctx.base_target;
+    settings.origin = ctx.client->origin().origin();
+    settings.link_params = creds.params;
+    settings.secret_params = credential_params;
+    sequential_pager pager(std::move(settings));
+    std::string target = pager.first_target();
+    while (!ctx.stop) {
+      const std::int64_t n_page = pager.pages();
       std::function<bool()> always;
       auto r = co_await fetch(ctx, target, std::move(always));
       if (!r.data) {
         ctx.fail(std::move(r.error));
         break;
       }
-      auto n = static_cast<std::int64_t>(r.data->records().size());
-      if (n > 0 && !r.data->singleton()) {
-        if (auto first = repeats.on_page(n_page, fingerprint_of(*r.data, ctx.rc.primary_key))) {
-          ctx.fail(
-              fmt::format("{}: the API seems to ignore the {}: page {} of the scan holds the "
-                          "same records as page {} and after; stopping",
-                          ctx.rc.name, paging_parameter(pag), n_page + 1, *first + 1));
-          break;
-        }
+      received_page got;
+      got.records = static_cast<std::int64_t>(r.data->records().size());
+      got.singleton = r.data->singleton();
+      if (got.records > 0 && !got.singleton)
+        got.fingerprint = fingerprint_of(*r.data, ctx.rc.primary_key);
+      got.total = r.data->total();
+      got.next = r.data->next();
+      got.link = r.link;
+      auto step = pager.on_page(got);
+      if (step.what == pager_step::kind::failed && !step.store_page) {
+        ctx.fail(fmt::format("{}: {}", ctx.rc.name, step.message));
+        break;
       }
-      auto f = ctx.filter(*r.data, n_page);
+      const auto where = fmt::format("page {} of the scan", n_page + 1);
+      auto f = ctx.filter(*r.data, where);
       if (!f) break;
       // Pages arrive in order here: ascending, the cursor may move with each
       // page, in the page's own transaction.
       std::optional<std::string> cursor;
       if (ctx.inc && ctx.inc->order == row_order::asc && ctx.max_seen) cursor = ctx.max_seen->text;
-      if (n > 0) co_await commit(ctx, r.data, n_page, std::move(f->skip), std::move(cursor));
+      if (got.records > 0)
+        co_await commit(ctx, r.data, n_page, where, std::move(f->skip), std::move(cursor));
       if (ctx.failed) break;
       if (ctx.stop_at_start && f->all_older) {
         ctx.reached_start = true;
         break;
       }
-      std::optional<std::string> next;
-      if (std::holds_alternative<single_page_paginator>(pag) || r.data->singleton()) {
-        // one page is the whole collection
-      } else if (auto* p = std::get_if<page_number_paginator>(&pag)) {
-        ++page_no;
-        bool past_total = r.data->total() && page_no - p->base_page >= *r.data->total();
-        bool past_max = p->maximum_page && page_no > *p->maximum_page;
-        if (n > 0 && !past_total && !past_max)
-          next = append_query(ctx.base_target, paging_query(pag, page_no));
-      } else if (auto* p = std::get_if<cursor_paginator>(&pag)) {
-        if (r.data->next())
-          next = append_query(ctx.base_target, {{p->cursor_param, *r.data->next()}});
-      } else if (std::holds_alternative<json_link_paginator>(pag) ||
-                 std::holds_alternative<header_link_paginator>(pag)) {
-        std::optional<std::string> link;
-        if (auto* h = std::get_if<header_link_paginator>(&pag)) {
-          if (r.link) link = find_link(*r.link, h->links_next_key);
-        } else {
-          link = r.data->next();
-        }
-        if (link) {
-          auto resolved = resolve_link(ctx, *link);
-          if (!resolved) {
-            ctx.fail(
-                fmt::format("{}: next link {} points to another origin than {}; refusing to "
-                            "send credentials there",
-                            ctx.rc.name, shown(*link), ctx.client->origin().origin()));
-            break;
-          }
-          next = std::move(*resolved);
-        }
+      if (step.what == pager_step::kind::failed) {
+        ctx.fail(fmt::format("{}: {}", ctx.rc.name, step.message));
+        break;
       }
-      if (!next) {
+      if (step.what == pager_step::kind::done) {
         ctx.out.complete_scan = true;
         break;
       }
-      if (!seen.insert(*next).second) {
-        ctx.fail(
-            fmt::format("{}: the API sent the same next page twice ({}); stopping to avoid "
-                        "a loop",
-                        ctx.rc.name, shown(*next)));
-        break;
-      }
-      target = std::move(*next);
-    }
-  }
-
-  // A next link as an origin-relative target, if it stays on our origin.
-  std::optional<std::string> resolve_link(run_context& ctx, const std::string& link) {
-    if (!link.empty() && link.front() == '/') return append_query(link, creds.params);
-    try {
-      auto u = parse_url(link);
-      if (u.origin() != ctx.client->origin().origin()) return std::nullopt;
-      return append_query(u.target, creds.params);
-    } catch (const std::exception&) {
-      return std::nullopt;
+      target = std::move(step.target);
     }
   }
 
