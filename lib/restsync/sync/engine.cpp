@@ -16,6 +16,7 @@
 
 #include "restsync/flow/budget_driver.hpp"
 #include "restsync/flow/gate_driver.hpp"
+#include "restsync/flow/response_class.hpp"
 #include "restsync/flow/retry_policy.hpp"
 #include "restsync/http/auth.hpp"
 #include "restsync/http/client.hpp"
@@ -347,84 +348,51 @@ struct engine::impl {
       } else {
         ++ctx.out.counts.transport_errors;
       }
-      attempt_outcome outcome;
       fetch_result fr;
-      std::string server_message;
+      response_attempt attempt;
       if (!result.ok()) {
-        outcome = attempt_outcome::transport_failure(to_retry_error(result.error));
-        server_message = result.error_message;
+        attempt = classify_transport(to_retry_error(result.error), result.error_message);
       } else {
         auto& res = *result.response;
-        if (res.status >= 200 && res.status < 300) {
-          auto parsed = page::read(std::move(res.body), ctx.spec);
-          if (auto* p = std::get_if<page>(&parsed)) {
-            fr.data = std::make_shared<page>(std::move(*p));
-            fr.link = std::move(res.link);
-            fr.lease = std::move(lease);
-            log.debug(
-                "page",
-                {{"resource", ctx.rc.name},
-                 {"path", shown(target)},
-                 {"rows", fr.data->records().size()},
-                 {"ms",
-                  std::chrono::duration_cast<milliseconds>(steady::now() - started).count()}});
-            co_return fr;
-          }
-          auto& err = std::get<page_error>(parsed);
-          if (err.what == page_error::kind::malformed) {
-            outcome = attempt_outcome::malformed_json(res.status);
-          } else if (err.what == page_error::kind::api_errors) {
-            std::optional<int> code;
-            if (!err.api_errors.empty()) {
-              try {
-                code = std::stoi(err.api_errors.front().code);
-              } catch (...) {
-              }
-            }
-            outcome = attempt_outcome::errors_in_body(res.status, code, err.message);
-          } else {
-            // The body does not have the shape the config describes: retrying
-            // cannot help, and reading it any other way could lose records.
-            fr.error = fmt::format("{}: {} (path {})", ctx.rc.name, err.message, shown(target));
-            co_return fr;
-          }
-          server_message = err.message;
-        } else {
-          outcome = attempt_outcome::http(res.status, res.retry_after);
-          // The server's own words, from an `_errors` body when it sent one.
-          auto parsed = page::read(res.body, ctx.spec);
-          if (auto* err = std::get_if<page_error>(&parsed);
-              err && err->what == page_error::kind::api_errors)
-            server_message = err->message;
-          else
-            server_message = res.body.substr(0, 200);
+        auto c = classify_response(res.status, std::move(res.body), res.retry_after, ctx.spec);
+        if (auto* p = std::get_if<page>(&c)) {
+          fr.data = std::make_shared<page>(std::move(*p));
+          fr.link = std::move(res.link);
+          fr.lease = std::move(lease);
+          log.debug(
+              "page",
+              {{"resource", ctx.rc.name},
+               {"path", shown(target)},
+               {"rows", fr.data->records().size()},
+               {"ms", std::chrono::duration_cast<milliseconds>(steady::now() - started).count()}});
+          co_return fr;
         }
+        if (auto* f = std::get_if<response_failure>(&c)) {
+          fr.error = fmt::format("{}: {} (path {})", ctx.rc.name, f->message, shown(target));
+          co_return fr;
+        }
+        attempt = std::move(std::get<response_attempt>(c));
       }
-      auto decision = policy_decide(ctx, used, outcome);
+      auto verdict = judge(attempt, ctx.policy, used, std::chrono::system_clock::now(), random01());
+      const auto& decision = verdict.decision;
       if (decision.pause_all_until) gate.pause_until(*decision.pause_all_until);
-      if (decision.action == retry_action::retry) {
-        if (outcome.what == attempt_outcome::kind::response && outcome.status == 429)
+      if (verdict.retry) {
+        if (verdict.rate_limited)
           ++ctx.out.counts.rate_limited;
         else
           ++ctx.out.counts.retries;
         log.warn("retry", {{"resource", ctx.rc.name},
                            {"path", shown(target)},
-                           {"status", outcome.status},
+                           {"status", attempt.outcome.status},
                            {"reason", decision.reason},
-                           {"message", server_message},
+                           {"message", attempt.server_message},
                            {"wait_ms", decision.wait.count()}});
         co_await sleep_for(decision.wait);
         continue;
       }
-      fr.error = fmt::format("{}: GET {} failed: {}{}{}", ctx.rc.name, shown(target),
-                             decision.reason, server_message.empty() ? "" : ": ", server_message);
+      fr.error = fmt::format("{}: GET {} failed: {}", ctx.rc.name, shown(target), verdict.message);
       co_return fr;
     }
-  }
-
-  retry_decision policy_decide(run_context& ctx, retry_counts& used,
-                               const attempt_outcome& outcome) {
-    return ctx.policy.decide(used, outcome, std::chrono::system_clock::now(), random01());
   }
 
   // position is the page's offset, or its index in a sequential scan; where
