@@ -22,7 +22,8 @@
 #include "restsync/http/client.hpp"
 #include "restsync/http/url.hpp"
 #include "restsync/incremental/cursor.hpp"
-#include "restsync/paging/json_path.hpp"
+#include "restsync/incremental/cursor_advance.hpp"
+#include "restsync/incremental/window.hpp"
 #include "restsync/paging/offset_scan.hpp"
 #include "restsync/paging/page.hpp"
 #include "restsync/paging/repeat_guard.hpp"
@@ -169,12 +170,9 @@ struct run_context {
   // an ordered scan reached its incremental start.
   bool stop = false;
 
-  // Incremental loading (endpoint.incremental), null without.
-  const incremental_config* inc = nullptr;
-  std::optional<cursor_value> start;     // records before it are left out (lag applied)
-  std::optional<cursor_value> end;       // records at or after it are left out
-  std::optional<cursor_value> previous;  // the stored cursor before the run
-  std::optional<cursor_value> max_seen;  // the newest cursor among written records
+  // Incremental loading (endpoint.incremental): the window and the cursor
+  // it moves; empty without, or when the window could not be planned.
+  std::optional<cursor_advance> advance;
   // row_order desc and a start: paging stops at the first page that is all
   // older than start.
   bool stop_at_start = false;
@@ -195,60 +193,17 @@ struct run_context {
 
   // Which records of a page to leave out; fails the run (returning nullopt)
   // on a cursor value that is missing (raise) or not a timestamp.
-  struct filtered {
-    std::vector<char> skip;  // empty: keep all
-    bool all_older = false;  // every record with a cursor is before start
-  };
   // where names the page in messages: "the page at offset 100", "page 3 of the scan".
-  std::optional<filtered> filter(const page& pg, std::string_view where) {
-    filtered f;
-    if (inc == nullptr) return f;
-    auto records = pg.records();
-    f.skip.assign(records.size(), 0);
-    bool any_dated = false, any_not_older = false;
-    for (size_t i = 0; i < records.size(); ++i) {
-      const auto* v = find_path(*records[i], inc->cursor_path);
-      if (v == nullptr || v->IsNull()) {
-        switch (inc->on_cursor_value_missing) {
-          case missing_cursor_action::raise:
-            fail(
-                fmt::format("{}: record {} of {} (key {}) has no cursor value "
-                            "at {} (on_cursor_value_missing: raise)",
-                            rc.name, i, where, key_of(*records[i], rc.primary_key),
-                            to_string(inc->cursor_path)));
-            return std::nullopt;
-          case missing_cursor_action::include:
-            break;
-          case missing_cursor_action::exclude:
-            f.skip[i] = 1;
-            break;
-        }
-        continue;
-      }
-      auto c = parse_cursor_json(*v);
-      if (!c) {
-        rapidjson::StringBuffer buf;
-        rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-        v->Accept(w);
-        fail(fmt::format(
-            "{}: record {} of {} (key {}): the cursor {} is {}, "
-            "neither epoch seconds, epoch milliseconds nor an ISO-8601 date-time",
-            rc.name, i, where, key_of(*records[i], rc.primary_key), to_string(inc->cursor_path),
-            std::string_view(buf.GetString(), buf.GetSize())));
-        return std::nullopt;
-      }
-      any_dated = true;
-      bool before = start && compare(*c, *start) < 0;
-      bool after = end && compare(*c, *end) >= 0;
-      if (!before) any_not_older = true;
-      if (before || after) {
-        f.skip[i] = 1;
-        continue;
-      }
-      if (!max_seen || compare(*c, *max_seen) > 0) max_seen = std::move(c);
+  std::optional<page_filter> filter(const page& pg, std::string_view where) {
+    if (!advance) return page_filter{};
+    auto f = advance->filter(pg.records(), where, [this](const rapidjson::Value& record) {
+      return key_of(record, rc.primary_key);
+    });
+    if (auto* message = std::get_if<std::string>(&f)) {
+      fail(std::move(*message));
+      return std::nullopt;
     }
-    f.all_older = any_dated && !any_not_older;
-    return f;
+    return std::get<page_filter>(std::move(f));
   }
 };
 
@@ -622,7 +577,7 @@ struct engine::impl {
       // Pages arrive in order here: ascending, the cursor may move with each
       // page, in the page's own transaction.
       std::optional<std::string> cursor;
-      if (ctx.inc && ctx.inc->order == row_order::asc && ctx.max_seen) cursor = ctx.max_seen->text;
+      if (ctx.advance) cursor = ctx.advance->page_cursor();
       if (got.records > 0)
         co_await commit(ctx, r.data, n_page, where, std::move(f->skip), std::move(cursor));
       if (ctx.failed) break;
@@ -642,39 +597,21 @@ struct engine::impl {
     }
   }
 
-  // The incremental window of a run: where it starts and ends, and whether
-  // it reads everything. False (with the run failed) on a stored cursor that
-  // no longer reads.
-  bool plan_window(run_context& ctx, const db::run_start& rs, const run_flags& flags) {
+  // The incremental window of a run (plan_window decides it); the run fails
+  // on a stored cursor that no longer reads.
+  void plan_incremental(run_context& ctx, const db::run_start& rs, const run_flags& flags) {
     const auto& rc = ctx.rc;
-    ctx.inc = rc.endpoint.incremental ? &*rc.endpoint.incremental : nullptr;
-    if (ctx.inc == nullptr) return true;
-    const auto& inc = *ctx.inc;
-    if (inc.initial_value) ctx.start = parse_cursor_config(*inc.initial_value);
-    if (inc.end_value) ctx.end = parse_cursor_config(*inc.end_value);
-    if (rs.cursor) {
-      ctx.previous = parse_cursor_config(*rs.cursor);
-      if (!ctx.previous) {
-        ctx.fail(
-            fmt::format("{}: the stored cursor '{}' (_rs_state.cursor_value) is not a "
-                        "timestamp; fix or clear it, or run with --full-refresh",
-                        rc.name, *rs.cursor));
-        return false;
-      }
+    if (!rc.endpoint.incremental) return;
+    auto planned =
+        plan_window(rc, window_state{rs.cursor, rs.since_complete_scan}, flags.full_refresh);
+    if (auto* message = std::get_if<std::string>(&planned)) {
+      ctx.fail(std::move(*message));
+      return;
     }
-    // A replace run must see everything; so must a full refresh and, every
-    // full_scan_every, a periodic full scan (it finds deletions).
-    bool due = rc.full_scan_every &&
-               (!rs.since_complete_scan || *rs.since_complete_scan * 1000.0 >=
-                                               static_cast<double>(rc.full_scan_every->count()));
-    ctx.full =
-        flags.full_refresh || due || rc.write_disposition == disposition::replace || !ctx.previous;
-    if (!ctx.full && (!ctx.start || compare(*ctx.previous, *ctx.start) > 0))
-      ctx.start = ctx.previous;
-    if (ctx.start && inc.lag.count() > 0)
-      ctx.start = minus(*ctx.start, std::chrono::duration_cast<std::chrono::microseconds>(inc.lag));
-    ctx.stop_at_start = inc.order == row_order::desc && ctx.start && !ctx.full;
-    return true;
+    auto& w = std::get<incremental_window>(planned);
+    ctx.full = w.full;
+    ctx.stop_at_start = w.stop_at_start;
+    ctx.advance.emplace(*rc.endpoint.incremental, std::move(w), rc.name);
   }
 
   asio::awaitable<run_outcome> run(const resource_config& rc, run_flags flags) {
@@ -702,15 +639,16 @@ struct engine::impl {
       auto rs = co_await store.begin_run(rc.name, options);
       ctx.run_id = rs.run_id;
       ctx.track_keys = options.track_keys;
-      plan_window(ctx, rs, flags);
+      plan_incremental(ctx, rs, flags);
     } catch (const std::exception& e) {
       ctx.fail(fmt::format("{}: cannot start the run: {}", rc.name, e.what()));
     }
     window_text window;
-    if (ctx.inc) {
-      if (ctx.start) window.start = ctx.start->text;
-      if (ctx.end) window.end = ctx.end->text;
-      window.initial = ctx.inc->initial_value;
+    if (ctx.advance) {
+      const auto& w = ctx.advance->window();
+      if (w.start) window.start = w.start->text;
+      if (w.end) window.end = w.end->text;
+      window.initial = rc.endpoint.incremental->initial_value;
     }
     const query_params params = run_query(rc.endpoint, window, creds.params);
     ctx.base_target = append_query(endpoint_url.target, params);
@@ -720,7 +658,9 @@ struct engine::impl {
       log.info("run_started", {{"resource", rc.name},
                                {"run", ctx.run_id},
                                {"full", ctx.full},
-                               {"from", ctx.start ? ctx.start->text : std::string()}});
+                               {"from", ctx.advance && ctx.advance->window().start
+                                            ? ctx.advance->window().start->text
+                                            : std::string()}});
       if (auto* p = std::get_if<offset_paginator>(&rc.endpoint.paginator)) {
         sound = co_await page_offsets(ctx, *p);
       } else {
@@ -730,20 +670,13 @@ struct engine::impl {
     }
     ctx.out.ok = !ctx.failed;
     if (ctx.failed) ctx.out.complete_scan = false;
-    // The cursor moves over what this run committed, never back, and only
-    // when the run read its whole window (a complete scan, or down to the
-    // start) with the data holding still.
+    // The cursor moves (cursor_advance) only when the run read its whole
+    // window (a complete scan, or down to the start) with the data holding still.
+    const bool whole_window = !ctx.failed && sound && (ctx.out.complete_scan || ctx.reached_start);
     std::optional<std::string> cursor;
-    if (ctx.inc && !ctx.failed && sound && (ctx.out.complete_scan || ctx.reached_start)) {
-      auto best = ctx.max_seen;
-      if (ctx.previous && (!best || compare(*ctx.previous, *best) > 0)) best = ctx.previous;
-      if (best) cursor = best->text;
-    }
-    if (ctx.inc) {
-      if (cursor)
-        ctx.out.cursor = *cursor;
-      else if (ctx.previous)
-        ctx.out.cursor = ctx.previous->text;
+    if (ctx.advance) {
+      cursor = ctx.advance->advanced(whole_window);
+      if (auto c = ctx.advance->after_run(whole_window)) ctx.out.cursor = *c;
     }
     ctx.out.counts.seconds = seconds_since(started);
     // The one way out of a run for its error, to the database, status and
