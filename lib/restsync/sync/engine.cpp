@@ -29,6 +29,7 @@
 #include "restsync/paging/repeat_guard.hpp"
 #include "restsync/paging/sequential.hpp"
 #include "restsync/plan/request_query.hpp"
+#include "restsync/plan/resource_plan.hpp"
 
 namespace restsync::sync {
 
@@ -56,48 +57,10 @@ transport_error to_retry_error(net::transport_error_kind k) {
   return transport_error::reset;
 }
 
-retry_settings retry_settings_for(const error_handler_config& h) {
-  retry_settings s;
-  s.retry_on_status_codes = h.retry_on_status_codes;
-  s.max_retries = h.max_retries;
-  s.backoff_factor = h.backoff_factor;
-  s.max_backoff = h.max_backoff;
-  s.max_rate_limit_retries = h.max_rate_limit_retries;
-  s.max_retry_after = h.max_retry_after;
-  s.min_rate_limit_wait = h.min_rate_limit_wait;
-  return s;
-}
-
-std::string dotted(const std::optional<json_path>& p) { return p ? to_string(*p) : std::string{}; }
-
-page_spec spec_for(const endpoint_config& e) {
-  std::string total, next;
-  std::visit(
-      [&](const auto& p) {
-        using P = std::decay_t<decltype(p)>;
-        if constexpr (std::is_same_v<P, offset_paginator> ||
-                      std::is_same_v<P, page_number_paginator>)
-          total = dotted(p.total_path);
-        else if constexpr (std::is_same_v<P, cursor_paginator>)
-          next = to_string(p.cursor_path);
-        else if constexpr (std::is_same_v<P, json_link_paginator>)
-          next = to_string(p.next_url_path);
-      },
-      e.paginator);
-  return page_spec(e.data_selector.empty() ? "$" : to_string(e.data_selector), total, next);
-}
-
 asio::awaitable<void> sleep_for(milliseconds d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
   boost::system::error_code ec;
   co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-}
-
-rate_gate_settings gate_settings(const rate_limit_config& r) {
-  rate_gate_settings s;
-  s.requests_per_second = r.requests_per_second;
-  if (r.burst) s.burst = static_cast<double>(*r.burst);
-  return s;
 }
 
 double seconds_since(steady::time_point t) {
@@ -224,6 +187,10 @@ struct engine::impl {
   std::vector<std::string> credential_params;
   // Requests awaiting their response, by resource index.
   std::vector<std::int64_t> in_flight;
+  // Every HTTP client's settings.
+  net::http_settings http;
+  // Each resource's plan, by resource index, once it ran.
+  std::vector<std::shared_ptr<const resource_plan>> plans;
 
   impl(asio::any_io_executor e, const config& c, db::store& s, logger& l)
       : ex(e),
@@ -234,7 +201,9 @@ struct engine::impl {
         budget(e, static_cast<std::size_t>(c.client.memory_budget)),
         page_charge(c.resources.size(), first_page_reservation),
         creds(credentials_for(c.client.auth)),
-        in_flight(c.resources.size(), 0) {
+        in_flight(c.resources.size(), 0),
+        http(http_settings_for(c)),
+        plans(c.resources.size()) {
     for (std::size_t i = 0; i < c.resources.size(); ++i) resource_index[c.resources[i].name] = i;
     for (const auto& [name, value] : creds.params) credential_params.push_back(name);
   }
@@ -246,18 +215,19 @@ struct engine::impl {
 
   net::http_client& client_for(const url& u) {
     auto& slot = clients[u.origin()];
-    if (!slot) {
-      net::http_settings s;
-      s.connect_timeout = cfg.client.timeout.connect;
-      s.read_timeout = cfg.client.timeout.read;
-      s.max_body_bytes = static_cast<std::size_t>(cfg.client.max_body_bytes);
-      s.tls_verify = cfg.client.tls.verify;
-      s.ca_file = cfg.client.tls.ca_file;
-      s.max_idle_connections = static_cast<std::size_t>(
-          std::max(4, cfg.client.max_in_flight * static_cast<int>(cfg.resources.size())));
-      slot = std::make_unique<net::http_client>(ex, u, s);
-    }
+    if (!slot) slot = std::make_unique<net::http_client>(ex, u, http);
     return *slot;
+  }
+
+  // The plan of a resource, made at its first run (a configuration the
+  // engine cannot plan fails that run, as it always did) and kept. Shared:
+  // a run keeps its plan even if a run of another resource_config object
+  // under the same name replaces it.
+  std::shared_ptr<const resource_plan> plan_for(std::size_t index, const resource_config& rc) {
+    auto& slot = plans[index];
+    if (!slot || slot->resource != &rc)
+      slot = std::make_shared<const resource_plan>(plan_resource(cfg.client, rc));
+    return slot;
   }
 
   double random01() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }
@@ -616,17 +586,18 @@ struct engine::impl {
 
   asio::awaitable<run_outcome> run(const resource_config& rc, run_flags flags) {
     auto started = steady::now();
-    auto endpoint_url = parse_url(resource_url(cfg.client, rc.endpoint));
-    run_context ctx(rc, resource_index.at(rc.name), &client_for(endpoint_url),
-                    spec_for(rc.endpoint),
-                    retry_policy(retry_settings_for(rc.endpoint.error_handler)));
+    const auto index = resource_index.at(rc.name);
+    const auto plan_ptr = plan_for(index, rc);
+    const resource_plan& plan = *plan_ptr;
+    auto endpoint_url = parse_url(plan.endpoint_url);
+    run_context ctx(rc, index, &client_for(endpoint_url), plan.spec, retry_policy(plan.retry));
     ctx.out.resource = rc.name;
     for (const auto& h : cfg.client.headers) ctx.headers.emplace_back(h.first, h.second);
     for (const auto& h : creds.headers) ctx.headers.push_back(h);
 
-    const bool mergeable = rc.write_disposition == disposition::merge;
+    const bool mergeable = plan.write == disposition::merge;
     try {
-      db::table_spec spec{rc.name, rc.primary_key, mode_of(rc.write_disposition)};
+      db::table_spec spec{rc.name, rc.primary_key, mode_of(plan.write)};
       co_await store.prepare(std::move(spec));
       // Keys are tracked (8 bytes a record) when the run may prove
       // deletions, a merge run that reads everything. For an incremental
@@ -635,7 +606,7 @@ struct engine::impl {
       // records met twice, a sign of moving data.
       db::run_options options;
       options.track_keys =
-          mergeable && (!rc.endpoint.incremental || rc.full_scan_every || flags.full_refresh);
+          mergeable && (!plan.incremental || rc.full_scan_every || flags.full_refresh);
       auto rs = co_await store.begin_run(rc.name, options);
       ctx.run_id = rs.run_id;
       ctx.track_keys = options.track_keys;
@@ -648,7 +619,7 @@ struct engine::impl {
       const auto& w = ctx.advance->window();
       if (w.start) window.start = w.start->text;
       if (w.end) window.end = w.end->text;
-      window.initial = rc.endpoint.incremental->initial_value;
+      window.initial = plan.incremental->initial_value;
     }
     const query_params params = run_query(rc.endpoint, window, creds.params);
     ctx.base_target = append_query(endpoint_url.target, params);
