@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "restsync/plan/limits.hpp"
+
 namespace restsync {
 
 response_class classify_response(int status, std::string body,
@@ -37,7 +39,7 @@ response_class classify_response(int status, std::string body,
       err && err->what == page_error::kind::api_errors)
     a.server_message = err->message;
   else
-    a.server_message = body.substr(0, 200);
+    a.server_message = body.substr(0, limits::server_message_bytes);
   return a;
 }
 

@@ -25,7 +25,7 @@ struct response_failure {
 struct response_attempt {
   attempt_outcome outcome;
   // The server's own words for messages: the `_errors` message, else the
-  // body's first 200 bytes, else the transport
+  // body's first limits::server_message_bytes bytes, else the transport
   // error's message.
   std::string server_message;
 };

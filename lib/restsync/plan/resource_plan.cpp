@@ -4,6 +4,8 @@
 #include <type_traits>
 #include <variant>
 
+#include "restsync/plan/limits.hpp"
+
 namespace restsync {
 namespace {
 
@@ -55,7 +57,8 @@ net::http_settings http_settings_for(const config& cfg) {
   s.tls_verify = cfg.client.tls.verify;
   s.ca_file = cfg.client.tls.ca_file;
   s.max_idle_connections = static_cast<std::size_t>(
-      std::max(4, cfg.client.max_in_flight * static_cast<int>(cfg.resources.size())));
+      std::max(limits::min_idle_connections,
+               cfg.client.max_in_flight * static_cast<int>(cfg.resources.size())));
   return s;
 }
 

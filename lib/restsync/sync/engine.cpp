@@ -28,6 +28,7 @@
 #include "restsync/paging/page.hpp"
 #include "restsync/paging/repeat_guard.hpp"
 #include "restsync/paging/sequential.hpp"
+#include "restsync/plan/limits.hpp"
 #include "restsync/plan/request_query.hpp"
 #include "restsync/plan/resource_plan.hpp"
 
@@ -422,7 +423,7 @@ struct engine::impl {
     ctx.anchor_position = -1;
     ctx.anchor_key.clear();
     offset_run run{offset_scan(s), 0, asio::steady_timer(ex), false, {}};
-    const int max_tasks = 2 * static_cast<int>(s.window);
+    const int max_tasks = limits::tasks_per_window_slot * static_cast<int>(s.window);
     for (;;) {
       while (!ctx.stop && run.tasks < max_tasks) {
         auto off = run.scan.next_request();
@@ -491,14 +492,13 @@ struct engine::impl {
     co_return !records.empty() && key_of(*records.front(), ctx.rc.primary_key) == ctx.anchor_key;
   }
 
-  // Scans until a scan sees no movement (at most max_scans), so that a
+  // Scans until a scan sees no movement (at most limits::max_scans), so that a
   // complete scan really saw every record; says whether the last was clean.
   asio::awaitable<bool> page_offsets(run_context& ctx, const offset_paginator& p) {
-    constexpr int max_scans = 3;
     for (int scan = 1;; ++scan) {
       bool drift = co_await scan_offsets(ctx, p);
       if (!drift) co_return !ctx.failed;
-      if (scan == max_scans) {
+      if (scan == limits::max_scans) {
         log.warn("drift_unresolved", {{"resource", ctx.rc.name}, {"scans", scan}});
         co_return false;
       }
