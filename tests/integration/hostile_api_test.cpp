@@ -52,6 +52,21 @@ TEST_CASE("a page number the server does not honour fails the run; other resourc
   check_tables_equal_truth(emu, db, {"labels"});
 }
 
+TEST_CASE("a sequential paginator's messages name the page, not an offset") {
+  emulator emu;
+  scratch_database db;
+  std::string y = two_resources("{type: page_number, page_param: page, base_page: 1}");
+  const std::string paginator_line = "      paginator: {type: page_number";
+  y.insert(y.find("\n", y.find(paginator_line)) + 1,
+           "      incremental: {cursor_path: no_such_field, on_cursor_value_missing: raise}\n");
+  auto r = run_sync(y, emu, db, {"--resource", "users"});
+  INFO(r.log);
+  CHECK(r.status == 1);
+  CHECK(r.log.find("users: record 0 of page 1 of the scan (key ") != std::string::npos);
+  CHECK(r.log.find("has no cursor value at no_such_field") != std::string::npos);
+  CHECK(r.log.find("at offset") == std::string::npos);
+}
+
 TEST_CASE("oversized pages wait for room in the memory budget instead of piling up") {
   // Six pages of about 20 MB: each is charged four times its body, 80 MB,
   // so a 100 MiB budget holds one at a time.

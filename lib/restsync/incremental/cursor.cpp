@@ -372,14 +372,6 @@ std::optional<cursor_value> parse_cursor_json(const rapidjson::Value& v) {
   return parse_cursor_number({buf, static_cast<std::size_t>(r.ptr - buf)});
 }
 
-std::optional<cursor_value> parse_cursor_as(std::string_view text, cursor_form form) {
-  if (form == cursor_form::iso8601) return parse_iso(text);
-  auto d = scan_json_number(text);
-  if (!d) d = scan_plain_decimal(text);
-  if (!d) return std::nullopt;
-  return epoch_value(*d, form, text);
-}
-
 cursor_value cursor_at(std::int64_t micros, cursor_form form) {
   switch (form) {
     case cursor_form::epoch_seconds:

@@ -61,11 +61,6 @@ std::optional<cursor_value> parse_cursor_config(std::string_view text);
 // not a cursor.
 std::optional<cursor_value> parse_cursor_json(const rapidjson::Value& v);
 
-// text read in a known form, without the seconds/milliseconds guess: for a
-// cursor stored with its form. Epoch forms take a JSON number literal or a
-// plain decimal; iso8601 what parse_cursor_string reads as a date-time.
-std::optional<cursor_value> parse_cursor_as(std::string_view text, cursor_form form);
-
 // The point micros in form, its text rendered: epoch seconds and
 // milliseconds as an integer when whole, else a decimal of at most 6 or 3
 // fraction digits without trailing zeros (`-1.5`); iso8601 as

@@ -12,6 +12,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "restsync/paging/json_path.hpp"
+
 namespace restsync {
 namespace {
 
@@ -492,22 +494,6 @@ std::optional<int64_t> parse_count(const rapidjson::Value& v) {
   return std::nullopt;
 }
 
-// Follows keys from root; nullptr when one is missing or a step is not an object.
-const rapidjson::Value* follow(const rapidjson::Value& root, std::span<const std::string> keys,
-                               bool& blocked) {
-  const rapidjson::Value* cur = &root;
-  blocked = false;
-  for (const auto& key : keys) {
-    if (!cur->IsObject()) {
-      blocked = !cur->IsNull();
-      return nullptr;
-    }
-    cur = member(*cur, key);
-    if (cur == nullptr) return nullptr;
-  }
-  return cur;
-}
-
 page_error selector_error(std::string message) {
   return {page_error::kind::selector, std::move(message), {}};
 }
@@ -635,7 +621,7 @@ std::variant<page, page_error> page::read(std::string body, const page_spec& spe
 
   if (!spec.total_.empty()) {
     bool blocked = false;
-    const auto* total = follow(root, spec.total_, blocked);
+    const auto* total = find_path(root, spec.total_, &blocked);
     if (blocked) {
       return page_error{page_error::kind::bad_total,
                         fmt::format("total_path `{}` runs through a value that is not an object",
@@ -656,7 +642,7 @@ std::variant<page, page_error> page::read(std::string body, const page_spec& spe
 
   if (!spec.next_.empty()) {
     bool blocked = false;
-    const auto* next = follow(root, spec.next_, blocked);
+    const auto* next = find_path(root, spec.next_, &blocked);
     if (blocked || (next != nullptr && (next->IsObject() || next->IsArray() || next->IsBool()))) {
       return page_error{page_error::kind::bad_next,
                         fmt::format("next_path `{}` does not hold a string or a number",

@@ -9,6 +9,7 @@
 #include "restsync/config/byte_size.hpp"
 #include "restsync/config/duration.hpp"
 #include "restsync/plan/request_query.hpp"
+#include "restsync/plan/resource_plan.hpp"
 
 namespace restsync {
 
@@ -298,7 +299,7 @@ std::string describe_plan(const config& unmasked) {
     const endpoint_config& e = r.endpoint;
     out += fmt::format("\n  {}\n", r.name);
     line(out, 4, "first request",
-         "GET " + with_query(resource_url(c, e), first_request_params(cfg, e)));
+         "GET " + with_query(plan_resource(c, r).endpoint_url, first_request_params(cfg, e)));
     line(out, 4, "primary_key",
          r.primary_key.empty() ? std::string("none")
                                : fmt::format("{}", fmt::join(r.primary_key, ", ")));

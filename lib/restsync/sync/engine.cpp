@@ -13,19 +13,24 @@
 #include <map>
 #include <numeric>
 #include <random>
-#include <set>
 
 #include "restsync/flow/budget_driver.hpp"
 #include "restsync/flow/gate_driver.hpp"
+#include "restsync/flow/response_class.hpp"
 #include "restsync/flow/retry_policy.hpp"
 #include "restsync/http/auth.hpp"
 #include "restsync/http/client.hpp"
 #include "restsync/http/url.hpp"
 #include "restsync/incremental/cursor.hpp"
+#include "restsync/incremental/cursor_advance.hpp"
+#include "restsync/incremental/window.hpp"
 #include "restsync/paging/offset_scan.hpp"
 #include "restsync/paging/page.hpp"
 #include "restsync/paging/repeat_guard.hpp"
+#include "restsync/paging/sequential.hpp"
+#include "restsync/plan/limits.hpp"
 #include "restsync/plan/request_query.hpp"
+#include "restsync/plan/resource_plan.hpp"
 #include "restsync/store/record_key.hpp"
 
 namespace restsync::sync {
@@ -54,77 +59,19 @@ transport_error to_retry_error(net::transport_error_kind k) {
   return transport_error::reset;
 }
 
-retry_settings retry_settings_for(const error_handler_config& h) {
-  retry_settings s;
-  s.retry_on_status_codes = h.retry_on_status_codes;
-  s.max_retries = h.max_retries;
-  s.backoff_factor = h.backoff_factor;
-  s.max_backoff = h.max_backoff;
-  s.max_rate_limit_retries = h.max_rate_limit_retries;
-  s.max_retry_after = h.max_retry_after;
-  s.min_rate_limit_wait = h.min_rate_limit_wait;
-  return s;
-}
-
-std::string dotted(const std::optional<json_path>& p) { return p ? to_string(*p) : std::string{}; }
-
-page_spec spec_for(const endpoint_config& e) {
-  std::string total, next;
-  std::visit(
-      [&](const auto& p) {
-        using P = std::decay_t<decltype(p)>;
-        if constexpr (std::is_same_v<P, offset_paginator> ||
-                      std::is_same_v<P, page_number_paginator>)
-          total = dotted(p.total_path);
-        else if constexpr (std::is_same_v<P, cursor_paginator>)
-          next = to_string(p.cursor_path);
-        else if constexpr (std::is_same_v<P, json_link_paginator>)
-          next = to_string(p.next_url_path);
-      },
-      e.paginator);
-  return page_spec(e.data_selector.empty() ? "$" : to_string(e.data_selector), total, next);
-}
-
 asio::awaitable<void> sleep_for(milliseconds d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
   boost::system::error_code ec;
   co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
-rate_gate_settings gate_settings(const rate_limit_config& r) {
-  rate_gate_settings s;
-  s.requests_per_second = r.requests_per_second;
-  if (r.burst) s.burst = static_cast<double>(*r.burst);
-  return s;
-}
-
 double seconds_since(steady::time_point t) {
   return std::chrono::duration<double>(steady::now() - t).count();
-}
-
-const rapidjson::Value* find_path(const rapidjson::Value& record, const json_path& path) {
-  const rapidjson::Value* v = &record;
-  for (const auto& key : path) {
-    if (!v->IsObject()) return nullptr;
-    auto m = v->FindMember(rapidjson::StringRef(key.data(), key.size()));
-    if (m == v->MemberEnd()) return nullptr;
-    v = &m->value;
-  }
-  return v;
 }
 
 // The record's primary key fields as JSON text, to compare two reads.
 std::string key_of(const rapidjson::Value& record, const std::vector<std::string>& fields) {
   return db::record_key(record, fields);
-}
-
-// How a sequential paginator asks for the next page, for messages.
-std::string paging_parameter(const paginator_config& pag) {
-  if (auto* p = std::get_if<page_number_paginator>(&pag))
-    return fmt::format("paging parameter `{}`", p->page_param);
-  if (auto* p = std::get_if<cursor_paginator>(&pag))
-    return fmt::format("paging parameter `{}`", p->cursor_param);
-  return "next link";
 }
 
 // What page_repeat_guard compares; 0 records make no fingerprint.
@@ -177,12 +124,9 @@ struct run_context {
   // an ordered scan reached its incremental start.
   bool stop = false;
 
-  // Incremental loading (endpoint.incremental), null without.
-  const incremental_config* inc = nullptr;
-  std::optional<cursor_value> start;     // records before it are left out (lag applied)
-  std::optional<cursor_value> end;       // records at or after it are left out
-  std::optional<cursor_value> previous;  // the stored cursor before the run
-  std::optional<cursor_value> max_seen;  // the newest cursor among written records
+  // Incremental loading (endpoint.incremental): the window and the cursor
+  // it moves; empty without, or when the window could not be planned.
+  std::optional<cursor_advance> advance;
   // row_order desc and a start: paging stops at the first page that is all
   // older than start.
   bool stop_at_start = false;
@@ -203,59 +147,17 @@ struct run_context {
 
   // Which records of a page to leave out; fails the run (returning nullopt)
   // on a cursor value that is missing (raise) or not a timestamp.
-  struct filtered {
-    std::vector<char> skip;  // empty: keep all
-    bool all_older = false;  // every record with a cursor is before start
-  };
-  std::optional<filtered> filter(const page& pg, std::int64_t offset) {
-    filtered f;
-    if (inc == nullptr) return f;
-    auto records = pg.records();
-    f.skip.assign(records.size(), 0);
-    bool any_dated = false, any_not_older = false;
-    for (size_t i = 0; i < records.size(); ++i) {
-      const auto* v = find_path(*records[i], inc->cursor_path);
-      if (v == nullptr || v->IsNull()) {
-        switch (inc->on_cursor_value_missing) {
-          case missing_cursor_action::raise:
-            fail(
-                fmt::format("{}: record {} of the page at offset {} (key {}) has no cursor value "
-                            "at {} (on_cursor_value_missing: raise)",
-                            rc.name, i, offset, key_of(*records[i], rc.primary_key),
-                            to_string(inc->cursor_path)));
-            return std::nullopt;
-          case missing_cursor_action::include:
-            break;
-          case missing_cursor_action::exclude:
-            f.skip[i] = 1;
-            break;
-        }
-        continue;
-      }
-      auto c = parse_cursor_json(*v);
-      if (!c) {
-        rapidjson::StringBuffer buf;
-        rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-        v->Accept(w);
-        fail(fmt::format(
-            "{}: record {} of the page at offset {} (key {}): the cursor {} is {}, "
-            "neither epoch seconds, epoch milliseconds nor an ISO-8601 date-time",
-            rc.name, i, offset, key_of(*records[i], rc.primary_key), to_string(inc->cursor_path),
-            std::string_view(buf.GetString(), buf.GetSize())));
-        return std::nullopt;
-      }
-      any_dated = true;
-      bool before = start && compare(*c, *start) < 0;
-      bool after = end && compare(*c, *end) >= 0;
-      if (!before) any_not_older = true;
-      if (before || after) {
-        f.skip[i] = 1;
-        continue;
-      }
-      if (!max_seen || compare(*c, *max_seen) > 0) max_seen = std::move(c);
+  // where names the page in messages: "the page at offset 100", "page 3 of the scan".
+  std::optional<page_filter> filter(const page& pg, std::string_view where) {
+    if (!advance) return page_filter{};
+    auto f = advance->filter(pg.records(), where, [this](const rapidjson::Value& record) {
+      return key_of(record, rc.primary_key);
+    });
+    if (auto* message = std::get_if<std::string>(&f)) {
+      fail(std::move(*message));
+      return std::nullopt;
     }
-    f.all_older = any_dated && !any_not_older;
-    return f;
+    return std::get<page_filter>(std::move(f));
   }
 };
 
@@ -276,6 +178,10 @@ struct engine::impl {
   std::vector<std::string> credential_params;
   // Requests awaiting their response, by resource index.
   std::vector<std::int64_t> in_flight;
+  // Every HTTP client's settings.
+  net::http_settings http;
+  // Each resource's plan, by resource index, once it ran.
+  std::vector<std::shared_ptr<const resource_plan>> plans;
 
   impl(asio::any_io_executor e, const config& c, db::store& s, logger& l)
       : ex(e),
@@ -286,7 +192,9 @@ struct engine::impl {
         budget(e, static_cast<std::size_t>(c.client.memory_budget)),
         page_charge(c.resources.size(), first_page_reservation),
         creds(credentials_for(c.client.auth)),
-        in_flight(c.resources.size(), 0) {
+        in_flight(c.resources.size(), 0),
+        http(http_settings_for(c)),
+        plans(c.resources.size()) {
     for (std::size_t i = 0; i < c.resources.size(); ++i) resource_index[c.resources[i].name] = i;
     for (const auto& [name, value] : creds.params) credential_params.push_back(name);
   }
@@ -298,18 +206,19 @@ struct engine::impl {
 
   net::http_client& client_for(const url& u) {
     auto& slot = clients[u.origin()];
-    if (!slot) {
-      net::http_settings s;
-      s.connect_timeout = cfg.client.timeout.connect;
-      s.read_timeout = cfg.client.timeout.read;
-      s.max_body_bytes = static_cast<std::size_t>(cfg.client.max_body_bytes);
-      s.tls_verify = cfg.client.tls.verify;
-      s.ca_file = cfg.client.tls.ca_file;
-      s.max_idle_connections = static_cast<std::size_t>(
-          std::max(4, cfg.client.max_in_flight * static_cast<int>(cfg.resources.size())));
-      slot = std::make_unique<net::http_client>(ex, u, s);
-    }
+    if (!slot) slot = std::make_unique<net::http_client>(ex, u, http);
     return *slot;
+  }
+
+  // The plan of a resource, made at its first run (a configuration the
+  // engine cannot plan fails that run, as it always did) and kept. Shared:
+  // a run keeps its plan even if a run of another resource_config object
+  // under the same name replaces it.
+  std::shared_ptr<const resource_plan> plan_for(std::size_t index, const resource_config& rc) {
+    auto& slot = plans[index];
+    if (!slot || slot->resource != &rc)
+      slot = std::make_shared<const resource_plan>(plan_resource(cfg.client, rc));
+    return slot;
   }
 
   double random01() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }
@@ -355,88 +264,58 @@ struct engine::impl {
       } else {
         ++ctx.out.counts.transport_errors;
       }
-      attempt_outcome outcome;
       fetch_result fr;
-      std::string server_message;
+      response_attempt attempt;
       if (!result.ok()) {
-        outcome = attempt_outcome::transport_failure(to_retry_error(result.error));
-        server_message = result.error_message;
+        attempt = classify_transport(to_retry_error(result.error), result.error_message);
       } else {
         auto& res = *result.response;
-        if (res.status >= 200 && res.status < 300) {
-          auto parsed = page::read(std::move(res.body), ctx.spec);
-          if (auto* p = std::get_if<page>(&parsed)) {
-            fr.data = std::make_shared<page>(std::move(*p));
-            fr.link = std::move(res.link);
-            fr.lease = std::move(lease);
-            log.debug(
-                "page",
-                {{"resource", ctx.rc.name},
-                 {"path", shown(target)},
-                 {"rows", fr.data->records().size()},
-                 {"ms",
-                  std::chrono::duration_cast<milliseconds>(steady::now() - started).count()}});
-            co_return fr;
-          }
-          auto& err = std::get<page_error>(parsed);
-          if (err.what == page_error::kind::malformed) {
-            outcome = attempt_outcome::malformed_json(res.status);
-          } else if (err.what == page_error::kind::api_errors) {
-            std::optional<int> code;
-            if (!err.api_errors.empty()) {
-              try {
-                code = std::stoi(err.api_errors.front().code);
-              } catch (...) {
-              }
-            }
-            outcome = attempt_outcome::errors_in_body(res.status, code, err.message);
-          } else {
-            // The body does not have the shape the config describes: retrying
-            // cannot help, and reading it any other way could lose records.
-            fr.error = fmt::format("{}: {} (path {})", ctx.rc.name, err.message, shown(target));
-            co_return fr;
-          }
-          server_message = err.message;
-        } else {
-          outcome = attempt_outcome::http(res.status, res.retry_after);
-          // The server's own words, from an `_errors` body when it sent one.
-          auto parsed = page::read(res.body, ctx.spec);
-          if (auto* err = std::get_if<page_error>(&parsed);
-              err && err->what == page_error::kind::api_errors)
-            server_message = err->message;
-          else
-            server_message = res.body.substr(0, 200);
+        auto c = classify_response(res.status, std::move(res.body), res.retry_after, ctx.spec);
+        if (auto* p = std::get_if<page>(&c)) {
+          fr.data = std::make_shared<page>(std::move(*p));
+          fr.link = std::move(res.link);
+          fr.lease = std::move(lease);
+          log.debug(
+              "page",
+              {{"resource", ctx.rc.name},
+               {"path", shown(target)},
+               {"rows", fr.data->records().size()},
+               {"ms", std::chrono::duration_cast<milliseconds>(steady::now() - started).count()}});
+          co_return fr;
         }
+        if (auto* f = std::get_if<response_failure>(&c)) {
+          fr.error = fmt::format("{}: {} (path {})", ctx.rc.name, f->message, shown(target));
+          co_return fr;
+        }
+        attempt = std::move(std::get<response_attempt>(c));
       }
-      auto decision = policy_decide(ctx, used, outcome);
+      auto verdict = judge(attempt, ctx.policy, used, std::chrono::system_clock::now(), random01());
+      const auto& decision = verdict.decision;
       if (decision.pause_all_until) gate.pause_until(*decision.pause_all_until);
-      if (decision.action == retry_action::retry) {
-        if (outcome.what == attempt_outcome::kind::response && outcome.status == 429)
+      if (verdict.retry) {
+        if (verdict.rate_limited)
           ++ctx.out.counts.rate_limited;
         else
           ++ctx.out.counts.retries;
         log.warn("retry", {{"resource", ctx.rc.name},
                            {"path", shown(target)},
-                           {"status", outcome.status},
+                           {"status", attempt.outcome.status},
                            {"reason", decision.reason},
-                           {"message", server_message},
+                           {"message", attempt.server_message},
                            {"wait_ms", decision.wait.count()}});
         co_await sleep_for(decision.wait);
         continue;
       }
-      fr.error = fmt::format("{}: GET {} failed: {}{}{}", ctx.rc.name, shown(target),
-                             decision.reason, server_message.empty() ? "" : ": ", server_message);
+      fr.error = fmt::format("{}: GET {} failed: {}", ctx.rc.name, shown(target), verdict.message);
       co_return fr;
     }
   }
 
-  retry_decision policy_decide(run_context& ctx, retry_counts& used,
-                               const attempt_outcome& outcome) {
-    return ctx.policy.decide(used, outcome, std::chrono::system_clock::now(), random01());
-  }
-
-  asio::awaitable<void> commit(run_context& ctx, std::shared_ptr<page> data, std::int64_t offset,
-                               std::vector<char> skip, std::optional<std::string> cursor) {
+  // position is the page's offset, or its index in a sequential scan; where
+  // names it in messages.
+  asio::awaitable<void> commit(run_context& ctx, std::shared_ptr<page> data, std::int64_t position,
+                               std::string where, std::vector<char> skip,
+                               std::optional<std::string> cursor) {
     ++ctx.out.counts.pages;
     ctx.out.counts.records += static_cast<std::int64_t>(data->records().size());
     ctx.out.counts.filtered += std::count(skip.begin(), skip.end(), 1);
@@ -444,14 +323,13 @@ struct engine::impl {
       // Named, not a braced temporary: GCC 12 destroys temporaries in a
       // co_await expression twice.
       db::page_write w{ctx.rc.name, ctx.run_id,      std::move(data),
-                       offset,      std::move(skip), std::move(cursor)};
+                       position,    std::move(skip), std::move(cursor)};
       auto counts = co_await store.write(std::move(w));
       ctx.out.counts.inserted += counts.inserted;
       ctx.out.counts.updated += counts.updated;
       ctx.out.counts.unchanged += counts.unchanged;
     } catch (const std::exception& e) {
-      ctx.fail(fmt::format("{}: storing the page at offset {} failed: {}", ctx.rc.name, offset,
-                           e.what()));
+      ctx.fail(fmt::format("{}: storing {} failed: {}", ctx.rc.name, where, e.what()));
     }
   }
 
@@ -501,7 +379,8 @@ struct engine::impl {
             ctx.anchor_key = key_of(*r.data->records().back(), ctx.rc.primary_key);
           }
         }
-        auto f = ctx.filter(*r.data, offset);
+        const auto where = fmt::format("the page at offset {}", offset);
+        auto f = ctx.filter(*r.data, where);
         if (f && ctx.stop_at_start && f->all_older) {
           // Newest first, and this whole page is older than the cursor: so
           // is everything after it.
@@ -512,7 +391,7 @@ struct engine::impl {
         // commit. The task still counts until committed, bounding the pages held.
         run.wake.cancel();
         if (f && n > 0 && !ctx.failed)
-          co_await commit(ctx, r.data, offset, std::move(f->skip), std::nullopt);
+          co_await commit(ctx, r.data, offset, where, std::move(f->skip), std::nullopt);
       }
     } catch (const std::exception& e) {
       ctx.fail(fmt::format("{}: internal error at offset {}: {}", ctx.rc.name, offset, e.what()));
@@ -534,7 +413,7 @@ struct engine::impl {
     ctx.anchor_position = -1;
     ctx.anchor_key.clear();
     offset_run run{offset_scan(s), 0, asio::steady_timer(ex), false, {}};
-    const int max_tasks = 2 * static_cast<int>(s.window);
+    const int max_tasks = limits::tasks_per_window_slot * static_cast<int>(s.window);
     for (;;) {
       while (!ctx.stop && run.tasks < max_tasks) {
         auto off = run.scan.next_request();
@@ -603,14 +482,13 @@ struct engine::impl {
     co_return !records.empty() && key_of(*records.front(), ctx.rc.primary_key) == ctx.anchor_key;
   }
 
-  // Scans until a scan sees no movement (at most max_scans), so that a
+  // Scans until a scan sees no movement (at most limits::max_scans), so that a
   // complete scan really saw every record; says whether the last was clean.
   asio::awaitable<bool> page_offsets(run_context& ctx, const offset_paginator& p) {
-    constexpr int max_scans = 3;
     for (int scan = 1;; ++scan) {
       bool drift = co_await scan_offsets(ctx, p);
       if (!drift) co_return !ctx.failed;
-      if (scan == max_scans) {
+      if (scan == limits::max_scans) {
         log.warn("drift_unresolved", {{"resource", ctx.rc.name}, {"scans", scan}});
         co_return false;
       }
@@ -621,149 +499,95 @@ struct engine::impl {
     }
   }
 
-  // The paginators that learn the next request from the previous answer.
+  // The paginators that learn the next request from the previous answer:
+  // sequential_pager decides where to go, this sends and stores.
   asio::awaitable<void> page_sequential(run_context& ctx) {
-    const auto& pag = ctx.rc.endpoint.paginator;
-    std::int64_t page_no = first_position(pag);
-    std::string target = append_query(ctx.base_target, paging_query(pag, page_no));
-    std::set<std::string> seen;
-    page_repeat_guard repeats;
-    for (std::int64_t n_page = 0; !ctx.stop; ++n_page) {
+    sequential_settings settings;
+    settings.paginator = ctx.rc.endpoint.paginator;
+    settings.base_target = ctx.base_target;
+    settings.origin = ctx.client->origin().origin();
+    settings.link_params = creds.params;
+    settings.secret_params = credential_params;
+    sequential_pager pager(std::move(settings));
+    std::string target = pager.first_target();
+    while (!ctx.stop) {
+      const std::int64_t n_page = pager.pages();
       std::function<bool()> always;
       auto r = co_await fetch(ctx, target, std::move(always));
       if (!r.data) {
         ctx.fail(std::move(r.error));
         break;
       }
-      auto n = static_cast<std::int64_t>(r.data->records().size());
-      if (n > 0 && !r.data->singleton()) {
-        if (auto first = repeats.on_page(n_page, fingerprint_of(*r.data, ctx.rc.primary_key))) {
-          ctx.fail(
-              fmt::format("{}: the API seems to ignore the {}: page {} of the scan holds the "
-                          "same records as page {} and after; stopping",
-                          ctx.rc.name, paging_parameter(pag), n_page + 1, *first + 1));
-          break;
-        }
+      received_page got;
+      got.records = static_cast<std::int64_t>(r.data->records().size());
+      got.singleton = r.data->singleton();
+      if (got.records > 0 && !got.singleton)
+        got.fingerprint = fingerprint_of(*r.data, ctx.rc.primary_key);
+      got.total = r.data->total();
+      got.next = r.data->next();
+      got.link = r.link;
+      auto step = pager.on_page(got);
+      if (step.what == pager_step::kind::failed && !step.store_page) {
+        ctx.fail(fmt::format("{}: {}", ctx.rc.name, step.message));
+        break;
       }
-      auto f = ctx.filter(*r.data, n_page);
+      const auto where = fmt::format("page {} of the scan", n_page + 1);
+      auto f = ctx.filter(*r.data, where);
       if (!f) break;
       // Pages arrive in order here: ascending, the cursor may move with each
       // page, in the page's own transaction.
       std::optional<std::string> cursor;
-      if (ctx.inc && ctx.inc->order == row_order::asc && ctx.max_seen) cursor = ctx.max_seen->text;
-      if (n > 0) co_await commit(ctx, r.data, n_page, std::move(f->skip), std::move(cursor));
+      if (ctx.advance) cursor = ctx.advance->page_cursor();
+      if (got.records > 0)
+        co_await commit(ctx, r.data, n_page, where, std::move(f->skip), std::move(cursor));
       if (ctx.failed) break;
       if (ctx.stop_at_start && f->all_older) {
         ctx.reached_start = true;
         break;
       }
-      std::optional<std::string> next;
-      if (std::holds_alternative<single_page_paginator>(pag) || r.data->singleton()) {
-        // one page is the whole collection
-      } else if (auto* p = std::get_if<page_number_paginator>(&pag)) {
-        ++page_no;
-        bool past_total = r.data->total() && page_no - p->base_page >= *r.data->total();
-        bool past_max = p->maximum_page && page_no > *p->maximum_page;
-        if (n > 0 && !past_total && !past_max)
-          next = append_query(ctx.base_target, paging_query(pag, page_no));
-      } else if (auto* p = std::get_if<cursor_paginator>(&pag)) {
-        if (r.data->next())
-          next = append_query(ctx.base_target, {{p->cursor_param, *r.data->next()}});
-      } else if (std::holds_alternative<json_link_paginator>(pag) ||
-                 std::holds_alternative<header_link_paginator>(pag)) {
-        std::optional<std::string> link;
-        if (auto* h = std::get_if<header_link_paginator>(&pag)) {
-          if (r.link) link = find_link(*r.link, h->links_next_key);
-        } else {
-          link = r.data->next();
-        }
-        if (link) {
-          auto resolved = resolve_link(ctx, *link);
-          if (!resolved) {
-            ctx.fail(
-                fmt::format("{}: next link {} points to another origin than {}; refusing to "
-                            "send credentials there",
-                            ctx.rc.name, shown(*link), ctx.client->origin().origin()));
-            break;
-          }
-          next = std::move(*resolved);
-        }
+      if (step.what == pager_step::kind::failed) {
+        ctx.fail(fmt::format("{}: {}", ctx.rc.name, step.message));
+        break;
       }
-      if (!next) {
+      if (step.what == pager_step::kind::done) {
         ctx.out.complete_scan = true;
         break;
       }
-      if (!seen.insert(*next).second) {
-        ctx.fail(
-            fmt::format("{}: the API sent the same next page twice ({}); stopping to avoid "
-                        "a loop",
-                        ctx.rc.name, shown(*next)));
-        break;
-      }
-      target = std::move(*next);
+      target = std::move(step.target);
     }
   }
 
-  // A next link as an origin-relative target, if it stays on our origin.
-  std::optional<std::string> resolve_link(run_context& ctx, const std::string& link) {
-    if (!link.empty() && link.front() == '/') return append_query(link, creds.params);
-    try {
-      auto u = parse_url(link);
-      if (u.origin() != ctx.client->origin().origin()) return std::nullopt;
-      return append_query(u.target, creds.params);
-    } catch (const std::exception&) {
-      return std::nullopt;
-    }
-  }
-
-  // The incremental window of a run: where it starts and ends, and whether
-  // it reads everything. False (with the run failed) on a stored cursor that
-  // no longer reads.
-  bool plan_window(run_context& ctx, const db::run_start& rs, const run_flags& flags) {
+  // The incremental window of a run (plan_window decides it); the run fails
+  // on a stored cursor that no longer reads.
+  void plan_incremental(run_context& ctx, const db::run_start& rs, const run_flags& flags) {
     const auto& rc = ctx.rc;
-    ctx.inc = rc.endpoint.incremental ? &*rc.endpoint.incremental : nullptr;
-    if (ctx.inc == nullptr) return true;
-    const auto& inc = *ctx.inc;
-    if (inc.initial_value) ctx.start = parse_cursor_config(*inc.initial_value);
-    if (inc.end_value) ctx.end = parse_cursor_config(*inc.end_value);
-    if (rs.cursor) {
-      ctx.previous = parse_cursor_config(*rs.cursor);
-      if (!ctx.previous) {
-        ctx.fail(
-            fmt::format("{}: the stored cursor '{}' (_rs_state.cursor_value) is not a "
-                        "timestamp; fix or clear it, or run with --full-refresh",
-                        rc.name, *rs.cursor));
-        return false;
-      }
+    if (!rc.endpoint.incremental) return;
+    auto planned =
+        plan_window(rc, window_state{rs.cursor, rs.since_complete_scan}, flags.full_refresh);
+    if (auto* message = std::get_if<std::string>(&planned)) {
+      ctx.fail(std::move(*message));
+      return;
     }
-    // A replace run must see everything; so must a full refresh and, every
-    // full_scan_every, a periodic full scan (it finds deletions).
-    bool due = rc.full_scan_every &&
-               (!rs.since_complete_scan || *rs.since_complete_scan * 1000.0 >=
-                                               static_cast<double>(rc.full_scan_every->count()));
-    ctx.full =
-        flags.full_refresh || due || rc.write_disposition == disposition::replace || !ctx.previous;
-    if (!ctx.full && (!ctx.start || compare(*ctx.previous, *ctx.start) > 0))
-      ctx.start = ctx.previous;
-    if (ctx.start && inc.lag.count() > 0)
-      ctx.start = minus(*ctx.start, std::chrono::duration_cast<std::chrono::microseconds>(inc.lag));
-    ctx.stop_at_start = inc.order == row_order::desc && ctx.start && !ctx.full;
-    return true;
+    auto& w = std::get<incremental_window>(planned);
+    ctx.full = w.full;
+    ctx.stop_at_start = w.stop_at_start;
+    ctx.advance.emplace(*rc.endpoint.incremental, std::move(w), rc.name);
   }
 
   asio::awaitable<run_outcome> run(const resource_config& rc, run_flags flags) {
     auto started = steady::now();
-    auto endpoint_url = parse_url(resource_url(cfg.client, rc.endpoint));
-    run_context ctx(rc, resource_index.at(rc.name), &client_for(endpoint_url),
-                    spec_for(rc.endpoint),
-                    retry_policy(retry_settings_for(rc.endpoint.error_handler)));
+    const auto index = resource_index.at(rc.name);
+    const auto plan_ptr = plan_for(index, rc);
+    const resource_plan& plan = *plan_ptr;
+    auto endpoint_url = parse_url(plan.endpoint_url);
+    run_context ctx(rc, index, &client_for(endpoint_url), plan.spec, retry_policy(plan.retry));
     ctx.out.resource = rc.name;
     for (const auto& h : cfg.client.headers) ctx.headers.emplace_back(h.first, h.second);
     for (const auto& h : creds.headers) ctx.headers.push_back(h);
 
-    const bool mergeable = rc.write_disposition == disposition::merge;
+    const bool mergeable = plan.write == disposition::merge;
     try {
-      db::table_spec spec{rc.name, rc.primary_key, mode_of(rc.write_disposition)};
+      db::table_spec spec{rc.name, rc.primary_key, mode_of(plan.write)};
       co_await store.prepare(std::move(spec));
       // Keys are tracked (8 bytes a record) when the run may prove
       // deletions, a merge run that reads everything. For an incremental
@@ -772,19 +596,20 @@ struct engine::impl {
       // records met twice, a sign of moving data.
       db::run_options options;
       options.track_keys =
-          mergeable && (!rc.endpoint.incremental || rc.full_scan_every || flags.full_refresh);
+          mergeable && (!plan.incremental || rc.full_scan_every || flags.full_refresh);
       auto rs = co_await store.begin_run(rc.name, options);
       ctx.run_id = rs.run_id;
       ctx.track_keys = options.track_keys;
-      plan_window(ctx, rs, flags);
+      plan_incremental(ctx, rs, flags);
     } catch (const std::exception& e) {
       ctx.fail(fmt::format("{}: cannot start the run: {}", rc.name, e.what()));
     }
     window_text window;
-    if (ctx.inc) {
-      if (ctx.start) window.start = ctx.start->text;
-      if (ctx.end) window.end = ctx.end->text;
-      window.initial = ctx.inc->initial_value;
+    if (ctx.advance) {
+      const auto& w = ctx.advance->window();
+      if (w.start) window.start = w.start->text;
+      if (w.end) window.end = w.end->text;
+      window.initial = plan.incremental->initial_value;
     }
     const query_params params = run_query(rc.endpoint, window, creds.params);
     ctx.base_target = append_query(endpoint_url.target, params);
@@ -794,7 +619,9 @@ struct engine::impl {
       log.info("run_started", {{"resource", rc.name},
                                {"run", ctx.run_id},
                                {"full", ctx.full},
-                               {"from", ctx.start ? ctx.start->text : std::string()}});
+                               {"from", ctx.advance && ctx.advance->window().start
+                                            ? ctx.advance->window().start->text
+                                            : std::string()}});
       if (auto* p = std::get_if<offset_paginator>(&rc.endpoint.paginator)) {
         sound = co_await page_offsets(ctx, *p);
       } else {
@@ -804,20 +631,13 @@ struct engine::impl {
     }
     ctx.out.ok = !ctx.failed;
     if (ctx.failed) ctx.out.complete_scan = false;
-    // The cursor moves over what this run committed, never back, and only
-    // when the run read its whole window (a complete scan, or down to the
-    // start) with the data holding still.
+    // The cursor moves (cursor_advance) only when the run read its whole
+    // window (a complete scan, or down to the start) with the data holding still.
+    const bool whole_window = !ctx.failed && sound && (ctx.out.complete_scan || ctx.reached_start);
     std::optional<std::string> cursor;
-    if (ctx.inc && !ctx.failed && sound && (ctx.out.complete_scan || ctx.reached_start)) {
-      auto best = ctx.max_seen;
-      if (ctx.previous && (!best || compare(*ctx.previous, *best) > 0)) best = ctx.previous;
-      if (best) cursor = best->text;
-    }
-    if (ctx.inc) {
-      if (cursor)
-        ctx.out.cursor = *cursor;
-      else if (ctx.previous)
-        ctx.out.cursor = ctx.previous->text;
+    if (ctx.advance) {
+      cursor = ctx.advance->advanced(whole_window);
+      if (auto c = ctx.advance->after_run(whole_window)) ctx.out.cursor = *c;
     }
     ctx.out.counts.seconds = seconds_since(started);
     // The one way out of a run for its error, to the database, status and
