@@ -13,7 +13,7 @@
 #include "restsync/store/naming.hpp"
 #include "restsync/store/schema.hpp"
 #include "restsync/store/sql.hpp"
-#include "restsync/store/store.hpp"
+#include "restsync/store/types.hpp"
 
 namespace restsync::db {
 

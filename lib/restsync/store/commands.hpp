@@ -10,7 +10,7 @@
 #include <variant>
 #include <vector>
 
-#include "restsync/store/store.hpp"
+#include "restsync/store/types.hpp"
 
 namespace restsync::db {
 

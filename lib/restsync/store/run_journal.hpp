@@ -14,7 +14,7 @@
 
 #include "restsync/observe/run_counters.hpp"
 #include "restsync/observe/status_report.hpp"
-#include "restsync/store/store.hpp"
+#include "restsync/store/types.hpp"
 
 namespace restsync::db {
 

@@ -1,0 +1,127 @@
+// The store's vocabulary: its settings, what a run writes and what it gets
+// back. Plain values, shared by the store's interface (store.hpp) and its
+// parts (connection thread, catalog, upsert writer, run journal), so that the
+// parts need not include the interface they implement.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "restsync/observe/run_counters.hpp"
+#include "restsync/paging/page.hpp"
+
+namespace restsync::db {
+
+struct store_settings {
+  std::string connection;  // libpq connection string; empty: PG* environment
+  std::string schema = "analytics";
+  // How long to keep reconnecting when the database is unreachable (or its
+  // sessions are read-only) before the waiting writes fail.
+  std::chrono::milliseconds reconnect_for{300'000};
+  std::chrono::milliseconds reconnect_max_backoff{10'000};
+  // Group commit: at most this many records in one transaction.
+  std::size_t max_batch_records = 5000;
+  // Connections, each with its own thread; concurrent runs are spread over
+  // them (a run's pages all go through one, in order).
+  std::size_t connections = 2;
+};
+
+// A failure of the store; the message names the table and what PostgreSQL said.
+class store_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// How a resource's records reach its table (config's write_disposition).
+enum class write_mode {
+  merge,    // upsert on the primary key; changed rows updated
+  append,   // insert records whose key is new; existing rows never change
+  replace,  // pages go to a staging table that replaces the table's rows at
+            // the end of a complete run, in one transaction
+};
+
+struct table_spec {
+  std::string resource;
+  std::vector<std::string> primary_key;  // record fields
+  write_mode mode = write_mode::merge;
+};
+
+// One page to commit, and the counters of the run it belongs to.
+struct page_write {
+  std::string resource;
+  std::int64_t run_id = 0;
+  std::shared_ptr<const page> data;
+  std::int64_t offset = 0;  // for messages
+  // Records not to write (filtered out by an incremental cursor): skip[i]
+  // for records()[i]; empty writes every record. Skipped records still count
+  // as seen for deletion detection: the API returned them.
+  std::vector<char> skip;
+  // The incremental cursor to store in _rs_state with this page, when the
+  // pages committed so far justify it.
+  std::optional<std::string> cursor;
+};
+
+struct run_options {
+  // Remember the key of every record of the run (8 bytes each), so that
+  // finish_run can mark the rows the run did not see (deletion detection)
+  // and end_pass can count keys a scan met twice.
+  bool track_keys = false;
+};
+
+struct run_start {
+  std::int64_t run_id = 0;
+  std::optional<std::string> cursor;  // _rs_state.cursor_value
+  // Seconds since the last complete scan; nullopt: never.
+  std::optional<double> since_complete_scan;
+};
+
+enum class run_status { running, succeeded, failed, interrupted };
+
+struct run_summary {
+  std::int64_t run_id = 0;
+  std::string resource;
+  run_status status = run_status::succeeded;
+  // The run's counters; the run's row takes requests, retries,
+  // rate_limited and rescans from here (its page counts were added as the
+  // pages committed).
+  run_counters counts;
+  bool complete_scan = false;  // every record of the resource was read
+  std::string error;           // empty on success
+  // On success: the cursor to store (in the same transaction as the run's end).
+  std::optional<std::string> cursor;
+  // On success, for a run with track_keys: the rows whose records the run
+  // did not see get _rs_deleted_at (or are deleted with hard_delete). Only
+  // for a sound complete scan; the caller decides.
+  bool mark_deleted = false;
+  bool hard_delete = false;
+};
+
+struct pass_check {
+  // Records the scan met more than once, by key.
+  std::int64_t repeated = 0;
+  // Live rows of the table whose keys no scan of the run has seen so far:
+  // what a deletion mark would mark now (0 unless count_unseen).
+  std::int64_t unseen = 0;
+};
+
+struct finish_counts {
+  std::int64_t deleted = 0;   // rows marked deleted (or removed) by this run
+  std::int64_t replaced = 0;  // replace: rows in the table after the swap
+  // Why deletions were not marked although asked, if they were not.
+  std::string deletions_skipped;
+};
+
+struct resource_state {
+  std::string resource;
+  std::optional<std::string> last_success_at;  // ISO-8601, from PostgreSQL
+  std::optional<std::string> last_error_at;
+  std::optional<std::string> last_error;
+  std::optional<std::string> last_complete_scan_at;
+};
+
+}  // namespace restsync::db
