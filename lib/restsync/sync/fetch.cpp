@@ -1,0 +1,148 @@
+// One request of a run, through the memory budget, the rate gate, the HTTP
+// client and the retry policy; and one page, through the store.
+#include <fmt/format.h>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "restsync/flow/response_class.hpp"
+#include "restsync/sync/engine_impl.hpp"
+
+namespace restsync::sync {
+
+namespace {
+
+transport_error to_retry_error(net::transport_error_kind k) {
+  switch (k) {
+    case net::transport_error_kind::connect_failed:
+      return transport_error::connect_failed;
+    case net::transport_error_kind::timeout:
+      return transport_error::timeout;
+    case net::transport_error_kind::truncated:
+      return transport_error::truncated_body;
+    case net::transport_error_kind::tls:
+      return transport_error::tls_error;
+    case net::transport_error_kind::reset:
+    case net::transport_error_kind::body_too_large:
+    case net::transport_error_kind::protocol:
+      return transport_error::reset;
+  }
+  return transport_error::reset;
+}
+
+asio::awaitable<void> sleep_for(milliseconds d) {
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  boost::system::error_code ec;
+  co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+}  // namespace
+
+asio::awaitable<fetch_result> engine::impl::fetch(run_context& ctx, std::string target,
+                                                  std::function<bool()> still_needed) {
+  retry_counts used;
+  // Memory first: a request that waited for memory after the gate would
+  // have spent a token that a request with room could have used.
+  const auto asked_memory = steady::now();
+  auto lease = co_await budget.open(page_charge[ctx.index]);
+  ctx.out.counts.memory_wait_seconds += seconds_since(asked_memory);
+  net::body_admission admit = [this, id = lease.id()](std::size_t body_bytes) {
+    return budget.grow(id, body_bytes * page_memory_factor);
+  };
+  for (;;) {
+    const auto asked = steady::now();
+    co_await gate.acquire(ctx.index);
+    ctx.out.counts.gate_wait_seconds += seconds_since(asked);
+    if (still_needed && !still_needed()) {
+      gate.refund();
+      fetch_result withdrawn;
+      withdrawn.withdrawn = true;
+      co_return withdrawn;
+    }
+    ++ctx.out.counts.requests;
+    auto started = steady::now();
+    // get() never throws, and a frame destroyed while it waits belongs to
+    // an event loop that is going away: nothing reads the count then.
+    ++in_flight[ctx.index];
+    auto result = co_await ctx.client->get(target, ctx.headers, admit);
+    --in_flight[ctx.index];
+    if (result.ok()) {
+      ++ctx.out.counts.responses_by_status[result.response->status];
+      // Charged as read: a body of unannounced length was not admitted first.
+      const auto charge = result.response->body.size() * page_memory_factor;
+      budget.force(lease.id(), charge);
+      page_charge[ctx.index] = std::max(first_page_reservation, charge);
+    } else {
+      ++ctx.out.counts.transport_errors;
+    }
+    fetch_result fr;
+    response_attempt attempt;
+    if (!result.ok()) {
+      attempt = classify_transport(to_retry_error(result.error), result.error_message);
+    } else {
+      auto& res = *result.response;
+      auto c = classify_response(res.status, std::move(res.body), res.retry_after, ctx.spec);
+      if (auto* p = std::get_if<page>(&c)) {
+        fr.data = std::make_shared<page>(std::move(*p));
+        fr.link = std::move(res.link);
+        fr.lease = std::move(lease);
+        log.debug(
+            "page",
+            {{"resource", ctx.rc.name},
+             {"path", shown(target)},
+             {"rows", fr.data->records().size()},
+             {"ms", std::chrono::duration_cast<milliseconds>(steady::now() - started).count()}});
+        co_return fr;
+      }
+      if (auto* f = std::get_if<response_failure>(&c)) {
+        fr.error = fmt::format("{}: {} (path {})", ctx.rc.name, f->message, shown(target));
+        co_return fr;
+      }
+      attempt = std::move(std::get<response_attempt>(c));
+    }
+    auto verdict = judge(attempt, ctx.policy, used, std::chrono::system_clock::now(), random01());
+    const auto& decision = verdict.decision;
+    if (decision.pause_all_until) gate.pause_until(*decision.pause_all_until);
+    if (verdict.retry) {
+      if (verdict.rate_limited)
+        ++ctx.out.counts.rate_limited;
+      else
+        ++ctx.out.counts.retries;
+      log.warn("retry", {{"resource", ctx.rc.name},
+                         {"path", shown(target)},
+                         {"status", attempt.outcome.status},
+                         {"reason", decision.reason},
+                         {"message", attempt.server_message},
+                         {"wait_ms", decision.wait.count()}});
+      co_await sleep_for(decision.wait);
+      continue;
+    }
+    fr.error = fmt::format("{}: GET {} failed: {}", ctx.rc.name, shown(target), verdict.message);
+    co_return fr;
+  }
+}
+
+asio::awaitable<void> engine::impl::commit(run_context& ctx, std::shared_ptr<page> data,
+                                           std::int64_t position, std::string where,
+                                           std::vector<char> skip,
+                                           std::optional<std::string> cursor) {
+  ++ctx.out.counts.pages;
+  ctx.out.counts.records += static_cast<std::int64_t>(data->records().size());
+  ctx.out.counts.filtered += std::count(skip.begin(), skip.end(), 1);
+  try {
+    // Named, not a braced temporary: GCC 12 destroys temporaries in a
+    // co_await expression twice.
+    db::page_write w{ctx.rc.name, ctx.run_id,      std::move(data),
+                     position,    std::move(skip), std::move(cursor)};
+    auto counts = co_await store.write(std::move(w));
+    ctx.out.counts.inserted += counts.inserted;
+    ctx.out.counts.updated += counts.updated;
+    ctx.out.counts.unchanged += counts.unchanged;
+  } catch (const std::exception& e) {
+    ctx.fail(fmt::format("{}: storing {} failed: {}", ctx.rc.name, where, e.what()));
+  }
+}
+
+}  // namespace restsync::sync

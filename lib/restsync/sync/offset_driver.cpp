@@ -1,0 +1,184 @@
+// Offset paging: a window of concurrent requests driven by offset_scan, the
+// drift checks after each scan (offset_scan's drift, repeated keys, the
+// anchor read again) and the scans again while the data moves.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "restsync/paging/offset_scan.hpp"
+#include "restsync/plan/request_query.hpp"
+#include "restsync/sync/engine_impl.hpp"
+
+namespace restsync::sync {
+
+// The state of one offset scan.
+struct engine::impl::offset_run {
+  offset_scan scan;
+  int tasks = 0;
+  asio::steady_timer wake;
+  bool singleton = false;
+  page_repeat_guard repeats;
+};
+
+asio::awaitable<void> engine::impl::offset_task(run_context& ctx, offset_run& run,
+                                                std::int64_t offset, const offset_paginator& p) {
+  try {
+    auto target = append_query(ctx.base_target, paging_query(ctx.rc.endpoint.paginator, offset));
+    std::function<bool()> still_needed = [&ctx, &run, offset] {
+      return !ctx.stop && !run.scan.withdraw_if_unneeded(offset);
+    };
+    auto r = co_await fetch(ctx, target, std::move(still_needed));
+    if (r.withdrawn) {
+      // Nothing to report: either the scan took it back, or the run stopped.
+    } else if (!r.data) {
+      run.scan.on_failed(offset);
+      ctx.fail(std::move(r.error));
+    } else {
+      auto n = static_cast<std::int64_t>(r.data->records().size());
+      if (r.data->singleton()) {
+        // A singleton answers every offset with the same object: it is the
+        // whole collection, so paging stops here.
+        ctx.stop = true;
+        ctx.out.complete_scan = true;
+        run.singleton = true;
+      } else {
+        run.scan.on_page(offset, n, r.data->total());
+        if (n > 0) {
+          if (auto first = run.repeats.on_page(offset, fingerprint_of(*r.data, ctx.rc.primary_key)))
+            ctx.fail(fmt::format(
+                "{}: the API seems to ignore the paging parameter `{}`: the page at offset {} "
+                "holds the same records as at offset {} and after; stopping. An endpoint that "
+                "answers everything at once wants `paginator: single_page`",
+                ctx.rc.name, p.offset_param, offset, *first));
+        }
+        if (!ctx.failed && n > 0 && offset + n - 1 > ctx.anchor_position) {
+          ctx.anchor_position = offset + n - 1;
+          ctx.anchor_key = key_of(*r.data->records().back(), ctx.rc.primary_key);
+        }
+      }
+      const auto where = fmt::format("the page at offset {}", offset);
+      auto f = ctx.filter(*r.data, where);
+      if (f && ctx.stop_at_start && f->all_older) {
+        // Newest first, and this whole page is older than the cursor: so
+        // is everything after it.
+        ctx.reached_start = true;
+        ctx.stop = true;
+      }
+      // Its window slot is free: the next request need not wait for this
+      // commit. The task still counts until committed, bounding the pages held.
+      run.wake.cancel();
+      if (f && n > 0 && !ctx.failed)
+        co_await commit(ctx, r.data, offset, where, std::move(f->skip), std::nullopt);
+    }
+  } catch (const std::exception& e) {
+    ctx.fail(fmt::format("{}: internal error at offset {}: {}", ctx.rc.name, offset, e.what()));
+  }
+  --run.tasks;
+  run.wake.cancel();
+}
+
+// One scan; true when the data visibly moved while it paged.
+asio::awaitable<bool> engine::impl::scan_offsets(run_context& ctx, const offset_paginator& p) {
+  offset_scan_settings s;
+  s.start = p.offset;
+  s.limit = p.limit;
+  // Stopping at the cursor needs the pages one by one: speculative pages
+  // past it would be requests spent for nothing.
+  s.window =
+      ctx.stop_at_start ? 1 : static_cast<std::size_t>(std::max(1, cfg.client.max_in_flight));
+  s.maximum_offset = p.maximum_offset;
+  ctx.anchor_position = -1;
+  ctx.anchor_key.clear();
+  offset_run run{offset_scan(s), 0, asio::steady_timer(ex), false, {}};
+  const int max_tasks = limits::tasks_per_window_slot * static_cast<int>(s.window);
+  for (;;) {
+    while (!ctx.stop && run.tasks < max_tasks) {
+      auto off = run.scan.next_request();
+      if (!off) break;
+      ++run.tasks;
+      asio::co_spawn(ex, offset_task(ctx, run, *off, p), asio::detached);
+    }
+    if (run.tasks == 0) break;
+    run.wake.expires_at(asio::steady_timer::time_point::max());
+    boost::system::error_code ec;
+    co_await run.wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (!ctx.failed && !ctx.out.complete_scan && !ctx.reached_start) {
+    if (run.scan.complete())
+      ctx.out.complete_scan = true;
+    else
+      ctx.fail(ctx.rc.name + ": paging stopped before the end without an error (internal)");
+  }
+  if (ctx.failed || run.singleton) co_return false;
+  const auto& d = run.scan.drift();
+  db::pass_check check;
+  if (ctx.track_keys) {
+    try {
+      check = co_await store.end_pass(ctx.run_id, ctx.full);
+    } catch (const std::exception& e) {
+      ctx.fail(fmt::format("{}: {}", ctx.rc.name, e.what()));
+      co_return false;
+    }
+  }
+  const std::int64_t repeated = check.repeated;
+  // Pages that overlap on purpose (a silent cap shrank the step) repeat
+  // records; a key met more often than that moved between pages.
+  bool moved_keys = repeated > run.scan.stats().overlap_records;
+  bool tail_moved = false;
+  // Only worth a request when rows are about to be marked deleted.
+  if (!d.any() && !moved_keys && ctx.full && check.unseen > 0 && ctx.anchor_position >= 0)
+    tail_moved = !co_await anchor_holds(ctx);
+  if (ctx.failed) co_return false;
+  bool drift = d.any() || moved_keys || tail_moved;
+  if (drift)
+    log.warn("offset_drift", {{"resource", ctx.rc.name},
+                              {"total_changed", d.total_changed},
+                              {"records_past_total", d.records_past_total},
+                              {"empty_below_total", d.empty_below_total},
+                              {"records_past_empty", d.records_past_empty},
+                              {"records_after_end", d.records_after_end},
+                              {"repeated_keys", repeated - run.scan.stats().overlap_records},
+                              {"tail_moved", tail_moved}});
+  co_return drift;
+}
+
+// Records removed in front of positions not yet read shift the rest back,
+// so a scan can miss one without any sign. Read again the position of the
+// last record the scan saw: if another record is there now, the records
+// moved and the scan may have missed some.
+asio::awaitable<bool> engine::impl::anchor_holds(run_context& ctx) {
+  auto target =
+      append_query(ctx.base_target, paging_query(ctx.rc.endpoint.paginator, ctx.anchor_position));
+  std::function<bool()> always;
+  auto r = co_await fetch(ctx, target, std::move(always));
+  if (!r.data) {
+    ctx.fail(std::move(r.error));
+    co_return false;
+  }
+  auto records = r.data->records();
+  co_return !records.empty() && key_of(*records.front(), ctx.rc.primary_key) == ctx.anchor_key;
+}
+
+// Scans until a scan sees no movement (at most limits::max_scans), so that a
+// complete scan really saw every record; says whether the last was clean.
+asio::awaitable<bool> engine::impl::page_offsets(run_context& ctx, const offset_paginator& p) {
+  for (int scan = 1;; ++scan) {
+    bool drift = co_await scan_offsets(ctx, p);
+    if (!drift) co_return !ctx.failed;
+    if (scan == limits::max_scans) {
+      log.warn("drift_unresolved", {{"resource", ctx.rc.name}, {"scans", scan}});
+      co_return false;
+    }
+    ++ctx.out.counts.rescans;
+    ctx.out.complete_scan = false;
+    ctx.reached_start = false;
+    ctx.stop = false;
+  }
+}
+
+}  // namespace restsync::sync
