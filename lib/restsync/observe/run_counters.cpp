@@ -1,4 +1,4 @@
-#include "restsync/observe/run_outcome.hpp"
+#include "restsync/observe/run_counters.hpp"
 
 namespace restsync {
 
