@@ -290,6 +290,7 @@ class daemon_process {
   live_stats live_stats_now() const {
     live_stats live;
     for (const auto& r : ledger_.resources()) live.in_flight[r.name] = scheduler_.in_flight(r.name);
+    live.gate_allowed_rate = scheduler_.allowed_rate();
     return live;
   }
 

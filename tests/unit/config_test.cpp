@@ -174,7 +174,8 @@ TEST_CASE("config/analytics.yaml is the seed, translated key for key") {
     CHECK(h.max_retries == 3);
     CHECK(h.backoff_factor == 2.0);
     CHECK(h.max_backoff == 60s);
-    CHECK(h.max_rate_limit_retries == 10);
+    CHECK_FALSE(h.max_rate_limit_retries);
+    CHECK(h.max_rate_limit_wait == 15min);
     if (*resources[i].cursor == 0) {
       CHECK_FALSE(r.endpoint.incremental);
       CHECK_FALSE(r.full_scan_every);
@@ -269,7 +270,8 @@ TEST_CASE("defaults are filled in") {
   CHECK(h.max_retries == 3);
   CHECK(h.backoff_factor == 2.0);
   CHECK(h.max_backoff == 60s);
-  CHECK(h.max_rate_limit_retries == 10);
+  CHECK_FALSE(h.max_rate_limit_retries);
+  CHECK(h.max_rate_limit_wait == 15min);
   CHECK(h.max_retry_after == 15min);
   CHECK(h.min_rate_limit_wait == 1s);
 }
@@ -1733,4 +1735,21 @@ resources:
         api_key_location::header);
   CHECK(auth_with("{type: api_key, name: key, api_key: k, location: query}").location ==
         api_key_location::query);
+}
+
+TEST_CASE("error_handler: the 429 budget is a time, a count only when asked for") {
+  auto handler = [](const std::string& keys) {
+    return load(yaml(minimal) + "      error_handler: {" + keys + "}\n")
+        .resources.at(0)
+        .endpoint.error_handler;
+  };
+  auto h = handler("max_rate_limit_wait: 5m");
+  CHECK(h.max_rate_limit_wait == 5min);
+  CHECK_FALSE(h.max_rate_limit_retries);
+  h = handler("max_rate_limit_retries: 4");
+  CHECK(h.max_rate_limit_retries == 4);
+  CHECK(h.max_rate_limit_wait == 15min);
+  CHECK(contains(first_error(yaml(minimal) + "      error_handler: {max_rate_limit_wait: 0}\n"),
+                 "resources[0].endpoint.error_handler.max_rate_limit_wait: must be longer than "
+                 "zero"));
 }

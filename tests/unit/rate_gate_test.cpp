@@ -366,3 +366,68 @@ TEST_CASE("a refunded token serves the next request at once; never beyond the bu
   CHECK(r.granted.size() == 1);
   CHECK(r.wake_at == t0 + 1s);
 }
+
+TEST_CASE("adaptive: a 429 slows the gate once per slowdown, to one request at a time") {
+  auto gate = make_gate(10);  // burst 10
+  CHECK(gate.allowed_rate() == 10);
+  CHECK_FALSE(gate.learned_rate());
+  for (int i = 0; i < 10; ++i) gate.enqueue(0);
+  CHECK(gate.poll(t0).granted.size() == 10);  // the configured burst
+  // Every one of them is answered 429: one slowdown, not ten.
+  for (int i = 0; i < 10; ++i) gate.on_rate_limited(t0, t0 + 100ms);
+  CHECK(gate.slowdowns() == 1);
+  REQUIRE(gate.learned_rate());
+  CHECK(*gate.learned_rate() == doctest::Approx(7.0));
+  gate.pause_until(t0 + 1s);
+  // After the pause: one at a time, 1/7 s apart, no burst.
+  auto times = drain(gate, 5);
+  REQUIRE(times.size() == 5);
+  CHECK(times[0] == t0 + 1s);
+  for (std::size_t i = 1; i < times.size(); ++i) {
+    const double gap = std::chrono::duration<double>(times[i] - times[i - 1]).count();
+    CHECK(gap == doctest::Approx(1.0 / 7).epsilon(1e-6));
+  }
+  // A 429 to a request granted after the slowdown is news: slower again.
+  gate.on_rate_limited(t0 + 1s, t0 + 1500ms);
+  CHECK(gate.slowdowns() == 2);
+  CHECK(*gate.learned_rate() == doctest::Approx(4.9));
+}
+
+TEST_CASE("adaptive: answers that are not 429s raise the rate back to the configured one") {
+  auto gate = make_gate(2);
+  gate.on_rate_limited(t0, t0);
+  REQUIRE(gate.learned_rate());
+  CHECK(*gate.learned_rate() == doctest::Approx(1.4));
+  // About increase_per_second per second of answers at the learned rate.
+  double seconds = 0;
+  while (gate.learned_rate()) {
+    seconds += 1 / *gate.learned_rate();
+    gate.on_accepted();
+    REQUIRE(seconds < 1000);
+  }
+  CHECK(seconds == doctest::Approx(0.6 / rate_gate::adapt::increase_per_second).epsilon(0.05));
+  CHECK(gate.allowed_rate() == 2);  // never above the configured rate
+  // Without a 429 nothing is learned.
+  auto calm = make_gate(2);
+  calm.on_accepted();
+  CHECK_FALSE(calm.learned_rate());
+}
+
+TEST_CASE("adaptive: without a limit of its own the gate learns from the last second's grants") {
+  auto gate = make_gate(0);
+  CHECK(gate.unlimited());
+  for (int i = 0; i < 24; ++i) gate.enqueue(i % 3);
+  CHECK(gate.poll(t0).granted.size() == 24);
+  gate.on_rate_limited(t0, t0 + 50ms);
+  REQUIRE(gate.learned_rate());
+  CHECK(*gate.learned_rate() == doctest::Approx(24 * 0.7));
+  CHECK_FALSE(gate.unlimited());
+  // Repeated slowdowns reach an API that allows 1 request/s, and stop at
+  // min_rate however often the API refuses.
+  time_point now = t0 + 1s;
+  for (int i = 0; i < 200; ++i, now += 1s) gate.on_rate_limited(now, now);
+  CHECK(*gate.learned_rate() == doctest::Approx(rate_gate::adapt::min_rate));
+  // Without a configured rate it grows without a ceiling while answers come.
+  for (int i = 0; i < 100000 && *gate.learned_rate() < 3; ++i) gate.on_accepted();
+  CHECK(*gate.learned_rate() >= 3);
+}

@@ -270,7 +270,7 @@ TEST_CASE("429 with Retry-After delta-seconds pauses everybody that long") {
   CHECK(d.wait == 7s);
   REQUIRE(d.pause_all_until);
   CHECK(*d.pause_all_until == now + 7s);
-  CHECK(d.reason == "HTTP 429, rate limited, retry 1/10 in 7.0s (Retry-After)");
+  CHECK(d.reason == "HTTP 429, rate limited, retry 1 in 7.0s (Retry-After)");
   CHECK(used.rate_limit_retries == 1);
   CHECK(used.retries == 0);
 
@@ -319,7 +319,7 @@ TEST_CASE("429 whose Retry-After is zero, past, absent or garbage backs off, nev
     CHECK(d.wait == 2s);  // the first backoff
     REQUIRE(d.pause_all_until);
     CHECK(*d.pause_all_until == now + 2s);
-    CHECK(d.reason == "HTTP 429, rate limited, retry 1/10 in 2.0s");
+    CHECK(d.reason == "HTTP 429, rate limited, retry 1 in 2.0s");
     d = p.decide(used, attempt_outcome::http(429, v), now, mid);
     CHECK(d.wait == 4s);
   }
@@ -377,6 +377,9 @@ TEST_CASE("Retry-After on other retried statuses is the least wait, with no glob
 TEST_CASE("the two budgets are independent") {
   retry_policy p{retry_settings{}};
   SUBCASE("429s exhausted, errors still retried") {
+    retry_settings counted;
+    counted.max_rate_limit_retries = 10;
+    p = retry_policy{counted};
     retry_counts used;
     for (int i = 1; i <= 10; ++i) {
       auto d = p.decide(used, attempt_outcome::http(429), now, mid);
@@ -396,7 +399,7 @@ TEST_CASE("the two budgets are independent") {
     CHECK(p.decide(used, attempt_outcome::http(502), now, mid).action == retry_action::fail);
     auto d = p.decide(used, attempt_outcome::http(429), now, mid);
     CHECK(d.action == retry_action::retry);
-    CHECK(d.reason == "HTTP 429, rate limited, retry 1/10 in 2.0s");
+    CHECK(d.reason == "HTTP 429, rate limited, retry 1 in 2.0s");
   }
   SUBCASE("interleaved") {
     retry_counts used;
@@ -414,6 +417,35 @@ TEST_CASE("the two budgets are independent") {
     s.max_rate_limit_retries = 0;
     CHECK(once(attempt_outcome::http(429), s).action == retry_action::fail);
   }
+}
+
+TEST_CASE("429s fail a request only after max_rate_limit_wait without progress") {
+  retry_settings s;
+  s.max_rate_limit_wait = 60s;
+  retry_policy p{s};
+  retry_counts used;
+  // No count limit by default: a hundred 429s in a row are waited out while
+  // the time they take stays within the budget.
+  for (int i = 0; i < 100; ++i)
+    CHECK(p.decide(used, attempt_outcome::http(429, "0"), now, mid).action == retry_action::retry);
+  CHECK(used.rate_limit_retries == 100);
+  // 50 s into the run of 429s a wait of 5 s still fits, one of 11 s does not.
+  auto d = p.decide(used, attempt_outcome::http(429, "5"), now + 50s, mid);
+  CHECK(d.action == retry_action::retry);
+  d = p.decide(used, attempt_outcome::http(429, "11"), now + 50s, mid);
+  CHECK(d.action == retry_action::fail);
+  CHECK(d.reason ==
+        "HTTP 429: rate limited for 50.0s without progress (max_rate_limit_wait 60.0s); gave "
+        "up after 101 rate-limit retries");
+  CHECK_FALSE(d.pause_all_until);
+  // Any other answer is progress: the next 429 starts a new run of them.
+  retry_counts fresh;
+  p.decide(fresh, attempt_outcome::http(429, "1"), now, mid);
+  p.decide(fresh, attempt_outcome::http(503), now + 59s, mid);
+  CHECK(p.decide(fresh, attempt_outcome::http(429, "30"), now + 100s, mid).action ==
+        retry_action::retry);
+  CHECK(p.decide(fresh, attempt_outcome::http(429, "30"), now + 131s, mid).action ==
+        retry_action::fail);
 }
 
 TEST_CASE("429 removed from retry_on_status_codes fails") {

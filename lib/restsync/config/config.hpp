@@ -122,8 +122,11 @@ struct error_handler_config {
   double backoff_factor = 2.0;
   milliseconds max_backoff{60'000};
   // 429s are flow control, not failures: they are waited out (as Retry-After
-  // says) and counted against this budget instead of max_retries.
-  int max_rate_limit_retries = 10;
+  // says), never counted against max_retries. A request fails when it has
+  // met nothing but 429s for max_rate_limit_wait, or (when set) after
+  // max_rate_limit_retries of them.
+  std::optional<int> max_rate_limit_retries;
+  milliseconds max_rate_limit_wait{15 * 60 * 1000};
   milliseconds max_retry_after{15 * 60 * 1000};  // a longer Retry-After fails at once
   milliseconds min_rate_limit_wait{1000};        // so that `Retry-After: 0` cannot spin
 };

@@ -17,8 +17,8 @@ constexpr std::string_view endpoint_keys[] = {
     "path", "method", "params", "data_selector", "paginator", "error_handler", "incremental"};
 constexpr std::string_view methods[] = {"GET"};
 constexpr std::string_view error_handler_keys[] = {
-    "retry_on_status_codes",  "max_retries",     "backoff_factor",     "max_backoff",
-    "max_rate_limit_retries", "max_retry_after", "min_rate_limit_wait"};
+    "retry_on_status_codes",  "max_retries",         "backoff_factor",  "max_backoff",
+    "max_rate_limit_retries", "max_rate_limit_wait", "max_retry_after", "min_rate_limit_wait"};
 
 }  // namespace
 
@@ -139,6 +139,9 @@ error_handler_config loader::read_error_handler(const config_node& n) {
   }
   if (const auto* v = optional(n, "max_retry_after")) {
     if (auto d = duration_value(*v, false)) h.max_retry_after = *d;
+  }
+  if (const auto* v = optional(n, "max_rate_limit_wait")) {
+    if (auto d = duration_value(*v, false)) h.max_rate_limit_wait = *d;
   }
   if (const auto* v = optional(n, "min_rate_limit_wait")) {
     if (auto d = duration_value(*v, true)) h.min_rate_limit_wait = *d;

@@ -10,7 +10,7 @@ namespace asio = boost::asio;
 gate_driver::gate_driver(asio::any_io_executor ex, const rate_gate_settings& settings)
     : ex_(ex), gate_(settings), poll_timer_(ex) {}
 
-asio::awaitable<void> gate_driver::acquire(std::size_t resource) {
+asio::awaitable<rate_gate::time_point> gate_driver::acquire(std::size_t resource) {
   auto t = gate_.enqueue(resource);
   asio::steady_timer wake(ex_, asio::steady_timer::time_point::max());
   waiting_[t.id] = &wake;
@@ -22,7 +22,14 @@ asio::awaitable<void> gate_driver::acquire(std::size_t resource) {
   }
   waiting_.erase(t.id);
   granted_.erase(t.id);
+  co_return rate_gate::clock::now();
 }
+
+void gate_driver::on_rate_limited(rate_gate::time_point granted_at) {
+  gate_.on_rate_limited(granted_at, rate_gate::clock::now());
+}
+
+void gate_driver::on_accepted() { gate_.on_accepted(); }
 
 void gate_driver::refund() {
   gate_.refund(rate_gate::clock::now());

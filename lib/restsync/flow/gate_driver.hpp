@@ -18,8 +18,17 @@ class gate_driver {
  public:
   gate_driver(boost::asio::any_io_executor ex, const rate_gate_settings& settings);
 
-  // Resumes once this request may be sent; fair across resources.
-  boost::asio::awaitable<void> acquire(std::size_t resource);
+  // Resumes once this request may be sent; fair across resources. Returns
+  // when the gate granted it, for on_rate_limited.
+  boost::asio::awaitable<rate_gate::time_point> acquire(std::size_t resource);
+
+  // The answer to a request granted at granted_at was a 429: the gate slows
+  // down (rate_gate::on_rate_limited). Call before pause_until.
+  void on_rate_limited(rate_gate::time_point granted_at);
+  // An answer that was not a 429: the learned rate may grow.
+  void on_accepted();
+  // Requests per second the gate now allows; 0: no limit.
+  double allowed_rate() const { return gate_.allowed_rate(); }
 
   // A request acquire() let through was not sent: its token goes back.
   void refund();

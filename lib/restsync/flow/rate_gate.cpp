@@ -6,6 +6,10 @@
 
 namespace restsync {
 
+namespace {
+constexpr std::size_t max_recent_grants = 4096;
+}
+
 rate_gate::rate_gate(const rate_gate_settings& settings) {
   const double rps = settings.requests_per_second;
   if (!std::isfinite(rps) || rps < 0) {
@@ -15,7 +19,16 @@ rate_gate::rate_gate(const rate_gate_settings& settings) {
   if (!std::isfinite(burst) || burst < 1) {
     throw std::invalid_argument("rate_gate: burst must be a finite number >= 1");
   }
-  if (rps == 0) return;
+  configured_rps_ = rps;
+  configured_burst_ = burst;
+  set_rate(rps, burst);
+}
+
+void rate_gate::set_rate(double rps, double burst) {
+  if (rps == 0) {
+    interval_ = tolerance_ = duration::zero();
+    return;
+  }
   const double ticks_per_second =
       static_cast<double>(duration::period::den) / duration::period::num;
   // A rate so high that its interval is under one tick is as good as
@@ -24,6 +37,38 @@ rate_gate::rate_gate(const rate_gate_settings& settings) {
       std::max<duration::rep>(1, static_cast<duration::rep>(std::ceil(ticks_per_second / rps)))};
   tolerance_ = duration{
       static_cast<duration::rep>(std::floor((burst - 1) * static_cast<double>(interval_.count())))};
+}
+
+double rate_gate::allowed_rate() const { return learned_ ? *learned_ : configured_rps_; }
+
+void rate_gate::on_rate_limited(time_point granted_at, time_point now) {
+  if (slowed_at_ && granted_at < *slowed_at_) return;  // sent before the last slowdown
+  double from = allowed_rate();
+  if (from == 0) {
+    while (!recent_grants_.empty() && recent_grants_.front() <= now - std::chrono::seconds{1})
+      recent_grants_.pop_front();
+    from = std::max(1.0, static_cast<double>(recent_grants_.size()));
+    recent_grants_.clear();
+  }
+  learned_ = std::max(adapt::min_rate, from * adapt::decrease_factor);
+  slowed_at_ = now;
+  ++slowdowns_;
+  set_rate(*learned_, 1);
+  // Whatever the bucket held at the old rate is not the server's to give.
+  tat_ = std::max(tat_, now);
+}
+
+void rate_gate::on_accepted() {
+  if (!learned_) return;
+  // One answer at rate r stands for 1/r seconds of them.
+  const double next = *learned_ + adapt::increase_per_second / *learned_;
+  if (configured_rps_ > 0 && next >= configured_rps_) {
+    learned_.reset();
+    set_rate(configured_rps_, configured_burst_);
+    return;
+  }
+  learned_ = next;
+  set_rate(next, 1);
 }
 
 rate_gate::ticket rate_gate::enqueue(std::size_t resource) {
@@ -68,6 +113,11 @@ rate_gate::poll_result rate_gate::poll(time_point now) {
     if (!r.queue.empty()) round_.push_back(resource);
     --queued_;
     ++total_grants_;
+    if (unlimited()) {
+      recent_grants_.push_back(now);
+      // Only the last second counts; a burst larger than this is capped.
+      if (recent_grants_.size() > max_recent_grants) recent_grants_.pop_front();
+    }
     out.granted.push_back({resource, id});
   }
   return out;

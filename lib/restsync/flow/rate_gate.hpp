@@ -14,7 +14,8 @@
 namespace restsync {
 
 struct rate_gate_settings {
-  // Sustained rate; 0 means unlimited (the pause still applies).
+  // Sustained rate, never exceeded; 0: no limit of our own, the gate learns
+  // the API's from its 429s (the pause applies in any case).
   double requests_per_second = 0;
   // Bucket size in requests; absent means max(1, requests_per_second).
   std::optional<double> burst;
@@ -33,6 +34,14 @@ struct rate_gate_settings {
 // Waiting requests are granted round-robin across resources and FIFO within
 // one, so a resource with many queued pages cannot starve one with a single
 // request: a resource that starts waiting joins the end of the current round.
+//
+// The limit adapts to the API's (AIMD, as TCP does with its window): a 429
+// means "slower", so the rate the gate allows is multiplied by
+// adapt::decrease_factor, once per slowdown (429s to requests granted before
+// it are the same news); every answer that is not a 429 adds to it, about
+// adapt::increase_per_second each second, never above the configured rate.
+// A learned rate sends one request at a time (no burst). Without a configured
+// rate the first 429 starts from the rate of the last second's grants.
 class rate_gate {
  public:
   using clock = std::chrono::steady_clock;
@@ -72,6 +81,27 @@ class rate_gate {
   // Nobody is granted before `until`; a pause only ever extends.
   void pause_until(time_point until);
 
+  // The tuning of the adaptive limit.
+  struct adapt {
+    static constexpr double decrease_factor = 0.7;
+    // Learned rate gained per second of answers that are not 429s.
+    static constexpr double increase_per_second = 0.02;
+    // Never below one request a minute: an API that still answers 429 at
+    // that pace is refusing, and the retry budget ends the wait.
+    static constexpr double min_rate = 1.0 / 60;
+  };
+  // A request the gate granted at `granted_at` was answered 429 at `now`.
+  // Call before pause_until, so that the pause ends on one token.
+  void on_rate_limited(time_point granted_at, time_point now);
+  // A request was answered with anything but a 429.
+  void on_accepted();
+  // Requests per second the gate now allows; 0: no limit.
+  double allowed_rate() const;
+  // The rate learned from 429s, while it is below the configured rate.
+  std::optional<double> learned_rate() const { return learned_; }
+  // Slowdowns (on_rate_limited calls that lowered the rate).
+  std::uint64_t slowdowns() const { return slowdowns_; }
+
   bool unlimited() const { return interval_ == duration::zero(); }
   // The current pause's end; nothing is paused at or after it.
   std::optional<time_point> paused_until() const;
@@ -88,6 +118,17 @@ class rate_gate {
   };
 
   bool paused_at(time_point now) const { return pause_ && now < *pause_; }
+  void set_rate(double rps, double burst);
+
+  double configured_rps_ = 0;
+  double configured_burst_ = 1;
+  std::optional<double> learned_;
+  // When the rate last went down; 429s to requests granted before are old news.
+  std::optional<time_point> slowed_at_;
+  // Grant times of the last second, kept while there is no limit at all: the
+  // first 429 starts the learned rate from them.
+  std::deque<time_point> recent_grants_;
+  std::uint64_t slowdowns_ = 0;
 
   duration interval_{0};   // zero: unlimited
   duration tolerance_{0};  // (burst - 1) intervals

@@ -256,14 +256,14 @@ std::optional<chr::milliseconds> parse_retry_after(std::string_view value, sys_t
 
 retry_policy::retry_policy(retry_settings settings) : settings_(std::move(settings)) {
   const auto& s = settings_;
-  if (s.max_retries < 0 || s.max_rate_limit_retries < 0) {
+  if (s.max_retries < 0 || (s.max_rate_limit_retries && *s.max_rate_limit_retries < 0)) {
     throw std::invalid_argument("retry_policy: retry budgets must be >= 0");
   }
   if (!std::isfinite(s.backoff_factor) || s.backoff_factor < 0) {
     throw std::invalid_argument("retry_policy: backoff_factor must be a finite number >= 0");
   }
   if (s.max_backoff.count() < 0 || s.max_retry_after.count() < 0 ||
-      s.min_rate_limit_wait.count() < 0) {
+      s.min_rate_limit_wait.count() < 0 || s.max_rate_limit_wait.count() < 0) {
     throw std::invalid_argument("retry_policy: waits must be >= 0");
   }
 }
@@ -353,24 +353,38 @@ retry_decision retry_policy::decide(retry_counts& used, const attempt_outcome& o
       return d;
     }
     if (waits_too_long()) return d;
-    if (used.rate_limit_retries >= s.max_rate_limit_retries) {
+    if (s.max_rate_limit_retries && used.rate_limit_retries >= *s.max_rate_limit_retries) {
       d.action = retry_action::fail;
       d.reason =
           fmt::format("{}: gave up after {} rate-limit retries", what, used.rate_limit_retries);
       return d;
     }
-    const int n = ++used.rate_limit_retries;
+    if (!used.rate_limited_since) used.rate_limited_since = now;
+    const auto limited_for = chr::duration_cast<chr::milliseconds>(now - *used.rate_limited_since);
+    const int n = used.rate_limit_retries + 1;
     // Retry-After 0, a date already past, garbage or none: back off instead.
     const bool honoured = retry_after && retry_after->count() > 0;
-    d.wait = std::max(s.min_rate_limit_wait, honoured ? *retry_after : backoff(n, random01));
+    const auto wait =
+        std::max(s.min_rate_limit_wait, honoured ? *retry_after : backoff(n, random01));
+    if (limited_for + wait > s.max_rate_limit_wait) {
+      d.action = retry_action::fail;
+      d.reason = fmt::format(
+          "{}: rate limited for {} without progress (max_rate_limit_wait {}); gave up after {} "
+          "rate-limit retries",
+          what, seconds_text(limited_for), seconds_text(s.max_rate_limit_wait),
+          used.rate_limit_retries);
+      return d;
+    }
+    used.rate_limit_retries = n;
+    d.wait = wait;
     d.action = retry_action::retry;
     d.pause_all_until = now + d.wait;
-    d.reason =
-        fmt::format("{}, rate limited, retry {}/{} in {}{}", what, n, s.max_rate_limit_retries,
-                    seconds_text(d.wait), honoured ? " (Retry-After)" : "");
+    d.reason = fmt::format("{}, rate limited, retry {} in {}{}", what, n, seconds_text(d.wait),
+                           honoured ? " (Retry-After)" : "");
     return d;
   }
 
+  used.rate_limited_since.reset();  // an answer other than 429: progress
   const bool retryable = error_retryable_always || (*code >= 500 && *code <= 599) || listed(*code);
   if (!retryable) {
     d.action = retry_action::fail;

@@ -20,8 +20,11 @@ struct retry_settings {
   // The n-th retry waits backoff_factor * 2^(n-1) seconds, +-25% jitter.
   double backoff_factor = 2;
   std::chrono::milliseconds max_backoff = std::chrono::seconds{60};
-  // Retries after 429s, counted apart from max_retries.
-  int max_rate_limit_retries = 10;
+  // 429s never count against max_retries. A request that has met nothing
+  // but 429s for max_rate_limit_wait fails; so does one after
+  // max_rate_limit_retries of them, when that is set.
+  std::optional<int> max_rate_limit_retries;
+  std::chrono::milliseconds max_rate_limit_wait = std::chrono::minutes{15};
   // A Retry-After longer than this fails the request instead of waiting.
   std::chrono::milliseconds max_retry_after = std::chrono::minutes{15};
   // The shortest wait after a 429, so that `Retry-After: 0` cannot spin.
@@ -81,6 +84,9 @@ struct retry_decision {
 struct retry_counts {
   int retries = 0;
   int rate_limit_retries = 0;
+  // The first 429 of the request's current run of them; any other answer
+  // ends the run (progress).
+  std::optional<std::chrono::system_clock::time_point> rate_limited_since;
 };
 
 // The rules, for the HTTP status of the response or, for a 200 carrying
@@ -89,8 +95,10 @@ struct retry_counts {
 // - 2xx → done.
 // - 429 listed in retry_on_status_codes → flow control: wait as Retry-After
 //   says (delta-seconds or an HTTP date), else exponential backoff; never
-//   less than min_rate_limit_wait; pause every request until then; counts
-//   against max_rate_limit_retries only. A Retry-After beyond
+//   less than min_rate_limit_wait; pause every request until then. Fails
+//   once the request has met only 429s for max_rate_limit_wait (the wait
+//   that would end beyond it is not begun), or after max_rate_limit_retries
+//   of them when set; never counts against max_retries. A Retry-After beyond
 //   max_retry_after fails at once (and pauses nobody: the other requests
 //   will hear the same from the server and fail on their own). 429 not
 //   listed → fail.

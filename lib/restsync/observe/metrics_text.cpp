@@ -160,6 +160,13 @@ std::string render_metrics(const run_ledger& ledger, const live_stats& live,
                    return d(it == live.in_flight.end() ? 0 : it->second);
                  });
 
+  if (live.gate_allowed_rate) {
+    w.family("restsync_gate_allowed_requests_per_second", "gauge",
+             "Requests per second the shared rate gate allows now: client.rate_limit, or less "
+             "as learned from 429s; 0: no limit");
+    w.sample("restsync_gate_allowed_requests_per_second", "", *live.gate_allowed_rate);
+  }
+
   w.family("restsync_config_reloads_total", "counter", "SIGHUP reloads by result");
   w.sample("restsync_config_reloads_total", "result=\"applied\"",
            static_cast<double>(ledger.reloads_ok()));

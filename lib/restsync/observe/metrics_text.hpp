@@ -24,6 +24,9 @@ struct process_stats {
 struct live_stats {
   // Requests awaiting their response, by resource; absent: none.
   std::map<std::string, std::int64_t, std::less<>> in_flight;
+  // Requests per second the shared rate gate allows now: the configured
+  // rate, or less as learned from 429s; 0: no limit. Absent: no engine.
+  std::optional<double> gate_allowed_rate;
 };
 
 // A label value with `\`, `"` and newlines escaped as the format requires.

@@ -160,10 +160,12 @@ std::string describe_error_handler(const error_handler_config& h) {
   s += fmt::format(" up to {} times, waiting {}·2^(n-1) (at most {}); ", h.max_retries,
                    seconds(h.backoff_factor), format_duration(h.max_backoff));
   if (rate_limit_listed) {
-    s +=
-        fmt::format("429 waited out up to {} times (at least {}, failing on a Retry-After over {})",
-                    h.max_rate_limit_retries, format_duration(h.min_rate_limit_wait),
-                    format_duration(h.max_retry_after));
+    s += fmt::format(
+        "429 slows the gate and is waited out for up to {}{} (each wait at least {}, failing on "
+        "a Retry-After over {})",
+        format_duration(h.max_rate_limit_wait),
+        h.max_rate_limit_retries ? fmt::format(" or {} times", *h.max_rate_limit_retries) : "",
+        format_duration(h.min_rate_limit_wait), format_duration(h.max_retry_after));
   } else {
     s += "429 fails at once (not in retry_on_status_codes)";
   }

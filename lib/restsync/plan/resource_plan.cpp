@@ -37,6 +37,7 @@ retry_settings retry_settings_for(const error_handler_config& h) {
   s.backoff_factor = h.backoff_factor;
   s.max_backoff = h.max_backoff;
   s.max_rate_limit_retries = h.max_rate_limit_retries;
+  s.max_rate_limit_wait = h.max_rate_limit_wait;
   s.max_retry_after = h.max_retry_after;
   s.min_rate_limit_wait = h.min_rate_limit_wait;
   return s;

@@ -228,6 +228,12 @@ std::int64_t scheduler::in_flight(std::string_view resource) const {
   return n;
 }
 
+std::optional<double> scheduler::allowed_rate() const {
+  for (auto g = impl_->generations.rbegin(); g != impl_->generations.rend(); ++g)
+    if (auto live = g->lock()) return live->engine->allowed_rate();
+  return std::nullopt;
+}
+
 void scheduler::on_run_finished(
     std::function<void(const std::string& resource, const run_outcome&)> f) {
   impl_->finished_hook = std::move(f);

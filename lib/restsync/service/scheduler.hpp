@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,6 +42,9 @@ class scheduler {
   // Requests of the resource awaiting their response, over every engine
   // that still runs (a reload's previous one finishes its runs).
   std::int64_t in_flight(std::string_view resource) const;
+  // The newest configuration's engine's rate gate (engine::allowed_rate);
+  // absent before the first configuration is applied.
+  std::optional<double> allowed_rate() const;
 
   // Called on the event loop after every finished run.
   void on_run_finished(std::function<void(const std::string& resource, const run_outcome&)> f);

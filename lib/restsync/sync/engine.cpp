@@ -186,6 +186,8 @@ std::int64_t engine::in_flight(std::string_view resource) const {
   return it == impl_->resource_index.end() ? 0 : impl_->in_flight[it->second];
 }
 
+double engine::allowed_rate() const { return impl_->gate.allowed_rate(); }
+
 std::int64_t engine::in_flight() const {
   return std::accumulate(impl_->in_flight.begin(), impl_->in_flight.end(), std::int64_t{0});
 }

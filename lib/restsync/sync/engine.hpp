@@ -44,6 +44,9 @@ class engine {
   // configuration does not have), and of all.
   std::int64_t in_flight(std::string_view resource) const;
   std::int64_t in_flight() const;
+  // Requests per second the rate gate allows now (learned from 429s when
+  // below client.rate_limit); 0: no limit.
+  double allowed_rate() const;
 
  private:
   struct impl;

@@ -53,7 +53,7 @@ asio::awaitable<fetch_result> engine::impl::fetch(run_context& ctx, std::string 
   };
   for (;;) {
     const auto asked = steady::now();
-    co_await gate.acquire(ctx.index);
+    const auto granted_at = co_await gate.acquire(ctx.index);
     ctx.out.counts.gate_wait_seconds += seconds_since(asked);
     if (still_needed && !still_needed()) {
       gate.refund();
@@ -85,6 +85,7 @@ asio::awaitable<fetch_result> engine::impl::fetch(run_context& ctx, std::string 
       auto& res = *result.response;
       auto c = classify_response(res.status, std::move(res.body), res.retry_after, ctx.spec);
       if (auto* p = std::get_if<page>(&c)) {
+        gate.on_accepted();
         fr.data = std::make_shared<page>(std::move(*p));
         fr.link = std::move(res.link);
         fr.lease = std::move(lease);
@@ -97,13 +98,16 @@ asio::awaitable<fetch_result> engine::impl::fetch(run_context& ctx, std::string 
         co_return fr;
       }
       if (auto* f = std::get_if<response_failure>(&c)) {
+        gate.on_accepted();  // an answer, if not a welcome one
         fr.error = fmt::format("{}: {} (path {})", ctx.rc.name, f->message, shown(target));
         co_return fr;
       }
       attempt = std::move(std::get<response_attempt>(c));
+      if (!is_rate_limit_answer(attempt.outcome)) gate.on_accepted();
     }
     auto verdict = judge(attempt, ctx.policy, used, std::chrono::system_clock::now(), random01());
     const auto& decision = verdict.decision;
+    if (is_rate_limit_answer(attempt.outcome)) gate.on_rate_limited(granted_at);
     if (decision.pause_all_until) gate.pause_until(*decision.pause_all_until);
     if (verdict.retry) {
       if (verdict.rate_limited)
