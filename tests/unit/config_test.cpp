@@ -162,14 +162,17 @@ TEST_CASE("config/analytics.yaml is the seed, translated key for key") {
     CHECK(r.endpoint.path == resources[i].path);
     CHECK(r.primary_key == std::vector<std::string>{resources[i].key});
     CHECK(r.write_disposition == disposition::merge);
-    CHECK(r.endpoint.data_selector == json_path{"_data"});
+    // The seed's `_data`, after the wrapped shape of the same list.
+    CHECK(r.endpoint.data_selector == json_path{"_data", "partialCollection"});
+    CHECK(r.endpoint.data_selectors ==
+          std::vector<json_path>{{"_data", "partialCollection"}, {"_data"}});
     const auto* p = std::get_if<offset_paginator>(&r.endpoint.paginator);
     REQUIRE(p != nullptr);
     CHECK(p->limit == 50);
     CHECK(p->offset == 0);
     CHECK(p->offset_param == "offset");
     CHECK(p->limit_param == "limit");
-    CHECK_FALSE(p->total_path);
+    CHECK(p->total_path == json_path{"_data", "totalCount"});
     const error_handler_config& h = r.endpoint.error_handler;
     CHECK(h.retry_on_status_codes == std::vector<int>{429});
     CHECK(h.max_retries == 3);
@@ -197,6 +200,9 @@ TEST_CASE("config/analytics.yaml is the seed, translated key for key") {
   const std::string plan = describe_plan(cfg);
   CHECK(contains(plan, "GET https://api.example.com/v1/accounts?limit=50&offset=0\n"));
   CHECK(contains(plan, "api_key in header `api_key`: ***"));
+  CHECK(contains(plan,
+                 "data_selector      `_data.partialCollection`, else `_data` (the first "
+                 "that reaches records;"));
   CHECK_FALSE(contains(plan, "k-123456"));
 }
 
