@@ -17,6 +17,7 @@
 #include "restsync/config/suggest.hpp"
 #include "restsync/config/tree.hpp"
 #include "restsync/plan/describe.hpp"
+#include "restsync/plan/resource_plan.hpp"
 
 using namespace restsync;
 using namespace std::chrono_literals;
@@ -161,14 +162,17 @@ TEST_CASE("config/analytics.yaml is the seed, translated key for key") {
     CHECK(r.endpoint.path == resources[i].path);
     CHECK(r.primary_key == std::vector<std::string>{resources[i].key});
     CHECK(r.write_disposition == disposition::merge);
-    CHECK(r.endpoint.data_selector == json_path{"_data"});
+    // The seed's `_data`, after the wrapped shape of the same list.
+    CHECK(r.endpoint.data_selector == json_path{"_data", "partialCollection"});
+    CHECK(r.endpoint.data_selectors ==
+          std::vector<json_path>{{"_data", "partialCollection"}, {"_data"}});
     const auto* p = std::get_if<offset_paginator>(&r.endpoint.paginator);
     REQUIRE(p != nullptr);
     CHECK(p->limit == 50);
     CHECK(p->offset == 0);
     CHECK(p->offset_param == "offset");
     CHECK(p->limit_param == "limit");
-    CHECK_FALSE(p->total_path);
+    CHECK(p->total_path == json_path{"_data", "totalCount"});
     const error_handler_config& h = r.endpoint.error_handler;
     CHECK(h.retry_on_status_codes == std::vector<int>{429});
     CHECK(h.max_retries == 3);
@@ -197,6 +201,9 @@ TEST_CASE("config/analytics.yaml is the seed, translated key for key") {
   const std::string plan = describe_plan(cfg);
   CHECK(contains(plan, "GET https://api.example.com/v1/accounts?limit=50&offset=0\n"));
   CHECK(contains(plan, "api_key in header `api_key`: ***"));
+  CHECK(contains(plan,
+                 "data_selector      `_data.partialCollection`, else `_data` (the first "
+                 "that reaches records;"));
   CHECK_FALSE(contains(plan, "k-123456"));
 }
 
@@ -654,6 +661,45 @@ TEST_CASE("data_selector: a dotted path or $") {
         "body");
   text = yaml(minimal) + "      data_selector: a..b\n";
   CHECK(contains(first_error(text), "`a..b` is not a dotted path"));
+}
+
+TEST_CASE("data_selector: a list of alternatives, tried in order") {
+  auto endpoint = [](const std::string& s) {
+    return load(yaml(minimal) + "      data_selector: " + s + "\n").resources.at(0).endpoint;
+  };
+  const auto two = endpoint("[_data.partialCollection, $._data]");
+  CHECK(two.data_selector == json_path{"_data", "partialCollection"});
+  CHECK(two.data_selectors == std::vector<json_path>{{"_data", "partialCollection"}, {"_data"}});
+  CHECK(spec_for(two).data_selector() == "[_data.partialCollection, _data]");
+  // A list of one is the string.
+  const auto one = endpoint("[_data]");
+  CHECK(one.data_selector == json_path{"_data"});
+  CHECK(one.data_selectors.empty());
+  CHECK(spec_for(one).data_selector() == "_data");
+  // The string keeps its meaning.
+  CHECK(endpoint("_data").data_selectors.empty());
+  // check-config shows the order and the rules.
+  CHECK(contains(describe_plan(load(yaml(minimal) +
+                                    "      data_selector: [_data.partialCollection, _data]\n")),
+                 "data_selector      `_data.partialCollection`, else `_data` (the first that "
+                 "reaches records; a body none of them finds is empty; no total is read inside "
+                 "the records chosen)\n"));
+  CHECK(contains(describe_plan(load(yaml(minimal) + "      data_selector: _data\n")),
+                 "data_selector      _data\n"));
+
+  CHECK(first_error(yaml(minimal) + "      data_selector: []\n") ==
+        "t.yaml:9:22: resources[0].endpoint.data_selector: an empty list selects nothing; write "
+        "one selector such as `_data`, or a list of alternatives such as "
+        "`[_data.partialCollection, _data]`");
+  CHECK(first_error(yaml(minimal) + "      data_selector: [_data, a..b]\n") ==
+        "t.yaml:9:30: resources[0].endpoint.data_selector[1]: `a..b` is not a dotted path; "
+        "write keys separated by dots, such as `_data.partialCollection`, or `$` for the whole "
+        "body");
+  CHECK(contains(first_error(yaml(minimal) + "      data_selector: [_data, $._data]\n"),
+                 "t.yaml:9:30: resources[0].endpoint.data_selector[1]: `$._data` is already in "
+                 "this list"));
+  CHECK(contains(first_error(yaml(minimal) + "      data_selector: {a: 1}\n"),
+                 "resources[0].endpoint.data_selector: "));
 }
 
 TEST_CASE("params: strings, numbers and booleans; maps and lists are refused") {

@@ -708,3 +708,118 @@ TEST_CASE("a 1 MB body") {
   CHECK(restsync::marked_number_text(last["big"]) ==
         "1" + std::string(25, static_cast<char>('0' + (n - 1) % 10)));
 }
+
+// The shipped configuration's selectors: the analytics API sends a list
+// plain or wrapped (ANALYTICS_API.md, quirk 2), and the singletons plain.
+namespace {
+
+page_spec both_shapes() {
+  return page_spec(std::vector<std::string>{"_data.partialCollection", "_data"},
+                   "_data.totalCount");
+}
+
+}  // namespace
+
+TEST_CASE("alternative selectors: the wrapped shape, with its total") {
+  const auto p =
+      read_ok(R"({"_data":{"partialCollection":[{"id":1},{"id":2}],"totalCount":123,"offset":0}})",
+              both_shapes());
+  REQUIRE(p.records().size() == 2);
+  CHECK(p.records()[1]->operator[]("id").GetInt64() == 2);
+  CHECK(p.total() == 123);
+  CHECK_FALSE(p.singleton());
+  CHECK(both_shapes().data_selector() == "[_data.partialCollection, _data]");
+
+  SUBCASE("an empty wrapped page, and a null collection in a wrapper") {
+    const auto e =
+        read_ok(R"({"_data":{"partialCollection":[],"totalCount":0,"offset":0}})", both_shapes());
+    CHECK(e.records().empty());
+    CHECK(e.total() == 0);
+    // Present but null: this shape, empty; never the wrapper loaded as a record.
+    const auto n = read_ok(R"({"_data":{"partialCollection":null,"totalCount":0}})", both_shapes());
+    CHECK(n.records().empty());
+    CHECK_FALSE(n.singleton());
+  }
+}
+
+TEST_CASE("alternative selectors: the plain shape, where the total's path runs into the records") {
+  const auto p = read_ok(R"({"_data":[{"id":1},{"id":2},{"id":3}]})", both_shapes());
+  REQUIRE(p.records().size() == 3);
+  CHECK(p.records()[2]->operator[]("id").GetInt64() == 3);
+  CHECK_FALSE(p.total());
+  CHECK_FALSE(p.singleton());
+
+  SUBCASE("an empty plain page, and the empty forms without _data") {
+    CHECK(read_ok(R"({"_data":[]})", both_shapes()).records().empty());
+    CHECK(read_ok(R"({})", both_shapes()).records().empty());
+    CHECK(read_ok(R"({"_errors":[]})", both_shapes()).records().empty());
+    CHECK(read_ok(R"({"_data":null})", both_shapes()).records().empty());
+  }
+  SUBCASE("a singleton, whose fields are never the total") {
+    const auto s = read_ok(R"({"_data":{"uid":"t","visitors":100}})", both_shapes());
+    REQUIRE(s.records().size() == 1);
+    CHECK(s.singleton());
+    CHECK(str(s.records()[0]->operator[]("uid")) == "t");
+    const auto t = read_ok(R"({"_data":{"uid":"t","totalCount":"many"}})", both_shapes());
+    CHECK(t.singleton());
+    CHECK_FALSE(t.total());
+  }
+  SUBCASE("order decides: the first selector that reaches records wins") {
+    const page_spec spec(std::vector<std::string>{"items", "_data"});
+    CHECK(read_ok(R"({"_data":[{"id":1}],"items":[{"id":7},{"id":8}]})", spec).records().size() ==
+          2);
+    // An absent first key is passed over: never an empty page while records are there.
+    CHECK(read_ok(R"({"_data":[{"id":1}]})", spec).records().size() == 1);
+  }
+  SUBCASE("errors in a 200 are still errors") {
+    CHECK(read_err(R"({"_errors":[{"code":401,"message":"Invalid API token"}]})", both_shapes())
+              .what == page_error::kind::api_errors);
+  }
+}
+
+TEST_CASE("alternative selectors: a body neither reaches is an error naming what each found") {
+  SUBCASE("a string") {
+    const auto e = read_err(R"({"_data":"maintenance"})", both_shapes());
+    CHECK(e.what == page_error::kind::selector);
+    CHECK(e.message ==
+          "no data_selector of [_data.partialCollection, _data] reached records: data_selector "
+          "`_data.partialCollection`: `_data` is a JSON string, not an object; data_selector "
+          "`_data` landed on a JSON string, not on records");
+  }
+  SUBCASE("another wrapper") {
+    const auto e = read_err(R"({"_data":{"items":[{"id":1}],"total":1}})", both_shapes());
+    CHECK(e.what == page_error::kind::selector);
+    CHECK(
+        contains(e.message, "`_data` has no key `partialCollection`; its keys are [items, total]"));
+    CHECK(contains(e.message,
+                   "data_selector `_data` landed on a wrapper object with keys [items, "
+                   "total]; use `_data.items`"));
+  }
+  SUBCASE("records that are not objects") {
+    const auto e = read_err(R"({"_data":[1,2]})", both_shapes());
+    CHECK(contains(e.message, "data_selector `_data`: record 0 is a JSON number, not an object"));
+  }
+  SUBCASE("a body that is not an object") {
+    const auto e = read_err(R"([{"id":1}])", both_shapes());
+    CHECK(e.what == page_error::kind::not_object);
+    CHECK(e.message ==
+          "the body is a JSON array, not an object (data_selector `[_data.partialCollection, "
+          "_data]`)");
+  }
+  SUBCASE("a total_path blocked elsewhere than by the records is still an error") {
+    const page_spec spec(std::vector<std::string>{"_data.partialCollection", "_data"},
+                         "meta.total");
+    CHECK(read_err(R"({"_data":[{"id":1}],"meta":5})", spec).what == page_error::kind::bad_total);
+    // And one selector keeps today's meaning: a total_path through the records is an error.
+    CHECK(read_err(R"({"_data":[{"id":1}]})", page_spec("_data", "_data.totalCount")).what ==
+          page_error::kind::bad_total);
+  }
+  SUBCASE("a list of one is the single selector") {
+    const page_spec one(std::vector<std::string>{"_data"});
+    CHECK(one.data_selector() == "_data");
+    CHECK(read_err(R"({"_data":"x"})", one).message ==
+          "data_selector `_data` landed on a JSON string, not on records");
+    CHECK_THROWS_AS(page_spec(std::vector<std::string>{}), std::invalid_argument);
+    CHECK_THROWS_AS(page_spec(std::vector<std::string>{"_data", "a..b"}), std::invalid_argument);
+  }
+}

@@ -149,6 +149,9 @@ struct endpoint_config {
   std::string path;         // relative to base_url, or an absolute http(s) URL
   query_params params;      // in file order; numbers and booleans as written
   json_path data_selector;  // empty: the whole body
+  // A list of two or more selectors, one per shape of the body, tried in
+  // order (page.hpp); data_selector is then the first. Empty: data_selector alone.
+  std::vector<json_path> data_selectors;
   paginator_config paginator;
   error_handler_config error_handler;
   std::optional<incremental_config> incremental;

@@ -81,7 +81,30 @@ void loader::read_endpoint(const config_node& n, endpoint_config& e) {
     }
   }
   if (const auto* v = optional(n, "data_selector")) {
-    if (auto p = json_path_value(*v)) e.data_selector = *p;
+    if (v->kind == node_kind::sequence) {
+      // A restsync extension: one selector per shape of the body, tried in
+      // order. A list of one is the same as the string.
+      if (v->items.empty()) {
+        fail(*v,
+             "an empty list selects nothing; write one selector such as `_data`, or a list of "
+             "alternatives such as `[_data.partialCollection, _data]`");
+      }
+      std::vector<json_path> paths;
+      for (const auto& item : v->items) {
+        if (auto p = json_path_value(item)) {
+          if (std::find(paths.begin(), paths.end(), *p) != paths.end()) {
+            fail(item, fmt::format("{} is already in this list", shown(item)));
+          }
+          paths.push_back(std::move(*p));
+        }
+      }
+      if (paths.size() == v->items.size() && !paths.empty()) {
+        e.data_selector = paths.front();
+        if (paths.size() > 1) e.data_selectors = std::move(paths);
+      }
+    } else if (auto p = json_path_value(*v)) {
+      e.data_selector = *p;
+    }
   }
   if (const auto* v = required(n, "paginator",
                                "how the API pages; restsync does not guess: `single_page` for an "

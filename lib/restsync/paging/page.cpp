@@ -498,6 +498,84 @@ page_error selector_error(std::string message) {
   return {page_error::kind::selector, std::move(message), {}};
 }
 
+// What one data selector found in a body: records (an array of objects, or
+// one object that is not a wrapper: singleton), nothing, or an error saying
+// what it found instead.
+struct selection {
+  std::optional<page_error> error;
+  std::vector<const rapidjson::Value*> records;
+  bool singleton = false;
+  // The whole path is present (its value may be null): the body has this shape.
+  bool reached = false;
+};
+
+// keys from root (an object unless keys is empty); text names the selector.
+// Absent at the top or null anywhere: an empty collection.
+selection select(const rapidjson::Value& root, std::span<const std::string> keys,
+                 const std::string& text) {
+  selection out;
+  if (!keys.empty() && !root.IsObject()) {
+    out.error = page_error{page_error::kind::not_object,
+                           fmt::format("the body is a JSON {}, not an object (data_selector `{}`)",
+                                       type_name(root), text),
+                           {}};
+    return out;
+  }
+  const rapidjson::Value* data = &root;
+  size_t depth = 0;
+  for (size_t i = 0; i < keys.size() && data != nullptr; ++i) {
+    const auto* next = member(*data, keys[i]);
+    if (next == nullptr && i != 0) {
+      out.error =
+          selector_error(fmt::format("data_selector `{}`: `{}` has no key `{}`; its keys are {}",
+                                     text, joined(keys, i), keys[i], key_list(*data)));
+      return out;
+    }
+    if (next != nullptr && i + 1 < keys.size() && !next->IsObject() && !next->IsNull()) {
+      out.error = selector_error(fmt::format("data_selector `{}`: `{}` is a JSON {}, not an object",
+                                             text, joined(keys, i + 1), type_name(*next)));
+      return out;
+    }
+    if (next != nullptr) depth = i + 1;
+    data = next != nullptr && next->IsNull() ? nullptr : next;
+  }
+  out.reached = depth == keys.size();
+  if (data != nullptr && data->IsNull()) data = nullptr;
+  if (data == nullptr) return out;
+  if (data->IsArray()) {
+    out.records.reserve(data->Size());
+    rapidjson::SizeType index = 0;
+    for (const auto& e : data->GetArray()) {
+      if (!e.IsObject()) {
+        out.records.clear();
+        out.error =
+            page_error{page_error::kind::bad_record,
+                       fmt::format("data_selector `{}`: record {} is a JSON {}, not an object",
+                                   text, index, type_name(e)),
+                       {}};
+        return out;
+      }
+      out.records.push_back(&e);
+      ++index;
+    }
+  } else if (data->IsObject()) {
+    if (const auto* inner = wrapped_collection(*data)) {
+      const auto suggestion =
+          keys.empty() ? std::string(key_of(*inner)) : fmt::format("{}.{}", text, key_of(*inner));
+      out.error = selector_error(
+          fmt::format("data_selector `{}` landed on a wrapper object with keys {}; use `{}`", text,
+                      key_list(*data), suggestion));
+      return out;
+    }
+    out.records.push_back(data);
+    out.singleton = true;
+  } else {
+    out.error = selector_error(fmt::format("data_selector `{}` landed on a JSON {}, not on records",
+                                           text, type_name(*data)));
+  }
+  return out;
+}
+
 }  // namespace
 
 double verbatim_double_value(const rapidjson::Value& v) {
@@ -514,6 +592,24 @@ page_spec::page_spec(std::string_view data_selector, std::string_view total_path
       errors_key_(errors_key) {
   if (!total_path.empty()) total_ = split_path(total_path, "total_path");
   if (!next_path.empty()) next_ = split_path(next_path, "next_path");
+}
+
+page_spec::page_spec(const std::vector<std::string>& data_selectors, std::string_view total_path,
+                     std::string_view next_path, std::string_view errors_key)
+    : page_spec(data_selectors.size() == 1 ? std::string_view(data_selectors.front())
+                                           : std::string_view("$"),
+                total_path, next_path, errors_key) {
+  if (data_selectors.empty()) throw std::invalid_argument("data_selector has no selector");
+  if (data_selectors.size() == 1) return;
+  data_.clear();
+  data_selector_ = "[";
+  for (const auto& selector : data_selectors) {
+    const auto& text = alternative_texts_.emplace_back(selector.empty() ? "$" : selector);
+    alternatives_.push_back(split_path(text, "data_selector"));
+    if (data_selector_.size() > 1) data_selector_ += ", ";
+    data_selector_ += text;
+  }
+  data_selector_ += ']';
 }
 
 std::variant<page, page_error> page::read(std::string body, const page_spec& spec) {
@@ -560,7 +656,11 @@ std::variant<page, page_error> page::read(std::string body, const page_spec& spe
   }
 
   const rapidjson::Value& root = *out.doc_;
-  if (!root.IsObject() && !spec.data_.empty()) {
+  const bool needs_object = spec.alternatives_.empty()
+                                ? !spec.data_.empty()
+                                : std::none_of(spec.alternatives_.begin(), spec.alternatives_.end(),
+                                               [](const auto& keys) { return keys.empty(); });
+  if (!root.IsObject() && needs_object) {
     return page_error{page_error::kind::not_object,
                       fmt::format("the body is a JSON {}, not an object (data_selector `{}`)",
                                   type_name(root), spec.data_selector_),
@@ -570,56 +670,43 @@ std::variant<page, page_error> page::read(std::string body, const page_spec& spe
     if (auto err = check_errors(root, spec.errors_key_)) return std::move(*err);
   }
 
-  const rapidjson::Value* data = &root;
-  for (size_t i = 0; i < spec.data_.size() && data != nullptr; ++i) {
-    const auto* next = member(*data, spec.data_[i]);
-    if (next == nullptr && i != 0) {
-      return selector_error(fmt::format("data_selector `{}`: `{}` has no key `{}`; its keys are {}",
-                                        spec.data_selector_, joined(spec.data_, i), spec.data_[i],
-                                        key_list(*data)));
-    }
-    if (next != nullptr && i + 1 < spec.data_.size() && !next->IsObject() && !next->IsNull()) {
-      return selector_error(fmt::format("data_selector `{}`: `{}` is a JSON {}, not an object",
-                                        spec.data_selector_, joined(spec.data_, i + 1),
-                                        type_name(*next)));
-    }
-    // Absent at the top or null anywhere: an empty collection.
-    data = next != nullptr && next->IsNull() ? nullptr : next;
-  }
-
-  if (data != nullptr && data->IsNull()) data = nullptr;
-  if (data != nullptr) {
-    if (data->IsArray()) {
-      out.records_.reserve(data->Size());
-      rapidjson::SizeType index = 0;
-      for (const auto& e : data->GetArray()) {
-        if (!e.IsObject()) {
-          return page_error{page_error::kind::bad_record,
-                            fmt::format("data_selector `{}`: record {} is a JSON {}, not an object",
-                                        spec.data_selector_, index, type_name(e)),
-                            {}};
-        }
-        out.records_.push_back(&e);
-        ++index;
+  // The selector that chose the records, for total_path below; null when
+  // none did (alternatives that all found nothing).
+  const std::vector<std::string>* chosen = nullptr;
+  if (spec.alternatives_.empty()) {
+    auto s = select(root, spec.data_, spec.data_selector_);
+    if (s.error) return std::move(*s.error);
+    out.records_ = std::move(s.records);
+    out.singleton_ = s.singleton;
+  } else {
+    std::vector<page_error> mismatches;
+    for (size_t a = 0; a < spec.alternatives_.size() && chosen == nullptr; ++a) {
+      auto s = select(root, spec.alternatives_[a], spec.alternative_texts_[a]);
+      if (s.error) {
+        mismatches.push_back(std::move(*s.error));
+      } else if (s.reached) {
+        out.records_ = std::move(s.records);
+        out.singleton_ = s.singleton;
+        chosen = &spec.alternatives_[a];
       }
-    } else if (data->IsObject()) {
-      if (const auto* inner = wrapped_collection(*data)) {
-        const auto suggestion = spec.data_.empty()
-                                    ? std::string(key_of(*inner))
-                                    : fmt::format("{}.{}", spec.data_selector_, key_of(*inner));
-        return selector_error(
-            fmt::format("data_selector `{}` landed on a wrapper object with keys {}; use `{}`",
-                        spec.data_selector_, key_list(*data), suggestion));
+    }
+    if (chosen == nullptr && !mismatches.empty()) {
+      std::string message =
+          fmt::format("no data_selector of {} reached records:", spec.data_selector_);
+      for (size_t i = 0; i < mismatches.size(); ++i) {
+        message += fmt::format("{} {}", i == 0 ? "" : ";", mismatches[i].message);
       }
-      out.records_.push_back(data);
-      out.singleton_ = true;
-    } else {
-      return selector_error(fmt::format("data_selector `{}` landed on a JSON {}, not on records",
-                                        spec.data_selector_, type_name(*data)));
+      return page_error{mismatches.front().what, std::move(message), {}};
     }
   }
 
-  if (!spec.total_.empty()) {
+  // Alternatives: a total_path inside the records the chosen selector
+  // reached is not this shape's total (`_data.totalCount` beside the
+  // wrapped shape's records runs into the plain shape's array, or into a
+  // singleton's fields): that shape has none.
+  const bool inside_records = chosen != nullptr && spec.total_.size() > chosen->size() &&
+                              std::equal(chosen->begin(), chosen->end(), spec.total_.begin());
+  if (!spec.total_.empty() && !inside_records) {
     bool blocked = false;
     const auto* total = find_path(root, spec.total_, &blocked);
     if (blocked) {

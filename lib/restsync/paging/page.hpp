@@ -26,12 +26,30 @@ class page_spec {
   explicit page_spec(std::string_view data_selector, std::string_view total_path = {},
                      std::string_view next_path = {}, std::string_view errors_key = "_errors");
 
+  // Alternative data selectors, one per shape the body may take, tried in
+  // order (docs/configuration.md, data_selector): the first that reaches
+  // records wins. A selector that finds nothing (its first key absent, or a
+  // null on the way) is passed over; when none reaches records, the page is
+  // empty if every one found nothing, else an error that names what each
+  // one found. A total_path inside the records the winning selector reached
+  // (`_data.totalCount` where `_data` is that array, or a singleton) is not
+  // read: that shape has no total. One selector is exactly the constructor
+  // above. Throws std::invalid_argument as above, or for no selector.
+  explicit page_spec(const std::vector<std::string>& data_selectors,
+                     std::string_view total_path = {}, std::string_view next_path = {},
+                     std::string_view errors_key = "_errors");
+
+  // The selector as written, or `[a, b]` for alternatives.
   const std::string& data_selector() const { return data_selector_; }
 
  private:
   friend class page;
   std::string data_selector_;
-  std::vector<std::string> data_;   // empty: the whole body
+  std::vector<std::string> data_;  // empty: the whole body
+  // Alternatives (more than one): each selector's text and keys; data_ is
+  // then unused and data_selector_ lists them.
+  std::vector<std::string> alternative_texts_;
+  std::vector<std::vector<std::string>> alternatives_;
   std::vector<std::string> total_;  // empty: no total
   std::vector<std::string> next_;   // empty: no cursor
   std::string errors_key_;          // empty: the API has no error envelope

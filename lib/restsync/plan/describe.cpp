@@ -223,6 +223,7 @@ config masked_copy(const config& cfg) {
     mask_all(s, e.path);
     mask_all(s, e.params);
     mask_all(s, e.data_selector);
+    for (auto& p : e.data_selectors) mask_all(s, p);
     std::visit(overloaded{
                    [](single_page_paginator&) {},
                    [&s](offset_paginator& p) {
@@ -252,6 +253,18 @@ config masked_copy(const config& cfg) {
     }
   }
   return m;
+}
+
+// One selector as is; alternatives in the order they are tried.
+std::string describe_data_selector(const endpoint_config& e) {
+  if (e.data_selectors.empty()) return to_string(e.data_selector);
+  std::string out;
+  for (const auto& p : e.data_selectors) {
+    out += fmt::format("{}`{}`", out.empty() ? "" : ", else ", to_string(p));
+  }
+  return out +
+         " (the first that reaches records; a body none of them finds is empty; no total is "
+         "read inside the records chosen)";
 }
 
 std::string describe_schedule(const schedule_config& s) {
@@ -306,7 +319,7 @@ std::string describe_plan(const config& unmasked) {
          r.primary_key.empty() ? std::string("none")
                                : fmt::format("{}", fmt::join(r.primary_key, ", ")));
     line(out, 4, "write_disposition", to_string(r.write_disposition));
-    line(out, 4, "data_selector", to_string(e.data_selector));
+    line(out, 4, "data_selector", describe_data_selector(e));
     line(out, 4, "paginator", describe_paginator(e.paginator));
     line(out, 4, "error_handler", describe_error_handler(e.error_handler));
     line(out, 4, "incremental", e.incremental ? describe_incremental(*e.incremental) : "no");

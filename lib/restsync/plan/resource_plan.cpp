@@ -27,6 +27,11 @@ page_spec spec_for(const endpoint_config& e) {
           next = to_string(p.next_url_path);
       },
       e.paginator);
+  if (!e.data_selectors.empty()) {
+    std::vector<std::string> selectors;
+    for (const auto& s : e.data_selectors) selectors.push_back(to_string(s));
+    return page_spec(selectors, total, next);
+  }
   return page_spec(e.data_selector.empty() ? "$" : to_string(e.data_selector), total, next);
 }
 
