@@ -1,9 +1,6 @@
 // An API that allows one request per second while restsync allows itself
 // more (or sets no limit of its own): the gate learns the API's limit from
 // its 429s, and no resource fails for having met them (issue 12).
-#include <fstream>
-#include <iterator>
-
 #include "sync_harness.hpp"
 
 using namespace rs_test;
@@ -12,8 +9,7 @@ namespace {
 
 // The shipped config/analytics.yaml, its own limit replaced.
 std::string shipped_config_with(const std::string& rate_limit) {
-  std::ifstream in(source_dir() / "config" / "analytics.yaml");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text = shipped_config_text();
   const std::string shipped = "  rate_limit:\n    requests_per_second: 1\n    burst: 1\n";
   auto at = text.find(shipped);
   REQUIRE(at != std::string::npos);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -101,6 +102,12 @@ inline std::string analytics_yaml(const config_options& o) {
       y += "      incremental: {cursor_path: updatedAt, on_cursor_value_missing: include}\n";
   }
   return y;
+}
+
+// The shipped config/analytics.yaml, as its text.
+inline std::string shipped_config_text() {
+  std::ifstream in(source_dir() / "config" / "analytics.yaml");
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 struct sync_result {

@@ -49,8 +49,12 @@ TEST_CASE(
 
 // The API may wrap a list (ANALYTICS_API.md, quirk 2): the shipped file lists
 // both shapes and reads the wrapped shape's totalCount as the end of a scan.
-TEST_CASE("the shipped config/analytics.yaml syncs wrapped campaigns; totalCount ends the scan") {
-  emulator emu({"--quirks", "wrapped,singletons,feed_order"});
+namespace {
+
+// Syncs with the shipped file against an emulator with these quirks; every
+// table must equal the truth. Returns the requests campaigns took.
+std::int64_t campaign_requests_with_shipped_config(const std::string& quirks) {
+  emulator emu({"--quirks", quirks});
   scratch_database db;
   auto cfg = (source_dir() / "config" / "analytics.yaml").string();
   auto r = run_restsyncd({"sync", "--config", cfg}, emu, db);
@@ -59,27 +63,24 @@ TEST_CASE("the shipped config/analytics.yaml syncs wrapped campaigns; totalCount
   check_tables_equal_truth(emu, db);
   CHECK(db.scalar("SELECT count(*) FROM analytics._rs_runs WHERE status = 'succeeded'") == "9");
   CHECK(db.scalar("SELECT count(*) FROM analytics.campaigns") == "80");
-  // 80 campaigns, 50 a page: offsets 0 and 50. The first page's totalCount
-  // says where the data ends, so no request confirms it with an empty page.
   auto stats = emu.stats();
   INFO(stats);
-  CHECK(json_int(stats, "/v1/accounts/current/campaigns") == 2);
+  return json_int(stats, "/v1/accounts/current/campaigns");
+}
+
+}  // namespace
+
+TEST_CASE("the shipped config/analytics.yaml syncs wrapped campaigns; totalCount ends the scan") {
+  // 80 campaigns, 50 a page: offsets 0 and 50. The first page's totalCount
+  // says where the data ends, so no request confirms it with an empty page.
+  CHECK(campaign_requests_with_shipped_config("wrapped,singletons,feed_order") == 2);
 }
 
 TEST_CASE("wrapped and capped: the shipped config loads every campaign, ending at totalCount") {
-  // Capped at 25 a page, and empty pages without _data elsewhere.
-  emulator emu({"--quirks", "wrapped,page_cap,empty_no_data,singletons,feed_order"});
-  scratch_database db;
-  auto cfg = (source_dir() / "config" / "analytics.yaml").string();
-  auto r = run_restsyncd({"sync", "--config", cfg}, emu, db);
-  INFO(r.log);
-  REQUIRE(r.status == 0);
-  check_tables_equal_truth(emu, db);
-  CHECK(db.scalar("SELECT count(*) FROM analytics.campaigns") == "80");
-  // Offsets 0, 25, 50 and 75: nothing at or past the total of 80.
-  auto stats = emu.stats();
-  INFO(stats);
-  CHECK(json_int(stats, "/v1/accounts/current/campaigns") == 4);
+  // Capped at 25 a page, and empty pages without _data elsewhere: offsets 0,
+  // 25, 50 and 75, nothing at or past the total of 80.
+  CHECK(campaign_requests_with_shipped_config(
+            "wrapped,page_cap,empty_no_data,singletons,feed_order") == 4);
 }
 
 TEST_CASE("a selector that lands on a wrapper fails that resource only, naming the keys") {
