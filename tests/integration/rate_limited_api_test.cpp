@@ -25,6 +25,12 @@ void sync_everything_against(const std::string& rate_limit) {
   REQUIRE(r.status == 0);
   check_tables_equal_truth(emu, db);
   CHECK(db.scalar("SELECT count(*) FROM analytics._rs_runs WHERE status = 'succeeded'") == "9");
+  // The run that ended last left the rate the gate had learned: about the
+  // API's 1 request/s (a little above it between two 429s), recorded for status.
+  const double learned = std::stod(db.scalar(
+      "SELECT gate_rate FROM analytics._rs_runs ORDER BY finished_at DESC, id DESC LIMIT 1"));
+  CHECK(learned > 0.3);
+  CHECK(learned < 1.6);
   auto stats = emu.stats();
   INFO(stats);
   // The gate slowed down: 429s are a small share of the requests, not a

@@ -140,3 +140,28 @@ TEST_CASE("JSON for scripts") {
   CHECK(rs[1]["last_run"].IsNull());
   CHECK(std::string(rs[1]["last_error"].GetString()) == "labels: \"quoted\" failure");
 }
+
+TEST_CASE("the rate gate as the newest run left it: table line and JSON") {
+  auto users = synced("users", 10, 1h);
+  auto labels = synced("labels", 20, 1h);
+  users.last_run->id = 8;
+  users.last_run->gate_rate = 0.7;
+  labels.last_run->gate_rate = 1;  // run 7: older
+  const std::string t = format_status_table({labels, users}, "analytics");
+  INFO(t);
+  CHECK(contains(t, "\nrate gate at the end of the latest run (users, run 8): 0.7 requests/s\n"));
+  rapidjson::Document d;
+  d.Parse(format_status_json({labels, users}, "analytics").c_str());
+  REQUIRE_FALSE(d.HasParseError());
+  CHECK(d["gate_rate"].GetDouble() == 0.7);
+  CHECK(d["resources"][0]["last_run"]["gate_rate"].GetDouble() == 1);
+  // No limit at all, and runs from before the gate was recorded.
+  users.last_run->gate_rate = 0;
+  CHECK(contains(format_status_table({users}, "analytics"),
+                 "rate gate at the end of the latest run (users, run 8): no limit\n"));
+  users.last_run->gate_rate.reset();
+  CHECK_FALSE(contains(format_status_table({users}, "analytics"), "rate gate"));
+  d.Parse(format_status_json({users}, "analytics").c_str());
+  CHECK(d["gate_rate"].IsNull());
+  CHECK(d["resources"][0]["last_run"]["gate_rate"].IsNull());
+}

@@ -60,6 +60,23 @@ std::string last_run_text(const std::optional<run_row>& run) {
   return out;
 }
 
+// The gate's rate as the newest finished run left it: the gate is shared by
+// every resource of the process, so the newest run tells the latest.
+struct gate_reading {
+  std::string resource;
+  std::int64_t run = 0;
+  double rate = 0;
+};
+
+std::optional<gate_reading> latest_gate_rate(const std::vector<resource_status>& resources) {
+  std::optional<gate_reading> out;
+  for (const auto& r : resources) {
+    if (!r.last_run || !r.last_run->gate_rate) continue;
+    if (!out || r.last_run->id > out->run) out = {r.name, r.last_run->id, *r.last_run->gate_rate};
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string format_status_table(const std::vector<resource_status>& resources,
@@ -93,6 +110,12 @@ std::string format_status_table(const std::vector<resource_status>& resources,
   };
   line(header);
   for (const auto& row : rows) line(row);
+  if (auto latest = latest_gate_rate(resources)) {
+    out += fmt::format("\nrate gate at the end of the latest run ({}, run {}): {}\n",
+                       latest->resource, latest->run,
+                       latest->rate > 0 ? fmt::format("{:.3g} requests/s", latest->rate)
+                                        : std::string("no limit"));
+  }
   bool first = true;
   for (const auto& r : resources) {
     if (!r.last_run || r.last_run->status == "succeeded" || r.last_run->status == "running")
@@ -127,6 +150,11 @@ std::string format_status_json(const std::vector<resource_status>& resources,
   str(schema);
   w.Key("stale");
   w.Bool(std::any_of(resources.begin(), resources.end(), is_stale));
+  w.Key("gate_rate");
+  if (auto latest = latest_gate_rate(resources))
+    w.Double(latest->rate);
+  else
+    w.Null();
   w.Key("resources");
   w.StartArray();
   for (const auto& r : resources) {
@@ -193,6 +221,11 @@ std::string format_status_json(const std::vector<resource_status>& resources,
       w.Key("complete_scan");
       w.Bool(run.complete_scan);
       opt_str("error", run.error);
+      w.Key("gate_rate");
+      if (run.gate_rate)
+        w.Double(*run.gate_rate);
+      else
+        w.Null();
       w.EndObject();
     }
     w.EndObject();

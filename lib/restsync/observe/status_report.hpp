@@ -24,6 +24,9 @@ struct run_row {
   run_counters counts;
   bool complete_scan = false;
   std::optional<std::string> error;
+  // Requests per second the shared rate gate allowed when the run ended
+  // (client.rate_limit, or less as learned from 429s); 0: no limit.
+  std::optional<double> gate_rate;
 };
 
 struct resource_status {

@@ -61,7 +61,8 @@ void run_journal::create_tables(pqxx::transaction_base& tx) const {
   // Added after the first release: databases it created get them here.
   tx.exec("ALTER TABLE " + table("_rs_runs") +
           " ADD COLUMN IF NOT EXISTS deleted bigint NOT NULL DEFAULT 0, "
-          "ADD COLUMN IF NOT EXISTS rescans bigint NOT NULL DEFAULT 0");
+          "ADD COLUMN IF NOT EXISTS rescans bigint NOT NULL DEFAULT 0, "
+          "ADD COLUMN IF NOT EXISTS gate_rate double precision");
   tx.exec("CREATE INDEX IF NOT EXISTS \"_rs_runs_resource_idx\" ON " + table("_rs_runs") +
           " (resource, id DESC)");
   // The table catalog's (catalog.hpp). `field` is the field's label
@@ -121,9 +122,10 @@ void run_journal::finish_run(pqxx::transaction_base& tx, const run_summary& s,
   tx.exec_params("UPDATE " + table("_rs_runs") +
                      " SET finished_at = now(), status = $2, requests = $3, retries = $4, "
                      "rate_limited = $5, complete_scan = $6, error = NULLIF($7, ''), "
-                     "deleted = $8, rescans = $9 WHERE id = $1",
+                     "deleted = $8, rescans = $9, gate_rate = $10 WHERE id = $1",
                  s.run_id, std::string(status_name(s.status)), s.counts.requests, s.counts.retries,
-                 s.counts.rate_limited, s.complete_scan, s.error, deleted, s.counts.rescans);
+                 s.counts.rate_limited, s.complete_scan, s.error, deleted, s.counts.rescans,
+                 s.gate_rate);
   if (s.status == run_status::succeeded)
     tx.exec_params("UPDATE " + table("_rs_state") +
                        " SET last_success_at = now(), updated_at = now(), "
@@ -181,7 +183,8 @@ std::vector<std::pair<std::string, run_row>> run_journal::last_runs(
            "complete_scan, error, "
            // Columns a database made by an older version may lack.
            "coalesce((to_jsonb(r) ->> 'deleted')::bigint, 0), "
-           "coalesce((to_jsonb(r) ->> 'rescans')::bigint, 0) "
+           "coalesce((to_jsonb(r) ->> 'rescans')::bigint, 0), "
+           "(to_jsonb(r) ->> 'gate_rate')::float8 "
            "FROM {} r ORDER BY resource, id DESC",
            utc("started_at"), utc("finished_at"), table("_rs_runs")))) {
     run_row run;
@@ -202,6 +205,7 @@ std::vector<std::pair<std::string, run_row>> run_journal::last_runs(
     run.error = text(row[15]);
     run.counts.deleted = row[16].as<std::int64_t>();
     run.counts.rescans = row[17].as<std::int64_t>();
+    if (!row[18].is_null()) run.gate_rate = row[18].as<double>();
     out.emplace_back(row[0].c_str(), std::move(run));
   }
   return out;

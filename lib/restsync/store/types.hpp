@@ -99,6 +99,8 @@ struct run_summary {
   // for a sound complete scan; the caller decides.
   bool mark_deleted = false;
   bool hard_delete = false;
+  // The rate the gate allowed at the run's end (requests/s; 0: no limit).
+  std::optional<double> gate_rate;
 };
 
 struct pass_check {

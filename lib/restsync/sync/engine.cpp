@@ -132,6 +132,7 @@ asio::awaitable<run_outcome> engine::impl::run(const resource_config& rc, run_fl
     // Only a sound complete scan of everything proves a record is gone.
     s.mark_deleted = mergeable && ctx.full && ctx.out.complete_scan && sound && !ctx.failed;
     s.hard_delete = rc.hard_delete;
+    s.gate_rate = gate.allowed_rate();
     if (mergeable && ctx.full && ctx.out.complete_scan && !sound)
       ctx.out.deletions_skipped = "the data moved during every scan";
     try {
