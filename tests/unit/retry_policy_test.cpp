@@ -552,3 +552,18 @@ TEST_CASE("Retry-After values") {
     CHECK_FALSE(parse_retry_after(garbage, now));
   }
 }
+
+TEST_CASE("too_many_requests marks the server's 429, retried or not, wherever it came from") {
+  CHECK(once(attempt_outcome::http(429, "1")).too_many_requests);
+  CHECK(once(attempt_outcome::http(429, "3600")).too_many_requests);  // fails: max_retry_after
+  CHECK(once(attempt_outcome::errors_in_body(200, 429, "slow down")).too_many_requests);
+  CHECK(once(attempt_outcome::malformed_json(429)).too_many_requests);
+  retry_settings unlisted;
+  unlisted.retry_on_status_codes = {500};
+  CHECK(once(attempt_outcome::http(429), unlisted).too_many_requests);
+  // The status decides in a non-2xx answer, and nothing else is a 429.
+  CHECK_FALSE(once(attempt_outcome::errors_in_body(503, 429, "busy")).too_many_requests);
+  CHECK_FALSE(once(attempt_outcome::http(503)).too_many_requests);
+  CHECK_FALSE(once(attempt_outcome::http(200)).too_many_requests);
+  CHECK_FALSE(once(attempt_outcome::transport_failure(transport_error::reset)).too_many_requests);
+}

@@ -63,12 +63,4 @@ attempt_verdict judge(const response_attempt& attempt, const retry_policy& polic
   return v;
 }
 
-bool is_rate_limit_answer(const attempt_outcome& outcome) {
-  if (outcome.what == attempt_outcome::kind::transport) return false;
-  if (outcome.what == attempt_outcome::kind::errors_in_body && outcome.status >= 200 &&
-      outcome.status <= 299)
-    return outcome.error_code == 429;  // the code inside decides, as for the retry policy
-  return outcome.status == 429;
-}
-
 }  // namespace restsync

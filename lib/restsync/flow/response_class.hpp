@@ -30,10 +30,6 @@ struct response_attempt {
   std::string server_message;
 };
 
-// Whether the answer was the server's "too many requests": HTTP 429, or a
-// 429 code in the body's `_errors`.
-bool is_rate_limit_answer(const attempt_outcome& outcome);
-
 // A 2xx whose body read as a page, a failure, or an attempt to judge.
 using response_class = std::variant<page, response_failure, response_attempt>;
 

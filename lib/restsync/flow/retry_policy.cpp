@@ -347,6 +347,7 @@ retry_decision retry_policy::decide(retry_counts& used, const attempt_outcome& o
   };
 
   if (!error_retryable_always && *code == 429) {
+    d.too_many_requests = true;
     if (!listed(429)) {
       d.action = retry_action::fail;
       d.reason = what + ": not retried (429 is not in retry_on_status_codes)";

@@ -78,6 +78,9 @@ struct retry_decision {
   std::optional<std::chrono::system_clock::time_point> pause_all_until;
   // For the log: "HTTP 503, retry 2/3 in 4.1s", "HTTP 401: not retried".
   std::string reason;
+  // The answer was the server's "too many requests" (HTTP 429, or 429 as the
+  // code of a 2xx body's `_errors`), retried or not: the rate gate slows down.
+  bool too_many_requests = false;
 };
 
 // Retries already spent on one request; starts at zero for every request.

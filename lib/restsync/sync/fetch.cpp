@@ -103,11 +103,15 @@ asio::awaitable<fetch_result> engine::impl::fetch(run_context& ctx, std::string 
         co_return fr;
       }
       attempt = std::move(std::get<response_attempt>(c));
-      if (!is_rate_limit_answer(attempt.outcome)) gate.on_accepted();
     }
     auto verdict = judge(attempt, ctx.policy, used, std::chrono::system_clock::now(), random01());
     const auto& decision = verdict.decision;
-    if (is_rate_limit_answer(attempt.outcome)) gate.on_rate_limited(granted_at);
+    // The gate learns from every answer: a 429 slows it (before the pause,
+    // so that the pause ends on one token), any other may speed it up.
+    if (decision.too_many_requests)
+      gate.on_rate_limited(granted_at);
+    else if (result.ok())
+      gate.on_accepted();
     if (decision.pause_all_until) gate.pause_until(*decision.pause_all_until);
     if (verdict.retry) {
       if (verdict.rate_limited)
