@@ -1,6 +1,5 @@
 #include "restsync/store/record_key.hpp"
 
-#include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 namespace restsync::db {
@@ -14,56 +13,31 @@ void key_builder::add_integer(std::string_view digits) {
   text_ += digits;
 }
 
+namespace {
+
+// RapidJSON's output stream over the key's text: the Writer escapes strings
+// and prints values straight into it, with no buffer of its own.
+struct text_out {
+  using Ch = char;
+  std::string& text;
+  void Put(char c) { text.push_back(c); }
+  void Flush() {}
+};
+
+}  // namespace
+
 void key_builder::add_string(std::string_view s) {
   separate();
-  // RapidJSON's Writer escapes: quote, backslash, and control characters,
-  // with \b \t \n \f \r for their own and \u00XX for the others.
-  static constexpr char hex[] = "0123456789ABCDEF";
-  text_.push_back('"');
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && c != '"' && c != '\\') {
-      text_.push_back(ch);
-      continue;
-    }
-    text_.push_back('\\');
-    switch (c) {
-      case '"':
-        text_.push_back('"');
-        break;
-      case '\\':
-        text_.push_back('\\');
-        break;
-      case '\b':
-        text_.push_back('b');
-        break;
-      case '\t':
-        text_.push_back('t');
-        break;
-      case '\n':
-        text_.push_back('n');
-        break;
-      case '\f':
-        text_.push_back('f');
-        break;
-      case '\r':
-        text_.push_back('r');
-        break;
-      default:
-        text_ += "u00";
-        text_.push_back(hex[c >> 4]);
-        text_.push_back(hex[c & 0xF]);
-    }
-  }
-  text_.push_back('"');
+  text_out out{text_};
+  rapidjson::Writer<text_out> w(out);
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
 void key_builder::add_json(const rapidjson::Value& v) {
   separate();
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  text_out out{text_};
+  rapidjson::Writer<text_out> w(out);
   v.Accept(w);
-  text_.append(buf.GetString(), buf.GetSize());
 }
 
 void key_builder::add_null() {
