@@ -5,6 +5,8 @@
 
 #include <charconv>
 
+#include "restsync/overloaded.hpp"
+
 namespace restsync {
 
 namespace {
@@ -21,11 +23,6 @@ bool is_absolute_http_url(std::string_view s) {
   };
   return starts("http://") || starts("https://");
 }
-
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
 
 }  // namespace
 

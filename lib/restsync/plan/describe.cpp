@@ -8,6 +8,7 @@
 
 #include "restsync/config/byte_size.hpp"
 #include "restsync/config/duration.hpp"
+#include "restsync/overloaded.hpp"
 #include "restsync/plan/request_query.hpp"
 #include "restsync/plan/resource_plan.hpp"
 
@@ -16,11 +17,6 @@ namespace restsync {
 namespace {
 
 constexpr std::string_view masked = "***";
-
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
 
 void line(std::string& out, int indent, std::string_view label, std::string_view value) {
   fmt::format_to(std::back_inserter(out), "{:{}}{:<19}{}\n", "", indent, label, value);

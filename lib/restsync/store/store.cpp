@@ -10,6 +10,7 @@
 #include <map>
 #include <type_traits>
 
+#include "restsync/overloaded.hpp"
 #include "restsync/store/catalog.hpp"
 #include "restsync/store/commands.hpp"
 #include "restsync/store/connection.hpp"
@@ -20,17 +21,6 @@
 namespace restsync::db {
 
 namespace asio = boost::asio;
-
-namespace {
-
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
-
-}  // namespace
 
 // What the commands do, on one connection thread: a store has one or more
 // (store_settings::connections); each run is served by one of them.
