@@ -43,16 +43,11 @@ inline double seconds_since(steady::time_point t) {
   return std::chrono::duration<double>(steady::now() - t).count();
 }
 
-// The record's primary key fields as JSON text, to compare two reads.
-inline std::string key_of(const rapidjson::Value& record, const std::vector<std::string>& fields) {
-  return db::record_key(record, fields);
-}
-
 // What page_repeat_guard compares; 0 records make no fingerprint.
 inline std::uint64_t fingerprint_of(const page& pg, const std::vector<std::string>& key_fields) {
   auto records = pg.records();
-  return page_fingerprint(records.size(), key_of(*records.front(), key_fields),
-                          key_of(*records.back(), key_fields));
+  return page_fingerprint(records.size(), db::record_key(*records.front(), key_fields),
+                          db::record_key(*records.back(), key_fields));
 }
 
 struct fetch_result {
@@ -111,7 +106,7 @@ struct run_context {
   std::optional<page_filter> filter(const page& pg, std::string_view where) {
     if (!advance) return page_filter{};
     auto f = advance->filter(pg.records(), where, [this](const rapidjson::Value& record) {
-      return key_of(record, rc.primary_key);
+      return db::record_key(record, rc.primary_key);
     });
     if (auto* message = std::get_if<std::string>(&f)) {
       fail(std::move(*message));

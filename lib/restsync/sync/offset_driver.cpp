@@ -58,7 +58,7 @@ asio::awaitable<void> engine::impl::offset_task(run_context& ctx, offset_run& ru
         }
         if (!ctx.failed && n > 0 && offset + n - 1 > ctx.anchor_position) {
           ctx.anchor_position = offset + n - 1;
-          ctx.anchor_key = key_of(*r.data->records().back(), ctx.rc.primary_key);
+          ctx.anchor_key = db::record_key(*r.data->records().back(), ctx.rc.primary_key);
         }
       }
       const auto where = fmt::format("the page at offset {}", offset);
@@ -161,7 +161,8 @@ asio::awaitable<bool> engine::impl::anchor_holds(run_context& ctx) {
     co_return false;
   }
   auto records = r.data->records();
-  co_return !records.empty() && key_of(*records.front(), ctx.rc.primary_key) == ctx.anchor_key;
+  co_return !records.empty() &&
+      db::record_key(*records.front(), ctx.rc.primary_key) == ctx.anchor_key;
 }
 
 // Scans until a scan sees no movement (at most limits::max_scans), so that a
