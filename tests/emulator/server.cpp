@@ -14,6 +14,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <csignal>
 #include <iostream>
 
@@ -59,13 +60,17 @@ void close_socket(tcp::socket& s, bool reset) {
 }
 
 void log_request(const request_view& req, const reply& r) {
+  // Seconds since the first request logged: enough to see a client's pacing.
+  static const auto first = std::chrono::steady_clock::now();
+  const std::chrono::duration<double> at = std::chrono::steady_clock::now() - first;
   std::string key = req.api_key ? "key" : "no-key";
-  std::cerr << fmt::format("{} {} {} {} bytes={}{}\n", req.method, req.target, key,
+  std::cerr << fmt::format("{} {} {} {} bytes={}{} at=+{:.3f}s\n", req.method, req.target, key,
                            r.status == 0 ? std::string("reset") : std::to_string(r.status),
                            r.body.size(),
                            r.act == action::truncate ? " truncated"
                            : r.act == action::drip   ? " drip"
-                                                     : "");
+                                                     : "",
+                           at.count());
 }
 
 template <class Stream>

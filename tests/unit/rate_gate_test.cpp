@@ -19,8 +19,10 @@ namespace {
 
 const time_point t0 = time_point{} + 1000h;
 
+// Exact spacing, so that grant times are round numbers; the margin has a
+// test of its own.
 rate_gate make_gate(double rps, std::optional<double> burst = std::nullopt) {
-  return rate_gate{rate_gate_settings{rps, burst}};
+  return rate_gate{rate_gate_settings{rps, burst, 0}};
 }
 
 // Most grants seen in any closed window [t, t + width].
@@ -430,4 +432,39 @@ TEST_CASE("adaptive: without a limit of its own the gate learns from the last se
   // Without a configured rate it grows without a ceiling while answers come.
   for (int i = 0; i < 100000 && *gate.learned_rate() < 3; ++i) gate.on_accepted();
   CHECK(*gate.learned_rate() >= 3);
+}
+
+TEST_CASE("requests are spaced a margin wider than the rate, never narrower") {
+  // The default: 1% wider, so that arrivals that jitter by milliseconds
+  // still keep to the server's rate.
+  rate_gate gate{rate_gate_settings{1, 1}};
+  auto times = drain(gate, 3);
+  REQUIRE(times.size() == 3);
+  CHECK(times[1] - times[0] == 1010ms);
+  CHECK(times[2] - times[1] == 1010ms);
+  CHECK_THROWS_AS((rate_gate{rate_gate_settings{1, 1, -0.1}}), std::invalid_argument);
+  CHECK_THROWS_AS((rate_gate{rate_gate_settings{1, 1, std::nan("")}}), std::invalid_argument);
+}
+
+TEST_CASE("a request sent later than granted moves the next grant with it") {
+  auto gate = make_gate(1);
+  gate.enqueue(0);
+  gate.enqueue(0);
+  CHECK(gate.poll(t0).granted.size() == 1);
+  // Its connection took 30 ms to open: the server sees it at t0 + 30 ms.
+  gate.on_sent(t0 + 30ms);
+  auto r = gate.poll(t0 + 1s);
+  CHECK(r.granted.empty());
+  CHECK(r.wake_at == t0 + 1030ms);
+  CHECK(gate.poll(t0 + 1030ms).granted.size() == 1);
+  // Sent at once: nothing moves.
+  gate.on_sent(t0 + 1030ms);
+  gate.enqueue(0);
+  CHECK(gate.poll(t0 + 2030ms).granted.size() == 1);
+
+  // No limit, nothing to move.
+  auto open = make_gate(0);
+  open.on_sent(t0 + 1h);
+  open.enqueue(0);
+  CHECK(open.poll(t0).granted.size() == 1);
 }

@@ -25,6 +25,8 @@ class gate_driver {
   // The answer to a request granted at granted_at was a 429: the gate slows
   // down (rate_gate::on_rate_limited). Call before pause_until.
   void on_rate_limited(rate_gate::time_point granted_at);
+  // A granted request is being written now (rate_gate::on_sent).
+  void on_sent() { gate_.on_sent(rate_gate::clock::now()); }
   // An answer that was not a 429: the learned rate may grow.
   void on_accepted();
   // Requests per second the gate now allows; 0: no limit.

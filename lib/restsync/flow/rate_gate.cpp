@@ -19,6 +19,11 @@ rate_gate::rate_gate(const rate_gate_settings& settings) {
   if (!std::isfinite(burst) || burst < 1) {
     throw std::invalid_argument("rate_gate: burst must be a finite number >= 1");
   }
+  if (!std::isfinite(settings.spacing_margin) || settings.spacing_margin < 0 ||
+      settings.spacing_margin > 1) {
+    throw std::invalid_argument("rate_gate: spacing_margin must be within [0, 1]");
+  }
+  spacing_margin_ = settings.spacing_margin;
   configured_rps_ = rps;
   configured_burst_ = burst;
   set_rate(rps, burst);
@@ -33,8 +38,8 @@ void rate_gate::set_rate(double rps, double burst) {
       static_cast<double>(duration::period::den) / duration::period::num;
   // A rate so high that its interval is under one tick is as good as
   // unlimited, but stays limited so that a configured rate always holds.
-  interval_ = duration{
-      std::max<duration::rep>(1, static_cast<duration::rep>(std::ceil(ticks_per_second / rps)))};
+  interval_ = duration{std::max<duration::rep>(
+      1, static_cast<duration::rep>(std::ceil(ticks_per_second * (1 + spacing_margin_) / rps)))};
   tolerance_ = duration{
       static_cast<duration::rep>(std::floor((burst - 1) * static_cast<double>(interval_.count())))};
 }
@@ -56,6 +61,11 @@ void rate_gate::on_rate_limited(time_point granted_at, time_point now) {
   set_rate(*learned_, 1);
   // Whatever the bucket held at the old rate is not the server's to give.
   tat_ = std::max(tat_, now);
+}
+
+void rate_gate::on_sent(time_point sent_at) {
+  if (unlimited()) return;
+  tat_ = std::max(tat_, sent_at + interval_);
 }
 
 void rate_gate::on_accepted() {

@@ -19,13 +19,18 @@ struct rate_gate_settings {
   double requests_per_second = 0;
   // Bucket size in requests; absent means max(1, requests_per_second).
   std::optional<double> burst;
+  // Requests are spaced this much wider than the rate says (1%): the
+  // server counts from when each request arrives, and arrivals jitter by
+  // milliseconds, so a client spaced exactly 1/rate apart meets 429s now and
+  // then; each costs a pause and a slowdown far larger than the margin.
+  double spacing_margin = 0.01;
 };
 
 // The bucket is kept as a theoretical arrival time (GCRA) in integer clock
 // ticks rather than a floating token count, so a long run holds the rate
 // exactly: in any window of length W at most burst + W * rate requests pass.
-// The interval between requests is 1 / rate rounded *up* to a clock tick, so
-// rounding can only make the gate slower, never faster.
+// The interval between requests is (1 + spacing_margin) / rate rounded *up*
+// to a clock tick, so rounding can only make the gate slower, never faster.
 //
 // After a pause the bucket restarts with one token, not a full burst: the
 // server just said we were too fast, and a burst at the end of the pause is
@@ -90,6 +95,13 @@ class rate_gate {
     // that pace is refusing, and the retry budget ends the wait.
     static constexpr double min_rate = 1.0 / 60;
   };
+  // A granted request went out at `sent_at`, later than granted (a
+  // connection had to be opened first). The server counts from when a
+  // request arrives, so the next one waits a full interval from then:
+  // otherwise the request after a connect arrives early by the connect's
+  // time and earns a 429.
+  void on_sent(time_point sent_at);
+
   // A request the gate granted at `granted_at` was answered 429 at `now`.
   // Call before pause_until, so that the pause ends on one token.
   void on_rate_limited(time_point granted_at, time_point now);
@@ -121,6 +133,7 @@ class rate_gate {
   void set_rate(double rps, double burst);
 
   double configured_rps_ = 0;
+  double spacing_margin_ = 0;
   double configured_burst_ = 1;
   std::optional<double> learned_;
   // When the rate last went down; 429s to requests granted before are old news.

@@ -310,7 +310,7 @@ http_client::http_client(asio::any_io_executor ex, url origin, http_settings set
 http_client::~http_client() = default;
 
 asio::awaitable<http_result> http_client::get(std::string target, header_list headers,
-                                              body_admission admit) {
+                                              body_admission admit, std::function<void()> sending) {
   http::request<http::empty_body> req{http::verb::get, target, 11};
   req.set(http::field::host, impl_->origin.host_header());
   req.set(http::field::user_agent, impl_->settings.user_agent);
@@ -333,6 +333,7 @@ asio::awaitable<http_result> http_client::get(std::string target, header_list he
       if (!conn) co_return err;
     }
     bool keep = false, stale = false;
+    if (sending) sending();
     auto result = co_await impl_->exchange(*conn, req, keep, stale, admit);
     if (result.ok()) {
       if (keep && impl_->idle.size() < impl_->settings.max_idle_connections)

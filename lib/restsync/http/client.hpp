@@ -61,9 +61,12 @@ class http_client {
   // GET target (path and query) with the given extra headers. Never throws
   // for network or protocol trouble: that comes back in http_result.
   // admit, when set, is asked before a body is read (see body_admission);
-  // the read timeout starts again after it.
+  // the read timeout starts again after it. sending, when set, is called
+  // each time the request is about to be written, once its connection is
+  // open (after a connect or TLS handshake, if it needed one).
   boost::asio::awaitable<http_result> get(std::string target, header_list headers,
-                                          body_admission admit = {});
+                                          body_admission admit = {},
+                                          std::function<void()> sending = {});
 
   // Closes idle connections; requests in flight finish or fail on their own.
   void close_idle();

@@ -66,7 +66,8 @@ asio::awaitable<fetch_result> engine::impl::fetch(run_context& ctx, std::string 
     // get() never throws, and a frame destroyed while it waits belongs to
     // an event loop that is going away: nothing reads the count then.
     ++in_flight[ctx.index];
-    auto result = co_await ctx.client->get(target, ctx.headers, admit);
+    std::function<void()> sending = [this] { gate.on_sent(); };
+    auto result = co_await ctx.client->get(target, ctx.headers, admit, std::move(sending));
     --in_flight[ctx.index];
     if (result.ok()) {
       ++ctx.out.counts.responses_by_status[result.response->status];
