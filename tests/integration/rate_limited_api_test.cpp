@@ -7,15 +7,6 @@ using namespace rs_test;
 
 namespace {
 
-// The shipped config/analytics.yaml, its own limit replaced.
-std::string shipped_config_with(const std::string& rate_limit) {
-  std::string text = shipped_config_text();
-  const std::string shipped = "  rate_limit:\n    requests_per_second: 1\n    burst: 1\n";
-  auto at = text.find(shipped);
-  REQUIRE(at != std::string::npos);
-  return text.replace(at, shipped.size(), rate_limit);
-}
-
 void sync_everything_against(const std::string& rate_limit) {
   CAPTURE(rate_limit);
   emulator emu({"--rate-limit", "1"});
@@ -33,10 +24,13 @@ void sync_everything_against(const std::string& rate_limit) {
   CHECK(learned < 1.6);
   auto stats = emu.stats();
   INFO(stats);
-  // The gate slowed down: 429s are a small share of the requests, not a
-  // storm that every waiting request joins after each pause.
+  // The gate slowed down: fewer 429s than answers, not a storm that every
+  // waiting request joins after each pause. (Learning the limit from none
+  // costs the first burst, one per resource, and one 429 per slowdown on
+  // the way down to the API's rate: about 10, against the 16 requests the
+  // data needs.)
   CHECK(json_int(stats, "rate_limited") > 0);
-  CHECK(json_int(stats, "rate_limited") * 3 <= json_int(stats, "requests_total"));
+  CHECK(json_int(stats, "rate_limited") * 2 <= json_int(stats, "requests_total"));
 }
 
 }  // namespace

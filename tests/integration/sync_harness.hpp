@@ -110,6 +110,16 @@ inline std::string shipped_config_text() {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// The shipped configuration with its rate_limit block replaced by the given
+// YAML lines (indented by 2, under client:).
+inline std::string shipped_config_with(const std::string& rate_limit) {
+  std::string text = shipped_config_text();
+  const std::string shipped = "  rate_limit:\n    requests_per_second: 1\n    burst: 1\n";
+  auto at = text.find(shipped);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, shipped.size(), rate_limit);
+}
+
 struct sync_result {
   int status = -1;
   std::string log;

@@ -540,9 +540,12 @@ TEST_CASE("paginators: every type, with its defaults and as a bare string") {
     CHECK(p.limit_param == "limit");
     CHECK_FALSE(p.total_path);
     CHECK_FALSE(p.maximum_offset);
+    CHECK(p.stop_on_short_page);
     p = std::get<offset_paginator>(
         paginator("{type: offset, limit: 25, offset: 10, offset_param: skip, limit_param: take, "
-                  "total_path: _data.totalCount, maximum_offset: 1000}"));
+                  "total_path: _data.totalCount, maximum_offset: 1000, "
+                  "stop_on_short_page: false}"));
+    CHECK_FALSE(p.stop_on_short_page);
     CHECK(p.limit == 25);
     CHECK(p.offset == 10);
     CHECK(p.offset_param == "skip");

@@ -30,6 +30,18 @@ offset_scan_settings settings(i64 limit, std::size_t window, i64 start = 0,
   return s;
 }
 
+// For servers whose pages vary in size: only an empty page (or a total, or
+// maximum_offset) ends the scan.
+offset_scan_settings confirming(offset_scan_settings s) {
+  s.short_page_ends = false;
+  return s;
+}
+
+offset_scan_settings knowing(offset_scan_settings s, i64 page) {
+  s.known_page = page;
+  return s;
+}
+
 std::vector<i64> drain_requests(offset_scan& scan) {
   std::vector<i64> out;
   while (auto o = scan.next_request()) out.push_back(*o);
@@ -204,7 +216,7 @@ TEST_CASE("a resource smaller than one page costs two requests whatever the wind
 }
 
 TEST_CASE("speculation pauses at a short page and resumes when it proves capped") {
-  offset_scan scan(settings(20, 3));
+  offset_scan scan(confirming(settings(20, 3)));
   drain_requests(scan);
   scan.on_page(0, 20);
   CHECK(drain_requests(scan) == std::vector<i64>{20, 40, 60});
@@ -215,6 +227,123 @@ TEST_CASE("speculation pauses at a short page and resumes when it proves capped"
   scan.on_page(68, 8);  // records past it: the server caps at 8
   CHECK(scan.step() == 8);
   CHECK(drain_requests(scan) == std::vector<i64>{76, 84, 92});
+}
+
+TEST_CASE("a page shorter than one the scan was served ends it: no request confirms it") {
+  // 75 records, a limit of 50, window 4: the first page is full, so the
+  // page of 25 after it is the last one.
+  offset_scan scan(settings(50, 4));
+  drain_requests(scan);
+  scan.on_page(0, 50);
+  CHECK(drain_requests(scan) == std::vector<i64>{50, 100, 150, 200});
+  scan.on_page(50, 25);
+  CHECK(scan.complete());
+  CHECK(scan.soft_end());
+  CHECK(scan.known_end() == 75);
+  CHECK(scan.contiguous_end() == 75);
+  // Those still waiting at the gate are withdrawn unsent.
+  CHECK(scan.withdraw_if_unneeded(100));
+  CHECK(scan.withdraw_if_unneeded(150));
+  CHECK(scan.withdraw_if_unneeded(200));
+  CHECK(scan.stats().requests - scan.stats().withdrawn == 2);
+  CHECK(scan.proven_page() == 50);
+}
+
+TEST_CASE("a short first page proves nothing, whatever an earlier scan learnt") {
+  // Fewer records than the limit: the end, or a cap. Its end is asked.
+  offset_scan scan(settings(50, 4));
+  drain_requests(scan);
+  scan.on_page(0, 3);
+  CHECK_FALSE(scan.complete());
+  CHECK(drain_requests(scan) == std::vector<i64>{3});
+  scan.on_page(3, 0);
+  CHECK(scan.complete());
+  CHECK_FALSE(scan.soft_end());
+  CHECK_FALSE(scan.proven_page());  // one short page shows no page size
+
+  // An earlier scan saw pages of 25: a first page of 20 is still confirmed
+  // (the resource shrank to one page, or the cap shrank to 20).
+  offset_scan known(knowing(settings(50, 4), 25));
+  drain_requests(known);
+  known.on_page(0, 20);
+  CHECK_FALSE(known.complete());
+  CHECK(drain_requests(known) == std::vector<i64>{20});
+  known.on_page(20, 20);  // it was the cap
+  CHECK(known.step() == 20);
+  CHECK(drain_requests(known) == std::vector<i64>{40, 60, 80, 100});
+}
+
+TEST_CASE("a page size learnt in an earlier scan opens the window at the first page") {
+  offset_scan scan(knowing(settings(50, 4), 25));
+  drain_requests(scan);
+  scan.on_page(0, 25);  // the cap an earlier scan proved
+  CHECK(scan.step() == 25);
+  CHECK(drain_requests(scan) == std::vector<i64>{25, 50, 75, 100});
+  scan.on_page(25, 25);
+  scan.on_page(50, 25);
+  scan.on_page(75, 5);  // shorter than 25: the end
+  CHECK(scan.complete());
+  CHECK(scan.soft_end());
+  CHECK(scan.contiguous_end() == 80);
+  CHECK(scan.proven_page() == 25);
+
+  // A cap switched on since: the first page is short against what was
+  // learnt (the limit), so it is confirmed, and the new cap learnt.
+  offset_scan on(knowing(settings(50, 4), 50));
+  drain_requests(on);
+  on.on_page(0, 25);
+  CHECK(drain_requests(on) == std::vector<i64>{25});
+  on.on_page(25, 25);
+  CHECK(on.proven_page() == 25);
+  CHECK_FALSE(on.drift().page_sizes_vary);
+
+  // A cap lifted since: a full page teaches the limit.
+  offset_scan off(knowing(settings(50, 4), 25));
+  drain_requests(off);
+  off.on_page(0, 50);
+  CHECK(off.step() == 50);
+  CHECK(off.proven_page() == 50);
+}
+
+TEST_CASE("records past a short page that followed a longer one: page sizes vary") {
+  offset_scan scan(settings(50, 3));
+  drain_requests(scan);
+  scan.on_page(0, 50);
+  CHECK(drain_requests(scan) == std::vector<i64>{50, 100, 150});
+  scan.on_page(100, 20);  // [100, 120), shorter than 50: the end, softly
+  CHECK(scan.known_end() == 120);
+  CHECK(drain_requests(scan).empty());  // its end is not asked
+  scan.on_page(150, 30);                // records past it
+  CHECK(scan.drift().page_sizes_vary);
+  CHECK_FALSE(scan.drift().any());  // not movement
+  CHECK_FALSE(scan.proven_page());
+  // From here on only an empty page ends the scan.
+  CHECK_FALSE(scan.known_end());
+  CHECK(drain_requests(scan) == std::vector<i64>{120, 180});
+  scan.on_page(50, 50);
+  scan.on_page(120, 20);  // [120, 140): short again, and not the end
+  CHECK_FALSE(scan.complete());
+  CHECK(drain_requests(scan) == std::vector<i64>{140, 200});
+  scan.on_page(140, 10);
+  CHECK_FALSE(scan.complete());
+  scan.on_page(180, 0);  // an empty page at the end of coverage
+  scan.on_page(200, 0);
+  CHECK(scan.complete());
+  CHECK_FALSE(scan.soft_end());
+}
+
+TEST_CASE("records after a soft end are drift, and show that page sizes vary") {
+  offset_scan scan(settings(50, 3));
+  drain_requests(scan);
+  scan.on_page(0, 50);
+  CHECK(drain_requests(scan) == std::vector<i64>{50, 100, 150});
+  scan.on_page(50, 30);
+  CHECK(scan.complete());
+  CHECK(scan.soft_end());
+  scan.on_page(100, 50);  // sent before the end was known; records there
+  CHECK(scan.drift().records_after_end == 50);
+  CHECK(scan.drift().page_sizes_vary);
+  CHECK(scan.drift().any());
 }
 
 TEST_CASE("empty first page: complete after one request") {
@@ -235,13 +364,27 @@ TEST_CASE("sequential scan with a silent cap: short pages are not the end") {
     asked.push_back(*o);
     scan.on_page(*o, srv.answer(*o));
   }
-  CHECK(asked == std::vector<i64>{0, 25, 50, 75, 100, 110});
+  // 10 records after pages of 25: the last page; nothing confirms it.
+  CHECK(asked == std::vector<i64>{0, 25, 50, 75, 100});
   CHECK(scan.complete());
+  CHECK(scan.soft_end());
   CHECK(scan.contiguous_end() == 110);
+  CHECK(scan.proven_page() == 25);
+
+  // Without short_page_ends, the end is asked.
+  offset_scan confirmed(confirming(settings(50, 1)));
+  asked.clear();
+  while (auto o = confirmed.next_request()) {
+    asked.push_back(*o);
+    confirmed.on_page(*o, srv.answer(*o));
+  }
+  CHECK(asked == std::vector<i64>{0, 25, 50, 75, 100, 110});
+  CHECK(confirmed.complete());
+  CHECK_FALSE(confirmed.soft_end());
 }
 
-TEST_CASE("a short last page still needs its end asked, even after an empty page past it") {
-  offset_scan scan(settings(50, 4));
+TEST_CASE("confirming: a short last page needs its end asked, even after an empty page past it") {
+  offset_scan scan(confirming(settings(50, 4)));
   drain_requests(scan);
   scan.on_page(0, 25);
   CHECK(drain_requests(scan) == std::vector<i64>{25});
@@ -281,7 +424,7 @@ TEST_CASE("data ending on a page boundary needs no extra confirmation") {
 }
 
 TEST_CASE("a hole left by a capped page is requested again and the step shrinks") {
-  offset_scan scan(settings(50, 3));
+  offset_scan scan(confirming(settings(50, 3)));
   drain_requests(scan);
   scan.on_page(0, 50);
   CHECK(scan.step() == 50);
@@ -362,12 +505,11 @@ TEST_CASE("a total that records contradict is dropped; the scan goes on to an em
   CHECK_FALSE(scan.complete());
   CHECK_FALSE(scan.known_end());
   CHECK(drain_requests(scan) == std::vector<i64>{50, 75});
-  scan.on_page(50, 5, 40);
   scan.on_page(75, 0, 40);
   CHECK_FALSE(scan.complete());
-  CHECK(drain_requests(scan) == std::vector<i64>{55});
-  scan.on_page(55, 0, 40);
+  scan.on_page(50, 5, 40);  // shorter than the pages of 25 before it: the end
   CHECK(scan.complete());
+  CHECK(scan.soft_end());
   CHECK(scan.contiguous_end() == 55);
 }
 
@@ -420,10 +562,8 @@ TEST_CASE("a scan starting past zero covers from its start") {
   CHECK(scan.contiguous_end() == 100);
   scan.on_page(100, 10);
   CHECK(drain_requests(scan) == std::vector<i64>{110, 120});
-  scan.on_page(110, 3);
   scan.on_page(120, 0);
-  CHECK(drain_requests(scan) == std::vector<i64>{113});
-  scan.on_page(113, 0);
+  scan.on_page(110, 3);  // shorter than the page of 10 at 100: the end
   CHECK(scan.complete());
   CHECK(scan.contiguous_end() == 113);
 }
@@ -568,6 +708,43 @@ TEST_CASE("exhaustive: fixed caps, every window, every order") {
   CHECK(runs > 5000);
 }
 
+TEST_CASE("exhaustive: a scan costs its pages and at most the one request that confirms the end") {
+  // What the data needs (bench/rate-limit counts the same): every page, and
+  // one more request when nothing else proves the end: a single short page
+  // (it may be capped), or a last page that came back full.
+  auto needed = [](i64 records, i64 served) {
+    const i64 pages = std::max<i64>(1, ceil_div(records, served));
+    const bool confirm = records > 0 && (records % served == 0 || records < served);
+    return pages + (confirm ? 1 : 0);
+  };
+  for (i64 limit : {1, 2, 10, 25, 50}) {
+    for (i64 cap : {limit, (limit + 1) / 2, i64{1}}) {
+      for (i64 records : {0, 1, 2, 9, 10, 11, 24, 25, 26, 49, 50, 51, 75, 99, 100, 101, 173}) {
+        for (std::size_t window : {1, 2, 4, 8}) {
+          for (bool known : {false, true}) {
+            CAPTURE(limit);
+            CAPTURE(cap);
+            CAPTURE(records);
+            CAPTURE(window);
+            CAPTURE(known);
+            server srv{records, limit, [cap](i64) { return cap; }};
+            auto s = settings(limit, window);
+            if (known) s.known_page = cap;
+            // Answers in order, and each request offered for withdrawal
+            // before it is sent: the engine at a rate limit.
+            auto r = simulate(s, srv, 1, order::fifo, std::nullopt, true);
+            CHECK(r.complete);
+            CHECK(r.contiguous_end == records);
+            CHECK(static_cast<i64>(r.requests.size()) == needed(records, std::min(cap, limit)));
+            CHECK_FALSE(r.drift.any());
+            CHECK_FALSE(r.drift.page_sizes_vary);
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("exhaustive: caps that vary from page to page") {
   for (i64 limit : {5, 25, 50}) {
     for (i64 cap : {limit, (limit + 2) / 3}) {
@@ -580,7 +757,7 @@ TEST_CASE("exhaustive: caps that vary from page to page") {
             CAPTURE(window);
             CAPTURE(seed);
             server srv{records, limit, varying_cap(cap, seed)};
-            auto r = simulate(settings(limit, window), srv, seed,
+            auto r = simulate(confirming(settings(limit, window)), srv, seed,
                               seed % 2 ? order::random : order::lifo);
             CHECK(r.complete);
             CHECK(r.contiguous_end == records);
@@ -645,7 +822,8 @@ TEST_CASE("exhaustive: maximum_offset and non-zero starts") {
             CAPTURE(window);
             CAPTURE(seed);
             server srv{records, 20, varying_cap(10, seed)};
-            auto r = simulate(settings(20, window, start, max_offset), srv, seed, order::random);
+            auto r = simulate(confirming(settings(20, window, start, max_offset)), srv, seed,
+                              order::random);
             CHECK(r.complete);
             CHECK(r.contiguous_end >=
                   std::min(std::max(start, std::min(records, max_offset)), records));
@@ -660,7 +838,8 @@ TEST_CASE("exhaustive: maximum_offset and non-zero starts") {
 TEST_CASE("withdrawing requests past a known end loses nothing and saves requests") {
   // 75 records, window 4: offsets 100, 150 and 200 go out with 50; once 100
   // answers empty, those still waiting at the gate are withdrawn unsent.
-  offset_scan scan(settings(50, 4));
+  // (With short_page_ends the page of 25 at 50 would end the scan at once.)
+  offset_scan scan(confirming(settings(50, 4)));
   CHECK(drain_requests(scan) == std::vector<i64>{0});
   scan.on_page(0, 50);
   auto spec = drain_requests(scan);
@@ -699,4 +878,45 @@ TEST_CASE("exhaustive: withdrawals at the gate, every window, every order") {
       }
     }
   }
+}
+
+TEST_CASE("a soft end confirmed: an empty page makes it hard, records show sizes vary") {
+  offset_scan scan(settings(50, 4));
+  drain_requests(scan);
+  scan.on_page(0, 50);
+  drain_requests(scan);  // 50, 100, 150, 200
+  scan.on_page(50, 20);
+  REQUIRE(scan.soft_end());
+  CHECK_THROWS_AS(scan.confirm_end(), std::logic_error);  // requests in flight
+  for (i64 o : {100, 150, 200}) CHECK(scan.withdraw_if_unneeded(o));
+  scan.confirm_end();
+  CHECK_FALSE(scan.complete());
+  CHECK(drain_requests(scan) == std::vector<i64>{70});
+  scan.on_page(70, 0);
+  CHECK(scan.complete());
+  CHECK_FALSE(scan.soft_end());
+  CHECK_FALSE(scan.drift().page_sizes_vary);
+  CHECK(scan.proven_page() == 50);
+  CHECK_THROWS_AS(scan.confirm_end(), std::logic_error);  // not soft
+
+  // The same scan against a server whose page at 50 lost records to a
+  // filter: the confirmation finds more, and the scan goes on to the real end.
+  offset_scan filtered(settings(50, 1));
+  drain_requests(filtered);
+  filtered.on_page(0, 50);
+  drain_requests(filtered);
+  filtered.on_page(50, 20);
+  REQUIRE(filtered.soft_end());
+  filtered.confirm_end();
+  CHECK(drain_requests(filtered) == std::vector<i64>{70});
+  filtered.on_page(70, 50);
+  CHECK(filtered.drift().page_sizes_vary);
+  CHECK_FALSE(filtered.complete());
+  CHECK(drain_requests(filtered) == std::vector<i64>{120});
+  filtered.on_page(120, 10);  // short, but sizes vary: its end is asked
+  CHECK_FALSE(filtered.complete());
+  CHECK(drain_requests(filtered) == std::vector<i64>{130});
+  filtered.on_page(130, 0);
+  CHECK(filtered.complete());
+  CHECK(filtered.contiguous_end() == 130);
 }

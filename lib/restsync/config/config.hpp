@@ -79,6 +79,9 @@ struct offset_paginator {
   std::string limit_param = "limit";
   std::optional<json_path> total_path;         // where the response reports the record count
   std::optional<std::int64_t> maximum_offset;  // stop before requesting past it
+  // A page shorter than one the scan was served ends it (restsync's own
+  // key); false for APIs whose pages vary in size.
+  bool stop_on_short_page = true;
 };
 
 struct page_number_paginator {

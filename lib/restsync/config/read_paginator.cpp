@@ -19,7 +19,8 @@ constexpr named<paginator_kind> paginator_types[] = {
 constexpr auto paginator_type_names = names_of(paginator_types);
 constexpr std::string_view single_page_keys[] = {"type"};
 constexpr std::string_view offset_keys[] = {
-    "type", "limit", "offset", "offset_param", "limit_param", "total_path", "maximum_offset"};
+    "type",        "limit",      "offset",         "offset_param",
+    "limit_param", "total_path", "maximum_offset", "stop_on_short_page"};
 constexpr std::string_view page_number_keys[] = {"type",       "base_page",  "page",
                                                  "page_param", "total_path", "maximum_page"};
 constexpr std::string_view cursor_keys[] = {"type", "cursor_path", "cursor_param"};
@@ -74,6 +75,9 @@ std::optional<paginator_config> loader::read_paginator(const config_node& n) {
       path_of(n, "total_path", p.total_path);
       if (const auto* v = optional(n, "maximum_offset")) {
         if (auto x = integer_value(*v, 1, max_int64)) p.maximum_offset = *x;
+      }
+      if (const auto* v = optional(n, "stop_on_short_page")) {
+        if (auto x = bool_value(*v)) p.stop_on_short_page = *x;
       }
       return p;
     }

@@ -12,6 +12,8 @@ offset_scan::offset_scan(const offset_scan_settings& settings)
       limit_(settings.limit),
       window_(settings.window),
       maximum_offset_(settings.maximum_offset),
+      known_page_(settings.known_page),
+      short_page_ends_(settings.short_page_ends),
       max_seen_end_(settings.start) {
   if (start_ < 0) throw std::invalid_argument("offset_scan: start must be >= 0");
   if (limit_ < 1) throw std::invalid_argument("offset_scan: limit must be >= 1");
@@ -55,8 +57,10 @@ void offset_scan::on_page(std::int64_t offset, std::int64_t count,
   if (done()) {
     ++stats_.late_answers;
     if (complete_) {
-      drift_.records_after_end +=
-          std::max<std::int64_t>(0, end - std::max(offset, contiguous_end()));
+      const auto past = std::max<std::int64_t>(0, end - std::max(offset, contiguous_end()));
+      drift_.records_after_end += past;
+      // Records past a soft end: the short page it rested on was capped.
+      if (soft_end_ && past > 0) drift_.page_sizes_vary = true;
     }
     return;
   }
@@ -74,9 +78,13 @@ void offset_scan::on_page(std::int64_t offset, std::int64_t count,
     empties_.insert(offset);
   } else {
     stats_.overlap_records += add_coverage(offset, end);
-    max_page_ = std::max(max_page_, count);
-    // The first page is short against the limit, later ones against the step.
-    if (count < step_.value_or(limit_)) short_pages_.emplace(end, count);
+    // The first page is short against the limit (unless it is the size
+    // an earlier scan proved the server serves), later ones against the step.
+    if (!step_ && known_page_ && count == *known_page_) {
+      cap_seen_ = true;
+    } else if (count < step_.value_or(limit_)) {
+      short_pages_.emplace(end, count);
+    }
     if (!step_) {
       step_ = count;
       spec_next_ = end;
@@ -85,10 +93,14 @@ void offset_scan::on_page(std::int64_t offset, std::int64_t count,
     // Records past a short page's end prove the server capped that page.
     bool proven = false;
     for (auto it = short_pages_.begin(); it != short_pages_.end() && it->first < max_seen_end_;) {
+      // Capped below a page already served: sizes vary within the scan.
+      if (it->second < max_page_) drift_.page_sizes_vary = true;
       step_ = std::min(*step_, it->second);
       proven = true;
+      cap_seen_ = true;
       it = short_pages_.erase(it);
     }
+    max_page_ = std::max(max_page_, count);
     if (proven) {
       // Under the cap just proven, a page of that size at the frontier is full.
       std::erase_if(short_pages_, [&](const auto& e) { return e.second >= *step_; });
@@ -116,6 +128,15 @@ void offset_scan::on_failed(std::int64_t offset) {
   failed_offset_ = offset;
 }
 
+void offset_scan::confirm_end() {
+  if (!complete_ || !soft_end_ || !in_flight_.empty())
+    throw std::logic_error(
+        "offset_scan: confirm_end without a soft end, or with requests in flight");
+  complete_ = false;
+  soft_end_ = false;
+  short_page_ends_ = false;
+}
+
 std::int64_t offset_scan::contiguous_end() const {
   // Nothing is covered below start_, so the prefix is the stretch beginning there.
   auto it = covered_.find(start_);
@@ -141,6 +162,7 @@ std::optional<std::int64_t> offset_scan::known_end() const {
     if (v && (!end || *v < *end)) end = v;
   };
   lower(valid_total());
+  lower(short_page_end());
   // An empty answer below records already seen is drift, not an end.
   if (auto it = empties_.lower_bound(max_seen_end_); it != empties_.end()) lower(*it);
   return end;
@@ -151,6 +173,26 @@ bool offset_scan::covers(std::int64_t position) const {
   if (it == covered_.begin()) return false;
   --it;
   return position < it->second;
+}
+
+std::optional<std::int64_t> offset_scan::proven_page() const {
+  if (drift_.page_sizes_vary || !step_) return std::nullopt;
+  if (max_page_ >= limit_) return limit_;
+  if (cap_seen_) return step_;
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> offset_scan::short_page_end() const {
+  if (!short_page_ends_ || drift_.page_sizes_vary) return std::nullopt;
+  // Short pages still waiting all end at or past every record seen.
+  for (const auto& [end, count] : short_pages_) {
+    if (count >= max_page_) continue;
+    // A total the records do not contradict says more exist: the scan goes
+    // on to it (and an empty page below it is drift).
+    if (auto total = valid_total(); total && end < *total) return std::nullopt;
+    return end;
+  }
+  return std::nullopt;
 }
 
 std::optional<std::int64_t> offset_scan::valid_total() const {
@@ -219,7 +261,14 @@ void offset_scan::update_complete() {
     complete_ = true;
     return;
   }
-  if (auto total = valid_total(); total && c >= *total) complete_ = true;
+  if (auto total = valid_total(); total && c >= *total) {
+    complete_ = true;
+    return;
+  }
+  if (auto end = short_page_end(); end && c >= *end) {
+    complete_ = true;
+    soft_end_ = true;
+  }
 }
 
 std::int64_t offset_scan::issue(std::int64_t offset) {

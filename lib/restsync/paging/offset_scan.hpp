@@ -21,6 +21,17 @@ struct offset_scan_settings {
   // Offsets at or past this are never requested; coverage up to it completes
   // the scan (dlt's `maximum_offset`).
   std::optional<std::int64_t> maximum_offset;
+  // A page size the server served in full in an earlier scan (a silent cap
+  // such as 25 for a limit of 50): a first page of that size is full, so the
+  // window opens at once. It never proves an end: a short first page is
+  // confirmed whatever was learnt before, since a resource that now fits in
+  // one page and a cap that shrank since look the same.
+  std::optional<std::int64_t> known_page;
+  // A page shorter than the largest page this scan was served is the last
+  // one: no request confirms it. False for servers whose pages vary in size
+  // (records filtered after paging, caps that change from page to page):
+  // then only an empty page, a total or maximum_offset ends the scan.
+  bool short_page_ends = true;
 };
 
 // Signs that the data moved while the scan paged. None of them makes the scan
@@ -39,6 +50,11 @@ struct offset_scan_drift {
   // Records, in pages that arrived after the scan completed, at positions
   // past the end it confirmed.
   std::int64_t records_after_end = 0;
+  // A page shorter than one served earlier in the scan was followed by
+  // records: page sizes vary, and a short page is no proof of the end. Not
+  // movement; kept apart from any() since its cure is not a rescan of the
+  // same kind but one that confirms every end (short_page_ends = false).
+  bool page_sizes_vary = false;
 
   bool any() const {
     return total_changed || records_past_total || records_past_empty || empty_below_total ||
@@ -85,12 +101,19 @@ struct offset_scan_stats {
 //  - maximum_offset, or
 //  - the largest reported total, unless records were seen at or past it: a
 //    total is only an early stop, and a total that records contradict is
-//    wrong, so the scan goes on to an empty page.
-// A short last page [o, o+n) therefore still needs o+n asked even when a
-// speculative page past it answered empty: a short page does not prove the
-// end (caps vary), and only an empty answer exactly at the end of coverage
-// does. This costs one round trip after the last page, as in a sequential
-// scan; a reported total saves it.
+//    wrong, so the scan goes on to an empty page, or
+//  - the end of a page shorter than the largest page the scan was served
+//    (with short_page_ends): the server has shown it serves that many, so
+//    fewer means none were left. This is a soft end (soft_end()): it rests
+//    on the server's page size staying put within the scan, so the engine
+//    confirms it before it marks rows deleted, and records past it
+//    (page_sizes_vary) turn soft ends off.
+// A short page no larger page preceded (the first page, short of the limit)
+// proves nothing: it may be capped. Its end o+n is asked, and only an empty
+// answer exactly at the end of coverage ends the scan, even when a
+// speculative page past it answered empty already (caps vary). At about one
+// request per second this is the difference: 75 records at a limit of 50
+// cost 2 requests, not 3; 3 records cost 2.
 //
 // No offset is ever requested past a known end (an empty page at or past the
 // furthest record seen, a total, maximum_offset) or twice. With unchanging
@@ -122,7 +145,23 @@ class offset_scan {
   // sent is a second saved for every resource.
   bool withdraw_if_unneeded(std::int64_t offset);
 
+  // After a soft end: asks for the end after all (the engine does now and
+  // then, so that an API whose pages vary in size cannot end every scan
+  // early unnoticed). The scan is no longer complete; its next request is
+  // the offset at the end of coverage, where only an empty answer (or a
+  // total) completes it again, while records turn soft ends off
+  // (page_sizes_vary) and the scan goes on. Throws std::logic_error unless
+  // complete on a soft end with nothing in flight.
+  void confirm_end();
+
   bool complete() const { return complete_; }
+  // Complete on a short page's end alone (see above).
+  bool soft_end() const { return soft_end_; }
+  // The page size this scan proved the server serves in full: the limit
+  // (a page of `limit` records), a cap (records past a short page), or
+  // known_page (a first page of that size); nullopt when it proved none or
+  // page sizes vary. What the next scan's known_page should be.
+  std::optional<std::int64_t> proven_page() const;
   bool failed() const { return failed_offset_.has_value(); }
   bool done() const { return complete() || failed(); }
   std::optional<std::int64_t> failed_offset() const { return failed_offset_; }
@@ -142,6 +181,7 @@ class offset_scan {
  private:
   bool covers(std::int64_t position) const;
   std::optional<std::int64_t> valid_total() const;
+  std::optional<std::int64_t> short_page_end() const;
   std::optional<std::int64_t> next_hole() const;
   std::optional<std::int64_t> next_speculative();
   std::int64_t add_coverage(std::int64_t begin, std::int64_t end);
@@ -152,9 +192,15 @@ class offset_scan {
   std::int64_t limit_;
   std::size_t window_;
   std::optional<std::int64_t> maximum_offset_;
+  std::optional<std::int64_t> known_page_;
+  bool short_page_ends_;
 
   bool started_ = false;
   bool complete_ = false;
+  bool soft_end_ = false;
+  // A cap was proven (records past a short page), or the first page matched
+  // known_page.
+  bool cap_seen_ = false;
   std::optional<std::int64_t> failed_offset_;
   std::optional<std::int64_t> step_;
   std::int64_t spec_next_ = 0;

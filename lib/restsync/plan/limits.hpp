@@ -13,6 +13,14 @@ namespace restsync::limits {
 // rows but proves no deletions.
 inline constexpr int max_scans = 3;
 
+// How often a scan that ended on a short page (offset_scan's soft end) asks
+// the offset after it anyway, one request: an API whose pages come back
+// short in the middle of the data (records filtered after paging) would
+// otherwise end every scan early, unnoticed when no row is about to be
+// marked deleted. Once a day costs one request a day per resource, and
+// bounds how long such an API's later records go unsynced.
+inline constexpr double short_page_check_seconds = 24 * 3600;
+
 // Offset requests alive per slot of the request window. A page whose response
 // arrived frees its slot at once, so the next request goes out while the page
 // is stored; twice the window bounds the pages waiting to be stored.

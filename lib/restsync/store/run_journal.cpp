@@ -63,6 +63,10 @@ void run_journal::create_tables(pqxx::transaction_base& tx) const {
           " ADD COLUMN IF NOT EXISTS deleted bigint NOT NULL DEFAULT 0, "
           "ADD COLUMN IF NOT EXISTS rescans bigint NOT NULL DEFAULT 0, "
           "ADD COLUMN IF NOT EXISTS gate_rate double precision");
+  tx.exec("ALTER TABLE " + table("_rs_state") +
+          " ADD COLUMN IF NOT EXISTS page_size bigint, "
+          "ADD COLUMN IF NOT EXISTS page_sizes_vary boolean NOT NULL DEFAULT false, "
+          "ADD COLUMN IF NOT EXISTS short_page_checked_at timestamptz");
   tx.exec("CREATE INDEX IF NOT EXISTS \"_rs_runs_resource_idx\" ON " + table("_rs_runs") +
           " (resource, id DESC)");
   // The table catalog's (catalog.hpp). `field` is the field's label
@@ -90,11 +94,16 @@ run_start run_journal::start_run(pqxx::transaction_base& tx, const std::string& 
                      " (resource) VALUES ($1) ON CONFLICT (resource) DO NOTHING",
                  resource);
   auto state = tx.exec_params1(
-      "SELECT cursor_value, extract(epoch FROM now() - last_complete_scan_at)::float8 FROM " +
+      "SELECT cursor_value, extract(epoch FROM now() - last_complete_scan_at)::float8, "
+      "page_size, page_sizes_vary, "
+      "extract(epoch FROM now() - short_page_checked_at)::float8 FROM " +
           table("_rs_state") + " WHERE resource = $1",
       resource);
   if (!state[0].is_null()) out.cursor = state[0].c_str();
   if (!state[1].is_null()) out.since_complete_scan = state[1].as<double>();
+  if (!state[2].is_null()) out.paging.page_size = state[2].as<std::int64_t>();
+  out.paging.page_sizes_vary = state[3].as<bool>();
+  if (!state[4].is_null()) out.paging.since_short_page_check = state[4].as<double>();
   return out;
 }
 
@@ -126,6 +135,16 @@ void run_journal::finish_run(pqxx::transaction_base& tx, const run_summary& s,
                  s.run_id, std::string(status_name(s.status)), s.counts.requests, s.counts.retries,
                  s.counts.rate_limited, s.complete_scan, s.error, deleted, s.counts.rescans,
                  s.gate_rate);
+  if (s.paging)
+    tx.exec_params("UPDATE " + table("_rs_state") +
+                       " SET page_size = $2, page_sizes_vary = $3 WHERE resource = $1",
+                   s.resource, s.paging->page_size, s.paging->page_sizes_vary);
+  // The check's clock starts at the first scan that ended on a short page.
+  if (s.short_page_checked || s.ended_on_short_page)
+    tx.exec_params("UPDATE " + table("_rs_state") +
+                       " SET short_page_checked_at = CASE WHEN $2 THEN now() "
+                       "ELSE COALESCE(short_page_checked_at, now()) END WHERE resource = $1",
+                   s.resource, s.short_page_checked);
   if (s.status == run_status::succeeded)
     tx.exec_params("UPDATE " + table("_rs_state") +
                        " SET last_success_at = now(), updated_at = now(), "

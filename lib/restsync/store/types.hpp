@@ -73,11 +73,25 @@ struct run_options {
   bool track_keys = false;
 };
 
+// What earlier scans of a resource learnt about how its API pages, kept in
+// _rs_state for the next run.
+struct paging_memory {
+  // The page size the server serves in full (the limit, or a silent cap).
+  std::optional<std::int64_t> page_size;
+  // A short page was followed by records: short pages are no proof of the
+  // end, so scans confirm every end with an empty page.
+  bool page_sizes_vary = false;
+  // Seconds since an empty page last confirmed that a short page was the
+  // end (or since a scan first ended on one); nullopt: never.
+  std::optional<double> since_short_page_check;
+};
+
 struct run_start {
   std::int64_t run_id = 0;
   std::optional<std::string> cursor;  // _rs_state.cursor_value
   // Seconds since the last complete scan; nullopt: never.
   std::optional<double> since_complete_scan;
+  paging_memory paging;
 };
 
 enum class run_status { running, succeeded, failed, interrupted };
@@ -101,6 +115,13 @@ struct run_summary {
   bool hard_delete = false;
   // The rate the gate allowed at the run's end (requests/s; 0: no limit).
   std::optional<double> gate_rate;
+  // What the run's scans learnt about the paging, to keep (even when the
+  // run failed later); nullopt: nothing new, keep what _rs_state holds.
+  // Its page size and page_sizes_vary are stored.
+  std::optional<paging_memory> paging;
+  // A scan ended on a short page; an empty page confirmed one.
+  bool ended_on_short_page = false;
+  bool short_page_checked = false;
 };
 
 struct pass_check {

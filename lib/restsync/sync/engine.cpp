@@ -77,6 +77,7 @@ asio::awaitable<run_outcome> engine::impl::run(const resource_config& rc, run_fl
     auto rs = co_await store.begin_run(rc.name, options);
     ctx.run_id = rs.run_id;
     ctx.track_keys = options.track_keys;
+    ctx.paging = rs.paging;
     plan_incremental(ctx, rs, flags);
   } catch (const std::exception& e) {
     ctx.fail(fmt::format("{}: cannot start the run: {}", rc.name, e.what()));
@@ -133,6 +134,9 @@ asio::awaitable<run_outcome> engine::impl::run(const resource_config& rc, run_fl
     s.mark_deleted = mergeable && ctx.full && ctx.out.complete_scan && sound && !ctx.failed;
     s.hard_delete = rc.hard_delete;
     s.gate_rate = gate.allowed_rate();
+    s.paging = ctx.learnt;
+    s.ended_on_short_page = ctx.ended_on_short_page;
+    s.short_page_checked = ctx.short_page_checked;
     if (mergeable && ctx.full && ctx.out.complete_scan && !sound)
       ctx.out.deletions_skipped = "the data moved during every scan";
     try {

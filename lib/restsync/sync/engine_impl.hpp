@@ -25,6 +25,7 @@
 #include "restsync/http/client.hpp"
 #include "restsync/http/url.hpp"
 #include "restsync/incremental/cursor_advance.hpp"
+#include "restsync/paging/offset_scan.hpp"
 #include "restsync/paging/page.hpp"
 #include "restsync/paging/repeat_guard.hpp"
 #include "restsync/plan/limits.hpp"
@@ -93,6 +94,16 @@ struct run_context {
   // The record at the furthest position of the scan, for the drift check.
   std::int64_t anchor_position = -1;
   std::string anchor_key;
+  // What earlier runs learnt about the paging (_rs_state), and what this
+  // run's scans learnt (nullopt: nothing yet), which the run's end stores.
+  db::paging_memory paging;
+  std::optional<db::paging_memory> learnt;
+  // A scan ended on a short page; an empty page confirmed one.
+  bool ended_on_short_page = false;
+  bool short_page_checked = false;
+
+  // The paging knowledge the next scan goes by: this run's, else the state's.
+  const db::paging_memory& paging_now() const { return learnt ? *learnt : paging; }
 
   void fail(std::string message) {
     if (!failed) out.error = std::move(message);
@@ -197,7 +208,14 @@ struct engine::impl {
   asio::awaitable<bool> scan_offsets(run_context& ctx, const offset_paginator& p);
   asio::awaitable<void> offset_task(run_context& ctx, offset_run& run, std::int64_t offset,
                                     const offset_paginator& p);
-  asio::awaitable<bool> anchor_holds(run_context& ctx);
+  struct anchor_check {
+    bool holds = false;         // the record the scan saw last is still there
+    bool records_past = false;  // and records follow it
+  };
+  asio::awaitable<std::optional<anchor_check>> check_anchor(run_context& ctx);
+  void learn_paging(run_context& ctx, const offset_scan& scan);
+  void note_sizes_vary(run_context& ctx);
+  bool short_page_check_due(const run_context& ctx) const;
 
   // sequential_driver.cpp: the paginators that learn the next request from
   // the previous answer.

@@ -92,10 +92,13 @@ asio::awaitable<bool> engine::impl::scan_offsets(run_context& ctx, const offset_
   s.window =
       ctx.stop_at_start ? 1 : static_cast<std::size_t>(std::max(1, cfg.client.max_in_flight));
   s.maximum_offset = p.maximum_offset;
+  s.known_page = ctx.paging_now().page_size;
+  s.short_page_ends = p.stop_on_short_page && !ctx.paging_now().page_sizes_vary;
   ctx.anchor_position = -1;
   ctx.anchor_key.clear();
   offset_run run{offset_scan(s), 0, asio::steady_timer(ex), false, {}};
   const int max_tasks = limits::tasks_per_window_slot * static_cast<int>(s.window);
+  bool checking_short_page = false;
   for (;;) {
     while (!ctx.stop && run.tasks < max_tasks) {
       auto off = run.scan.next_request();
@@ -103,18 +106,33 @@ asio::awaitable<bool> engine::impl::scan_offsets(run_context& ctx, const offset_
       ++run.tasks;
       asio::co_spawn(ex, offset_task(ctx, run, *off, p), asio::detached);
     }
-    if (run.tasks == 0) break;
-    run.wake.expires_at(asio::steady_timer::time_point::max());
-    boost::system::error_code ec;
-    co_await run.wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (run.tasks > 0) {
+      run.wake.expires_at(asio::steady_timer::time_point::max());
+      boost::system::error_code ec;
+      co_await run.wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    if (!ctx.stop && run.scan.soft_end() && short_page_check_due(ctx)) {
+      run.scan.confirm_end();
+      checking_short_page = true;
+      log.info("short_page_check",
+               {{"resource", ctx.rc.name}, {"offset", run.scan.contiguous_end()}});
+      continue;
+    }
+    break;
   }
+  if (run.scan.soft_end()) ctx.ended_on_short_page = true;
+  if (checking_short_page && run.scan.complete() && !run.scan.drift().page_sizes_vary)
+    ctx.short_page_checked = true;
   if (!ctx.failed && !ctx.out.complete_scan && !ctx.reached_start) {
     if (run.scan.complete())
       ctx.out.complete_scan = true;
     else
       ctx.fail(ctx.rc.name + ": paging stopped before the end without an error (internal)");
   }
-  if (ctx.failed || run.singleton) co_return false;
+  if (run.singleton) co_return false;
+  learn_paging(ctx, run.scan);
+  if (ctx.failed) co_return false;
   const auto& d = run.scan.drift();
   db::pass_check check;
   if (ctx.track_keys) {
@@ -130,11 +148,22 @@ asio::awaitable<bool> engine::impl::scan_offsets(run_context& ctx, const offset_
   // records; a key met more often than that moved between pages.
   bool moved_keys = repeated > run.scan.stats().overlap_records;
   bool tail_moved = false;
-  // Only worth a request when rows are about to be marked deleted.
-  if (!d.any() && !moved_keys && ctx.full && check.unseen > 0 && ctx.anchor_position >= 0)
-    tail_moved = !co_await anchor_holds(ctx);
-  if (ctx.failed) co_return false;
-  bool drift = d.any() || moved_keys || tail_moved;
+  bool past_soft_end = false;
+  // Only worth a request when rows are about to be marked deleted. The same
+  // request confirms a soft end (a short page): rows are never marked
+  // deleted on a short page's word alone.
+  if (!d.any() && !moved_keys && ctx.full && check.unseen > 0 && ctx.anchor_position >= 0) {
+    auto anchor = co_await check_anchor(ctx);
+    if (!anchor) co_return false;
+    tail_moved = !anchor->holds;
+    if (run.scan.soft_end() && anchor->records_past) {
+      // The short page was capped after all: page sizes vary. Scan again,
+      // confirming every end.
+      past_soft_end = true;
+      note_sizes_vary(ctx);
+    }
+  }
+  bool drift = d.any() || moved_keys || tail_moved || past_soft_end;
   if (drift)
     log.warn("offset_drift", {{"resource", ctx.rc.name},
                               {"total_changed", d.total_changed},
@@ -143,26 +172,68 @@ asio::awaitable<bool> engine::impl::scan_offsets(run_context& ctx, const offset_
                               {"records_past_empty", d.records_past_empty},
                               {"records_after_end", d.records_after_end},
                               {"repeated_keys", repeated - run.scan.stats().overlap_records},
-                              {"tail_moved", tail_moved}});
+                              {"tail_moved", tail_moved},
+                              {"records_past_short_page", past_soft_end}});
   co_return drift;
+}
+
+// What a scan showed about the paging, for the scans after it and the next
+// run: the page size it proved, and whether page sizes vary. A scan that
+// neither completed nor saw sizes vary teaches nothing about the latter.
+void engine::impl::learn_paging(run_context& ctx, const offset_scan& scan) {
+  if (scan.drift().page_sizes_vary) {
+    note_sizes_vary(ctx);
+    return;
+  }
+  const auto proven = scan.proven_page();
+  if (!proven && !scan.complete()) return;
+  if (!ctx.learnt) {
+    ctx.learnt.emplace();
+    ctx.learnt->page_size = ctx.paging.page_size;
+  }
+  if (proven) ctx.learnt->page_size = proven;
+}
+
+// Whether a scan that ended on a short page should ask the offset after it
+// anyway (limits::short_page_check_seconds): once a run, when the last
+// check (or the first short end) is that old.
+bool engine::impl::short_page_check_due(const run_context& ctx) const {
+  const auto& since = ctx.paging.since_short_page_check;
+  return !ctx.short_page_checked && since && *since >= limits::short_page_check_seconds;
+}
+
+void engine::impl::note_sizes_vary(run_context& ctx) {
+  if (ctx.learnt && ctx.learnt->page_sizes_vary) return;
+  ctx.learnt.emplace();
+  ctx.learnt->page_sizes_vary = true;
+  log.warn("page_sizes_vary",
+           {{"resource", ctx.rc.name},
+            {"detail",
+             "a short page was followed by records: from here on only an empty page, "
+             "a total or maximum_offset ends a scan"}});
 }
 
 // Records removed in front of positions not yet read shift the rest back,
 // so a scan can miss one without any sign. Read again the position of the
 // last record the scan saw: if another record is there now, the records
-// moved and the scan may have missed some.
-asio::awaitable<bool> engine::impl::anchor_holds(run_context& ctx) {
+// moved and the scan may have missed some; records after it mean the scan
+// did not reach the end. nullopt: the request failed (and so did the run).
+asio::awaitable<std::optional<engine::impl::anchor_check>> engine::impl::check_anchor(
+    run_context& ctx) {
   auto target =
       append_query(ctx.base_target, paging_query(ctx.rc.endpoint.paginator, ctx.anchor_position));
   std::function<bool()> always;
   auto r = co_await fetch(ctx, target, std::move(always));
   if (!r.data) {
     ctx.fail(std::move(r.error));
-    co_return false;
+    co_return std::nullopt;
   }
   auto records = r.data->records();
-  co_return !records.empty() &&
-      db::record_key(*records.front(), ctx.rc.primary_key) == ctx.anchor_key;
+  anchor_check out;
+  out.holds =
+      !records.empty() && db::record_key(*records.front(), ctx.rc.primary_key) == ctx.anchor_key;
+  out.records_past = records.size() > 1;
+  co_return out;
 }
 
 // Scans until a scan sees no movement (at most limits::max_scans), so that a
