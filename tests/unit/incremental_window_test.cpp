@@ -126,7 +126,7 @@ TEST_CASE("filter leaves out records outside the window and notes the newest kep
   auto f = adv.filter(pg.records(), "page 1 of the scan", key);
   REQUIRE(std::holds_alternative<page_filter>(f));
   CHECK(std::get<page_filter>(f).skip == std::vector<char>{1, 0, 0, 1});
-  CHECK_FALSE(std::get<page_filter>(f).all_older);
+  CHECK(std::get<page_filter>(f).reaches_start);  // record 1 is before the start
   REQUIRE(adv.max_seen());
   CHECK(adv.max_seen()->text == "2024-02-01T00:00:00Z");
   CHECK(adv.page_cursor() == "2024-02-01T00:00:00Z");  // ascending: stored with the page
@@ -143,17 +143,25 @@ TEST_CASE("only ascending scans store the cursor with each page") {
   }
 }
 
-TEST_CASE("a page all older than the start says so; undated records do not count") {
+TEST_CASE("a page that reaches past the start says so; undated records do not count") {
   auto rc = resource(row_order::desc);
   rc.endpoint.incremental->on_cursor_value_missing = missing_cursor_action::include;
   cursor_advance adv(*rc.endpoint.incremental, planned(rc, {}), rc.name);
   auto older = read(R"([{"id":1,"updatedAt":"2023-01-01T00:00:00Z"},{"id":2}])");
   auto f = adv.filter(older.records(), "p", key);
-  CHECK(std::get<page_filter>(f).all_older);
+  CHECK(std::get<page_filter>(f).reaches_start);
   CHECK(std::get<page_filter>(f).skip == std::vector<char>{1, 0});  // include keeps it
   auto undated = read(R"([{"id":3,"updatedAt":null}])");
-  CHECK_FALSE(std::get<page_filter>(adv.filter(undated.records(), "p", key)).all_older);
-  CHECK_FALSE(adv.max_seen());
+  CHECK_FALSE(std::get<page_filter>(adv.filter(undated.records(), "p", key)).reaches_start);
+  // Newer records and then one older than the start: the newer ones are
+  // kept, and the page is the last one a newest-first scan needs.
+  auto across = read(R"([{"id":4,"updatedAt":"2024-01-20T00:00:00Z"},
+                         {"id":5,"updatedAt":"2023-06-01T00:00:00Z"}])");
+  f = adv.filter(across.records(), "p", key);
+  CHECK(std::get<page_filter>(f).reaches_start);
+  CHECK(std::get<page_filter>(f).skip == std::vector<char>{0, 1});
+  REQUIRE(adv.max_seen());
+  CHECK(adv.max_seen()->text == "2024-01-20T00:00:00Z");
 }
 
 TEST_CASE("a missing cursor value: raise fails naming the page, exclude leaves it out") {

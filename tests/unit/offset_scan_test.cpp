@@ -132,8 +132,10 @@ run simulate(const offset_scan_settings& s, const server& srv, std::uint32_t see
     const i64 o = in_flight[pick];
     in_flight.erase(in_flight.begin() + static_cast<std::ptrdiff_t>(pick));
     if (withdrawals && scan.withdraw_if_unneeded(o)) {
-      // Only what lies at or past the end, or anything once done, is withdrawn.
-      CHECK((scan.done() || (scan.known_end() && o >= *scan.known_end())));
+      // Only what lies at or past the end, anything once done, or what lies
+      // past a short page whose end is being asked, is withdrawn.
+      CHECK((scan.done() || (scan.known_end() && o >= *scan.known_end()) ||
+             o > scan.contiguous_end()));
       asked.erase(o);
       r.requests.erase(std::find(r.requests.begin(), r.requests.end(), o));
       continue;
@@ -874,6 +876,9 @@ TEST_CASE("exhaustive: withdrawals at the gate, every window, every order") {
           auto r = simulate(settings(50, window), srv, seed, how, std::nullopt, true);
           CHECK(r.complete);
           CHECK(r.contiguous_end == records);
+          auto c = simulate(confirming(settings(50, window)), srv, seed, how, std::nullopt, true);
+          CHECK(c.complete);
+          CHECK(c.contiguous_end == records);
         }
       }
     }
@@ -919,4 +924,20 @@ TEST_CASE("a soft end confirmed: an empty page makes it hard, records show sizes
   filtered.on_page(130, 0);
   CHECK(filtered.complete());
   CHECK(filtered.contiguous_end() == 130);
+}
+
+TEST_CASE("requests past a short page whose end is asked wait: withdrawn, issued again for a cap") {
+  offset_scan scan(confirming(settings(50, 4)));
+  drain_requests(scan);
+  scan.on_page(0, 50);
+  CHECK(drain_requests(scan) == std::vector<i64>{50, 100, 150, 200});
+  scan.on_page(50, 25);  // short: its end, 75, is what to ask
+  CHECK(scan.withdraw_if_unneeded(100));
+  CHECK(scan.withdraw_if_unneeded(150));
+  CHECK(drain_requests(scan) == std::vector<i64>{75});
+  scan.on_page(75, 25);  // records: page 50 was capped at 25
+  CHECK(scan.step() == 25);
+  CHECK_FALSE(scan.withdraw_if_unneeded(200));
+  const auto again = drain_requests(scan);
+  CHECK(std::find(again.begin(), again.end(), 100) != again.end());  // issued again
 }

@@ -20,7 +20,7 @@ std::variant<page_filter, std::string> cursor_advance::filter(
   f.skip.assign(records.size(), 0);
   const auto& start = window_.start;
   const auto& end = window_.end;
-  bool any_dated = false, any_not_older = false;
+  bool any_older = false;
   for (size_t i = 0; i < records.size(); ++i) {
     const auto* v = find_path(*records[i], inc_.cursor_path);
     if (v == nullptr || v->IsNull()) {
@@ -49,17 +49,16 @@ std::variant<page_filter, std::string> cursor_advance::filter(
           resource_, i, where, key(*records[i]), to_string(inc_.cursor_path),
           std::string_view(buf.GetString(), buf.GetSize()));
     }
-    any_dated = true;
     const bool before = start && compare(*c, *start) < 0;
     const bool after = end && compare(*c, *end) >= 0;
-    if (!before) any_not_older = true;
+    if (before) any_older = true;
     if (before || after) {
       f.skip[i] = 1;
       continue;
     }
     if (!max_seen_ || compare(*c, *max_seen_) > 0) max_seen_ = std::move(c);
   }
-  f.all_older = any_dated && !any_not_older;
+  f.reaches_start = any_older;
   return f;
 }
 

@@ -22,7 +22,9 @@ namespace restsync {
 // Which records of a page to leave out.
 struct page_filter {
   std::vector<char> skip;  // 1: leave the record out
-  bool all_older = false;  // every record with a cursor is before the start
+  // A record with a cursor is before the start: in a newest-first scan every
+  // later page is older still, so this page is the last one worth reading.
+  bool reaches_start = false;
 };
 
 class cursor_advance {

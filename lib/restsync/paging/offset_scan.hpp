@@ -138,7 +138,8 @@ class offset_scan {
   // The request at `offset` failed for good (retries spent): the scan fails.
   void on_failed(std::int64_t offset);
   // Called just before sending an issued request: when offset is no longer
-  // needed (the scan is done, or offset lies at or past a known end) the
+  // needed (the scan is done, offset lies at or past a known end, or past
+  // the end of a short page whose end is being asked) the
   // request is withdrawn — no longer in flight, free to be issued again should
   // drift move the end — and the caller must not send it. Under a rate limit
   // requests wait at the gate long after they were issued, and each one not

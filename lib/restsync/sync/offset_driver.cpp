@@ -63,9 +63,9 @@ asio::awaitable<void> engine::impl::offset_task(run_context& ctx, offset_run& ru
       }
       const auto where = fmt::format("the page at offset {}", offset);
       auto f = ctx.filter(*r.data, where);
-      if (f && ctx.stop_at_start && f->all_older) {
-        // Newest first, and this whole page is older than the cursor: so
-        // is everything after it.
+      if (f && ctx.stop_at_start && f->reaches_start) {
+        // Newest first, and this page reaches past the cursor: everything
+        // after it is older still.
         ctx.reached_start = true;
         ctx.stop = true;
       }

@@ -47,7 +47,7 @@ asio::awaitable<void> engine::impl::page_sequential(run_context& ctx) {
     if (got.records > 0)
       co_await commit(ctx, r.data, n_page, where, std::move(f->skip), std::move(cursor));
     if (ctx.failed) break;
-    if (ctx.stop_at_start && f->all_older) {
+    if (ctx.stop_at_start && f->reaches_start) {
       ctx.reached_start = true;
       break;
     }
