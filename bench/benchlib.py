@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -428,3 +429,46 @@ def print_header(prog, binaries):
     for name, b in binaries.items():
         print(f"{name}: {b['path']}, built {b['mtime']}, sha256 {b['sha256']}")
     print(flush=True)
+
+
+class Workspace:
+    """A run's temporary directory, with snapshots of its binaries (restsyncd
+    sources labelled r1, r2, … when there are several, else `restsyncd`), its
+    PostgreSQL cluster (not started) and the emulator running now. Used as
+    `with workspace:`, it stops and removes all of them at the end, also on
+    Ctrl-C, SIGTERM or SIGHUP (then .interrupted is set)."""
+
+    def __init__(self, restsyncds, emulator, pg_options=()):
+        check_tools(restsyncds + [emulator])
+        catch_signals()
+        self.dir = tempfile.mkdtemp(prefix="restsync-bench.")
+        os.chmod(self.dir, 0o755)
+        self.labels = ([f"r{i + 1}" for i in range(len(restsyncds))] if len(restsyncds) > 1
+                       else ["restsyncd"])
+        self.binaries, self.restsyncds = snapshot(
+            self.dir, list(zip(self.labels, restsyncds)) + [("analytics-emulator", emulator)])
+        self.emulator = self.restsyncds.pop("analytics-emulator")
+        self.cluster = Cluster(self.dir, list(pg_options))
+        self.emu = None
+        self.interrupted = False
+
+    def start_emulator(self, args, log_name, records=None):
+        self.emu = Emulator(self.emulator, self.dir, args, log_name, records)
+        return self.emu
+
+    def stop_emulator(self):
+        if self.emu is not None:
+            self.emu.stop()
+            self.emu = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, e, _tb):
+        if kind is Interrupted:
+            log(f"interrupted ({e}); cleaning up")
+            self.interrupted = True
+        self.stop_emulator()
+        self.cluster.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return kind is Interrupted
