@@ -328,16 +328,17 @@ os.write(out, ("%d %r %r %r %d" % (os.waitstatus_to_exitcode(status), wall, ru.r
 
 
 class Measured:
-    """argv started through SPAWN_HELPER (in a session of its own, at NICE),
-    its stdout and stderr into log_path."""
+    """argv started through SPAWN_HELPER (in a session of its own, at NICE,
+    in cwd), its stdout and stderr into log_path."""
 
-    def __init__(self, argv, env, log_path):
+    def __init__(self, argv, env, log_path, cwd=None):
         self.log = open(log_path, "w")
         self.rfd, wfd = os.pipe()
         self.proc = subprocess.Popen(NICE + [sys.executable, "-I", "-S", "-c", SPAWN_HELPER,
                                              str(wfd)] + argv,
-                                     env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                     pass_fds=(wfd,), start_new_session=True)
+                                     env=env, cwd=cwd, stdout=self.log,
+                                     stderr=subprocess.STDOUT, pass_fds=(wfd,),
+                                     start_new_session=True)
         os.close(wfd)
         self.pid = self.proc.pid
         prioritize(self.pid)
