@@ -91,6 +91,16 @@ std::optional<options> parse_args(int argc, char** argv) {
       }
       return args[++i];
     };
+    // The value of an option that takes one of a few words, parsed.
+    auto word = [&](const char* name, auto parse,
+                    const char* expected) -> decltype(parse(std::string_view())) {
+      auto v = value(name);
+      if (!v) return std::nullopt;
+      auto parsed = parse(*v);
+      if (!parsed)
+        std::fprintf(stderr, "restsyncd: %s %s: expected %s\n", name, v->c_str(), expected);
+      return parsed;
+    };
     if (a == "--help" || a == "-h") {
       usage(stdout);
       std::exit(exit_ok);
@@ -110,23 +120,11 @@ std::optional<options> parse_args(int argc, char** argv) {
       if (!v) return std::nullopt;
       o.resources.push_back(*v);
     } else if (a == "--progress") {
-      auto v = value("--progress");
-      if (!v) return std::nullopt;
-      o.progress = parse_progress_mode(*v);
-      if (!o.progress) {
-        std::fprintf(stderr, "restsyncd: --progress %s: expected auto, always or never\n",
-                     v->c_str());
-        return std::nullopt;
-      }
+      o.progress = word("--progress", parse_progress_mode, "auto, always or never");
+      if (!o.progress) return std::nullopt;
     } else if (a == "--log-level") {
-      auto v = value("--log-level");
-      if (!v) return std::nullopt;
-      o.level = parse_log_level(*v);
-      if (!o.level) {
-        std::fprintf(stderr, "restsyncd: --log-level %s: expected debug, info, warning or error\n",
-                     v->c_str());
-        return std::nullopt;
-      }
+      o.level = word("--log-level", parse_log_level, "debug, info, warning or error");
+      if (!o.level) return std::nullopt;
     } else if (!a.empty() && a[0] == '-') {
       std::fprintf(stderr, "restsyncd: unknown option %s\n", a.c_str());
       return std::nullopt;
