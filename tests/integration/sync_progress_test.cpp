@@ -182,6 +182,21 @@ std::map<std::string, std::string> env_for(const emulator& emu, const scratch_da
           {"TERM", "xterm-256color"}};
 }
 
+// `restsyncd sync` of every resource against the slow API, on a terminal
+// or a pipe: it exits 0 with every table as the API holds it. What it wrote.
+std::string sync_all(bool terminal) {
+  emulator emu(slow_api());
+  scratch_database db;
+  temp_dir dir;
+  const auto file = (dir.path() / "restsync.yaml").string();
+  std::ofstream(file) << analytics_yaml(slow_config());
+  auto r = run_attached({"sync", "--config", file}, env_for(emu, db), terminal);
+  REQUIRE_MESSAGE(r.status == 0, tail_of(r.output));
+  check_tables_equal_truth(emu, db);
+  CHECK(db.scalar("SELECT count(*) FROM analytics._rs_runs WHERE status = 'succeeded'") == "9");
+  return r.output;
+}
+
 // Every line is a log line as restsyncd writes on a pipe: no progress.
 void check_plain_log(const std::string& output) {
   CHECK_FALSE(contains(output, "\x1b"));
@@ -196,25 +211,16 @@ void check_plain_log(const std::string& output) {
 }  // namespace
 
 TEST_CASE("on a terminal: progress per resource, log lines above it, the final state kept") {
-  emulator emu(slow_api());
-  scratch_database db;
-  temp_dir dir;
-  const auto file = (dir.path() / "restsync.yaml").string();
-  std::ofstream(file) << analytics_yaml(slow_config());
-  auto r = run_attached({"sync", "--config", file}, env_for(emu, db), true);
-  REQUIRE_MESSAGE(r.status == 0, tail_of(r.output));
-  check_tables_equal_truth(emu, db);
-  CHECK(db.scalar("SELECT count(*) FROM analytics._rs_runs WHERE status = 'succeeded'") == "9");
-  const auto screen = screen_after(r.output);
+  const auto output = sync_all(true);
+  const auto screen = screen_after(output);
   INFO("the screen at the end:\n", tail_of(screen));
 
   // While it ran: resources running with their counts, a 429 waited out,
   // and campaigns' pages left from the total the API reported.
-  CHECK(contains(r.output, "running  pages "));
-  CHECK(contains(r.output, "429, waiting "));
-  CHECK(contains(r.output, "for a 429"));
-  CHECK(
-      std::regex_search(r.output, std::regex("  campaigns +running +pages 1 +records +[0-9]+/80 "
+  CHECK(contains(output, "running  pages "));
+  CHECK(contains(output, "429, waiting "));
+  CHECK(contains(output, "for a 429"));
+  CHECK(std::regex_search(output, std::regex("  campaigns +running +pages 1 +records +[0-9]+/80 "
                                              "+requests +[0-9]+  ~[0-9]+ pages? left, ~[0-9]+s")));
 
   // At the end: the log's lines whole, one block, every resource done.
@@ -241,17 +247,10 @@ TEST_CASE("on a terminal: progress per resource, log lines above it, the final s
 }
 
 TEST_CASE("on a pipe the same sync writes its log lines and nothing else") {
-  emulator emu(slow_api());
-  scratch_database db;
-  temp_dir dir;
-  const auto file = (dir.path() / "restsync.yaml").string();
-  std::ofstream(file) << analytics_yaml(slow_config());
-  auto r = run_attached({"sync", "--config", file}, env_for(emu, db), false);
-  REQUIRE_MESSAGE(r.status == 0, tail_of(r.output));
-  check_tables_equal_truth(emu, db);
-  check_plain_log(r.output);
+  const auto output = sync_all(false);
+  check_plain_log(output);
   for (const auto& resource : analytics_resources())
-    CHECK(contains(r.output, " event=summary resource=" + resource.name + " status=ok "));
+    CHECK(contains(output, " event=summary resource=" + resource.name + " status=ok "));
 }
 
 TEST_CASE("no progress for TERM=dumb, under systemd or with --progress never; always forces it") {
@@ -267,25 +266,21 @@ TEST_CASE("no progress for TERM=dumb, under systemd or with --progress never; al
     return args;
   };
 
-  {
+  struct quiet_case {
+    const char* what;
+    std::vector<std::string> extra_args;
+    std::map<std::string, std::string> extra_env;
+  };
+  const std::vector<quiet_case> quiet = {
+      {"TERM=dumb", {}, {{"TERM", "dumb"}}},
+      {"under systemd", {}, {{"INVOCATION_ID", "0123456789abcdef"}}},
+      {"--progress never", {"--progress", "never"}, {}},
+  };
+  for (const auto& q : quiet) {
     auto env = env_for(emu, db);
-    env["TERM"] = "dumb";
-    auto r = run_attached(accounts, env, true);
-    INFO("TERM=dumb: ", tail_of(r.output));
-    CHECK(r.status == 0);
-    check_plain_log(r.output);
-  }
-  {
-    auto env = env_for(emu, db);
-    env["INVOCATION_ID"] = "0123456789abcdef";
-    auto r = run_attached(accounts, env, true);
-    INFO("INVOCATION_ID: ", tail_of(r.output));
-    CHECK(r.status == 0);
-    check_plain_log(r.output);
-  }
-  {
-    auto r = run_attached(with({"--progress", "never"}), env_for(emu, db), true);
-    INFO("--progress never: ", tail_of(r.output));
+    for (const auto& [name, value] : q.extra_env) env[name] = value;
+    auto r = run_attached(with(q.extra_args), env, true);
+    INFO(q.what, ": ", tail_of(r.output));
     CHECK(r.status == 0);
     check_plain_log(r.output);
   }
