@@ -1,11 +1,16 @@
 // restsyncd: the command line. `run` is the daemon; `sync` runs every
 // selected resource once and exits; `status` shows what PostgreSQL knows of
 // every resource; `check-config` validates a configuration and prints its plan.
+#include <unistd.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <optional>
@@ -15,7 +20,10 @@
 #include "config_warnings.hpp"
 #include "restsync/config/load.hpp"
 #include "restsync/config/suggest.hpp"
+#include "restsync/observe/live_block.hpp"
 #include "restsync/observe/log.hpp"
+#include "restsync/observe/progress_render.hpp"
+#include "restsync/observe/sync_progress.hpp"
 #include "restsync/plan/describe.hpp"
 #include "restsync/store/store.hpp"
 #include "restsync/sync/engine.hpp"
@@ -40,6 +48,7 @@ struct options {
   std::optional<log_level> level;
   bool json = false;
   bool full_refresh = false;
+  std::optional<progress_mode> progress;
 };
 
 void usage(std::FILE* out) {
@@ -58,6 +67,8 @@ void usage(std::FILE* out) {
       "  --resource NAME    with sync: only this resource (repeatable)\n"
       "  --full-refresh     with sync: read from the incremental initial_value (or\n"
       "                     everything) instead of the stored cursor; keeps the tables\n"
+      "  --progress WHEN    with sync: live progress per resource on stderr: auto (on a\n"
+      "                     terminal, not under systemd; the default), always or never\n"
       "  --json             with status: JSON instead of a table\n"
       "  --log-level LEVEL  debug, info, warning or error (default: log.level, else info)\n"
       "  --version          print the version\n"
@@ -80,6 +91,16 @@ std::optional<options> parse_args(int argc, char** argv) {
       }
       return args[++i];
     };
+    // The value of an option that takes one of a few words, parsed.
+    auto word = [&](const char* name, auto parse,
+                    const char* expected) -> decltype(parse(std::string_view())) {
+      auto v = value(name);
+      if (!v) return std::nullopt;
+      auto parsed = parse(*v);
+      if (!parsed)
+        std::fprintf(stderr, "restsyncd: %s %s: expected %s\n", name, v->c_str(), expected);
+      return parsed;
+    };
     if (a == "--help" || a == "-h") {
       usage(stdout);
       std::exit(exit_ok);
@@ -98,15 +119,12 @@ std::optional<options> parse_args(int argc, char** argv) {
       auto v = value("--resource");
       if (!v) return std::nullopt;
       o.resources.push_back(*v);
+    } else if (a == "--progress") {
+      o.progress = word("--progress", parse_progress_mode, "auto, always or never");
+      if (!o.progress) return std::nullopt;
     } else if (a == "--log-level") {
-      auto v = value("--log-level");
-      if (!v) return std::nullopt;
-      o.level = parse_log_level(*v);
-      if (!o.level) {
-        std::fprintf(stderr, "restsyncd: --log-level %s: expected debug, info, warning or error\n",
-                     v->c_str());
-        return std::nullopt;
-      }
+      o.level = word("--log-level", parse_log_level, "debug, info, warning or error");
+      if (!o.level) return std::nullopt;
     } else if (!a.empty() && a[0] == '-') {
       std::fprintf(stderr, "restsyncd: unknown option %s\n", a.c_str());
       return std::nullopt;
@@ -135,6 +153,10 @@ std::optional<options> parse_args(int argc, char** argv) {
   }
   if (o.full_refresh && o.command != "sync") {
     std::fprintf(stderr, "restsyncd: --full-refresh is for sync only\n");
+    return std::nullopt;
+  }
+  if (o.progress && o.command != "sync") {
+    std::fprintf(stderr, "restsyncd: --progress is for sync only\n");
     return std::nullopt;
   }
   if (o.json && o.command != "status") {
@@ -169,8 +191,74 @@ std::optional<std::vector<const resource_config*>> select_resources(const config
   return out;
 }
 
+// A sync's live progress on stderr: the model the engine feeds and the block
+// that shows it, redrawn from the event loop a few times a second; the log's
+// lines go above the block meanwhile.
+class live_progress {
+ public:
+  static constexpr std::chrono::milliseconds redraw_interval{250};
+
+  live_progress(asio::io_context& ioc, const std::vector<const resource_config*>& resources,
+                logger& log)
+      : model_(names_of(resources)), block_(stderr), log_(log), timer_(ioc) {
+    log_.set_sink(&block_);
+  }
+  ~live_progress() { stop(); }
+  live_progress(const live_progress&) = delete;
+  live_progress& operator=(const live_progress&) = delete;
+
+  progress_sink& sink() { return model_; }
+
+  // Until finish(); e must outlive it.
+  asio::awaitable<void> keep_drawing(const sync::engine& e) {
+    while (!stopped_) {
+      draw(e.allowed_rate());
+      timer_.expires_after(redraw_interval);
+      boost::system::error_code ec;
+      co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  // The last frame, left on screen above whatever is written next.
+  void finish(double allowed_rate) {
+    if (stopped_) return;
+    draw(allowed_rate);
+    stop();
+  }
+
+ private:
+  static std::vector<std::string> names_of(const std::vector<const resource_config*>& resources) {
+    std::vector<std::string> names;
+    for (const auto* r : resources) names.push_back(r->name);
+    return names;
+  }
+
+  void draw(double allowed_rate) {
+    model_.set_allowed_rate(allowed_rate);
+    const auto size = size_of_terminal(STDERR_FILENO);
+    // A line that fills the last column leaves the cursor where terminals
+    // differ on what the next newline does: one column to spare.
+    block_.show(
+        render_progress(model_, std::chrono::steady_clock::now(), size.columns - 1, size.rows - 1));
+  }
+
+  void stop() {
+    stopped_ = true;
+    timer_.cancel();
+    block_.stop();
+    log_.set_sink(nullptr);
+  }
+
+  sync_progress model_;
+  live_block block_;
+  logger& log_;
+  asio::steady_timer timer_;
+  bool stopped_ = false;
+};
+
 asio::awaitable<void> sync_main(const config& cfg, std::vector<const resource_config*> selected,
-                                sync::run_flags flags, db::store& store, logger& log, int& status) {
+                                sync::run_flags flags, db::store& store, logger& log,
+                                live_progress* progress, int& status) {
   auto ex = co_await asio::this_coro::executor;
   try {
     co_await store.open();
@@ -180,7 +268,19 @@ asio::awaitable<void> sync_main(const config& cfg, std::vector<const resource_co
     co_return;
   }
   sync::engine engine(ex, cfg, store, log);
-  auto outcomes = co_await engine.run_all(std::move(selected), flags);
+  if (progress) {
+    engine.set_progress(&progress->sink());
+    asio::co_spawn(ex, progress->keep_drawing(engine), asio::detached);
+  }
+  std::vector<run_outcome> outcomes;
+  try {
+    outcomes = co_await engine.run_all(std::move(selected), flags);
+  } catch (...) {
+    // The drawing stops before the engine it reads goes.
+    if (progress) progress->finish(engine.allowed_rate());
+    throw;
+  }
+  if (progress) progress->finish(engine.allowed_rate());
   status = exit_ok;
   for (const auto& o : outcomes)
     if (!o.ok) status = exit_failed;
@@ -191,6 +291,9 @@ int run_sync(const config& cfg, const options& o, logger& log) {
   if (!selected) return exit_config_error;
   asio::io_context ioc(1);
   db::store store(ioc.get_executor(), restsyncd::store_settings_for(cfg), &log);
+  std::optional<live_progress> progress;
+  if (show_progress(o.progress.value_or(progress_mode::automatic), stderr_facts()))
+    progress.emplace(ioc, *selected, log);
   int status = exit_failed;
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int sig) {
@@ -201,20 +304,20 @@ int run_sync(const config& cfg, const options& o, logger& log) {
     status = exit_failed;
     ioc.stop();
   });
-  asio::co_spawn(
-      ioc,
-      sync_main(cfg, std::move(*selected), sync::run_flags{o.full_refresh}, store, log, status),
-      [&](std::exception_ptr e) {
-        if (e) {
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& ex) {
-            log.error("internal_error", {{"error", ex.what()}});
-          }
-          status = exit_failed;
-        }
-        signals.cancel();
-      });
+  asio::co_spawn(ioc,
+                 sync_main(cfg, std::move(*selected), sync::run_flags{o.full_refresh}, store, log,
+                           progress ? &*progress : nullptr, status),
+                 [&](std::exception_ptr e) {
+                   if (e) {
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& ex) {
+                       log.error("internal_error", {{"error", ex.what()}});
+                     }
+                     status = exit_failed;
+                   }
+                   signals.cancel();
+                 });
   ioc.run();
   return status;
 }

@@ -122,12 +122,21 @@ void logger::set_secrets(secret_set s) {
   secrets_ = std::move(s);
 }
 
+void logger::set_sink(log_sink* sink) {
+  std::lock_guard lock(mu_);
+  sink_ = sink;
+}
+
 void logger::log(log_level level, std::string_view event, std::initializer_list<log_field> fields) {
   if (!enabled(level)) return;
   std::lock_guard lock(mu_);
   auto line =
       format_log_line(std::chrono::system_clock::now(), level, event, fields, journald_, &secrets_);
   line.push_back('\n');
+  if (sink_) {
+    sink_->write_line(line);
+    return;
+  }
   std::fwrite(line.data(), 1, line.size(), out_);
   std::fflush(out_);
 }

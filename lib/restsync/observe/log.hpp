@@ -55,6 +55,18 @@ std::string format_log_line(std::chrono::system_clock::time_point ts, log_level 
                             std::string_view event, std::initializer_list<log_field> fields,
                             bool journald_prefix, const secret_set* secrets);
 
+// Where a logger's lines go instead of its FILE*: a display that shares the
+// terminal with them (live_block) writes them around its own lines.
+class log_sink {
+ public:
+  // One whole line, its newline included; called under the logger's lock
+  // from whichever thread logs.
+  virtual void write_line(std::string_view line) = 0;
+
+ protected:
+  ~log_sink() = default;
+};
+
 // Safe to use from several threads (the store's report reconnects).
 class logger {
  public:
@@ -65,6 +77,9 @@ class logger {
   void set_level(log_level l) { min_.store(l, std::memory_order_relaxed); }
   log_level level() const { return min_.load(std::memory_order_relaxed); }
   void set_secrets(secret_set s);
+  // Lines go to sink instead of the FILE* until it is reset to null; the
+  // sink must outlive its use here.
+  void set_sink(log_sink* sink);
   bool enabled(log_level l) const { return l >= level(); }
 
   void log(log_level level, std::string_view event, std::initializer_list<log_field> fields);
@@ -86,6 +101,7 @@ class logger {
   std::FILE* out_;
   bool journald_;
   secret_set secrets_;
+  log_sink* sink_ = nullptr;
   std::mutex mu_;
 };
 

@@ -59,6 +59,7 @@ asio::awaitable<run_outcome> engine::impl::run(const resource_config& rc, run_fl
   auto endpoint_url = parse_url(plan.endpoint_url);
   run_context ctx(rc, index, &client_for(endpoint_url), plan.spec, retry_policy(plan.retry));
   ctx.out.resource = rc.name;
+  if (progress) progress->run_started(rc.name, started);
   for (const auto& h : cfg.client.headers) ctx.headers.emplace_back(h.first, h.second);
   for (const auto& h : creds.headers) ctx.headers.push_back(h);
 
@@ -153,6 +154,7 @@ asio::awaitable<run_outcome> engine::impl::run(const resource_config& rc, run_fl
   if (!ctx.out.deletions_skipped.empty())
     log.warn("deletions_skipped", {{"resource", rc.name}, {"reason", ctx.out.deletions_skipped}});
   log_summary(ctx.out);
+  if (progress) progress->run_finished(rc.name, ctx.out.ok, steady::now());
   co_return ctx.out;
 }
 
@@ -192,6 +194,8 @@ std::int64_t engine::in_flight(std::string_view resource) const {
 }
 
 double engine::allowed_rate() const { return impl_->gate.allowed_rate(); }
+
+void engine::set_progress(progress_sink* sink) { impl_->progress = sink; }
 
 std::int64_t engine::in_flight() const {
   return std::accumulate(impl_->in_flight.begin(), impl_->in_flight.end(), std::int64_t{0});

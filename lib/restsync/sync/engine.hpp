@@ -14,6 +14,7 @@
 
 #include "restsync/config/config.hpp"
 #include "restsync/observe/log.hpp"
+#include "restsync/observe/progress_sink.hpp"
 #include "restsync/observe/run_outcome.hpp"
 #include "restsync/store/store.hpp"
 
@@ -47,6 +48,10 @@ class engine {
   // Requests per second the rate gate allows now (learned from 429s when
   // below client.rate_limit); 0: no limit.
   double allowed_rate() const;
+
+  // Where runs report what they do as they go (`restsyncd sync` on a
+  // terminal); none by default. The sink must outlive the runs.
+  void set_progress(progress_sink* sink);
 
  private:
   struct impl;

@@ -148,6 +148,8 @@ struct engine::impl {
   net::http_settings http;
   // Each resource's plan, by resource index, once it ran.
   std::vector<std::shared_ptr<const resource_plan>> plans;
+  // Told of every run, request, wait and page when set (engine::set_progress).
+  progress_sink* progress = nullptr;
 
   impl(asio::any_io_executor e, const config& c, db::store& s, logger& l)
       : ex(e),

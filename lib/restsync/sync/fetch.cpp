@@ -62,6 +62,7 @@ asio::awaitable<fetch_result> engine::impl::fetch(run_context& ctx, std::string 
       co_return withdrawn;
     }
     ++ctx.out.counts.requests;
+    if (progress) progress->request_sent(ctx.rc.name);
     auto started = steady::now();
     // get() never throws, and a frame destroyed while it waits belongs to
     // an event loop that is going away: nothing reads the count then.
@@ -125,7 +126,10 @@ asio::awaitable<fetch_result> engine::impl::fetch(run_context& ctx, std::string 
                          {"reason", decision.reason},
                          {"message", attempt.server_message},
                          {"wait_ms", decision.wait.count()}});
+      if (progress)
+        progress->wait_begun(ctx.rc.name, steady::now() + decision.wait, verdict.rate_limited);
       co_await sleep_for(decision.wait);
+      if (progress) progress->wait_ended(ctx.rc.name);
       continue;
     }
     fr.error = fmt::format("{}: GET {} failed: {}", ctx.rc.name, shown(target), verdict.message);
@@ -137,8 +141,10 @@ asio::awaitable<void> engine::impl::commit(run_context& ctx, std::shared_ptr<pag
                                            std::int64_t position, std::string where,
                                            std::vector<char> skip,
                                            std::optional<std::string> cursor) {
+  const auto records = static_cast<std::int64_t>(data->records().size());
+  const auto total = data->total();
   ++ctx.out.counts.pages;
-  ctx.out.counts.records += static_cast<std::int64_t>(data->records().size());
+  ctx.out.counts.records += records;
   ctx.out.counts.filtered += std::count(skip.begin(), skip.end(), 1);
   try {
     // Named, not a braced temporary: GCC 12 destroys temporaries in a
@@ -149,6 +155,7 @@ asio::awaitable<void> engine::impl::commit(run_context& ctx, std::shared_ptr<pag
     ctx.out.counts.inserted += counts.inserted;
     ctx.out.counts.updated += counts.updated;
     ctx.out.counts.unchanged += counts.unchanged;
+    if (progress) progress->page_stored(ctx.rc.name, records, total);
   } catch (const std::exception& e) {
     ctx.fail(fmt::format("{}: storing {} failed: {}", ctx.rc.name, where, e.what()));
   }
