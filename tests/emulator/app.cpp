@@ -281,7 +281,7 @@ reply app::page(std::size_t resource, std::string_view query, bool close) {
     body += '}';
     return make_reply(200, std::move(body), close);
   }
-  auto n = data_.size(resource);
+  auto n = data_.served_size(resource, quirks);
   auto limit = params.limit;
   if (resource == campaigns && quirks.has(quirk::page_cap))
     limit = std::min<std::uint64_t>(limit, opts_.runtime.page_cap);
@@ -293,19 +293,20 @@ reply app::page(std::size_t resource, std::string_view query, bool close) {
   std::size_t bytes = 64;
   auto& records = data_.at(resource).records;
   for (auto p = begin; p < end; ++p)
-    bytes += records[data_.index_at(resource, p, quirks)].json.size() + 1;
+    bytes += records[data_.served_index(resource, p, quirks)].json.size() + 1;
   if (quirks.has(quirk::late_fields)) bytes += (end - begin) * 160;
   const auto pad = opts_.runtime.pad_bytes;
   bytes += (end - begin) * (pad + 16);
   body.reserve(bytes);
   bool wrapped = resource == campaigns && quirks.has(quirk::wrapped);
   body += wrapped ? "{\"_data\":{\"partialCollection\":[" : "{\"_data\":[";
-  if (pad == 0) {
+  if (pad == 0 && !data_.duplicate_at(resource, quirks)) {
     data_.append_range(body, resource, begin, end, quirks);
   } else {
     for (auto p = begin; p < end; ++p) {
       if (p != begin) body += ',';
-      data_.append_record(body, resource, records[data_.index_at(resource, p, quirks)], quirks);
+      data_.append_record(body, resource, records[data_.served_index(resource, p, quirks)], quirks);
+      if (pad == 0) continue;
       body.pop_back();  // the record's closing brace
       body += ",\"pad\":\"";
       body.append(pad, 'x');

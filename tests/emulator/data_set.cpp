@@ -58,6 +58,13 @@ void data_set::append_range(std::string& out, std::size_t resource, std::size_t 
   }
 }
 
+std::optional<std::size_t> data_set::duplicate_at(std::size_t resource, quirk_set quirks) const {
+  if (resource != labels || !quirks.has(quirk::duplicate) || size(resource) == 0)
+    return std::nullopt;
+  // On the second page of 50 when there is one, at the end otherwise.
+  return std::min<std::size_t>(size(resource), 52);
+}
+
 std::string data_set::truth(std::size_t resource, quirk_set quirks) const {
   std::string out;
   std::size_t bytes = 2;

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,21 @@ class data_set {
   // Storage index of the record at a paging position.
   std::size_t index_at(std::size_t resource, std::size_t position, quirk_set quirks) const {
     return reversed(resource, quirks) ? size(resource) - 1 - position : position;
+  }
+  // The `duplicate` quirk: the paging position (if any) that serves the
+  // first record a second time; positions after it serve the record before.
+  std::optional<std::size_t> duplicate_at(std::size_t resource, quirk_set quirks) const;
+  // Paging positions served: the records, and the duplicate.
+  std::size_t served_size(std::size_t resource, quirk_set quirks) const {
+    return size(resource) + (duplicate_at(resource, quirks) ? 1 : 0);
+  }
+  // Storage index of the record served at a paging position.
+  std::size_t served_index(std::size_t resource, std::size_t position, quirk_set quirks) const {
+    if (auto d = duplicate_at(resource, quirks)) {
+      if (position == *d) return index_at(resource, 0, quirks);
+      if (position > *d) --position;
+    }
+    return index_at(resource, position, quirks);
   }
 
   void append_record(std::string& out, std::size_t resource, const record& r,

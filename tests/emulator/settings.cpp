@@ -21,10 +21,12 @@ constexpr std::array<std::pair<std::string_view, quirk>, 7> quirk_names{{
     {"late_fields", quirk::late_fields},
 }};
 
-// Hostile behaviours, named one by one only.
-constexpr std::array<std::pair<std::string_view, quirk>, 2> hostile_quirk_names{{
+// Named one by one only: hostile behaviours, and one that costs a client
+// requests (a scan again) where the others' counts are exact.
+constexpr std::array<std::pair<std::string_view, quirk>, 3> hostile_quirk_names{{
     {"ignore_offset", quirk::ignore_offset},
     {"echo_key", quirk::echo_key},
+    {"duplicate", quirk::duplicate},
 }};
 
 constexpr std::array<std::string_view, fault_kind_count> fault_names{
@@ -93,7 +95,8 @@ quirk_set parse_quirks(std::string_view spec) {
     if (!found)
       throw usage_error(fmt::format(
           "--quirks: unknown quirk '{}' (known: page_cap, wrapped, empty_no_data, singletons, "
-          "feed_order, errors_in_200, late_fields, ignore_offset, echo_key, or all, none)",
+          "feed_order, errors_in_200, late_fields, ignore_offset, echo_key, duplicate, or all, "
+          "none)",
           part));
   }
   return q;
@@ -232,7 +235,7 @@ std::string_view usage() {
   --quirks SPEC             all, none or a list of page_cap, wrapped, empty_no_data,
                             singletons, feed_order, errors_in_200, late_fields
                             (default singletons,feed_order); hostile, never in all:
-                            ignore_offset, echo_key
+                            ignore_offset, echo_key, duplicate
   --page-cap N              campaigns page cap under the page_cap quirk (default 25)
   --pad-bytes N             add N bytes of padding to every record of a list page
   --verbose                 log every request to stderr

@@ -32,6 +32,9 @@ enum class quirk : unsigned {
   // purpose, and a client cannot sync them (it must fail clearly instead).
   ignore_offset = 1u << 7,  // every list page is the page at offset 0
   echo_key = 1u << 8,       // error bodies repeat the key the request sent
+  // Not in `all` either, so that the request counts of the others hold:
+  // labels serve their first record once more, at position 52.
+  duplicate = 1u << 9,
 };
 
 struct quirk_set {

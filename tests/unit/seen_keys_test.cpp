@@ -60,6 +60,30 @@ TEST_CASE("seen_keys: end_pass counts the keys a pass met twice") {
   CHECK_FALSE(s.saw("[5]"));
 }
 
+TEST_CASE("seen_keys: the repeat digest names which keys a pass met twice, in any order") {
+  seen_keys s(11);
+  add(s, {"[1]", "[2]", "[1]", "[3]"});
+  CHECK(s.end_pass() == 1);
+  const auto one = s.repeat_digest();
+  CHECK(one == s.hash("[1]"));
+  // The same key twice again, the pages in another order: the same digest.
+  add(s, {"[3]", "[1]", "[2]", "[1]"});
+  CHECK(s.end_pass() == 1);
+  CHECK(s.repeat_digest() == one);
+  // As many repeats of another key: another digest.
+  add(s, {"[1]", "[2]", "[2]", "[3]"});
+  CHECK(s.end_pass() == 1);
+  CHECK(s.repeat_digest() != one);
+  // A key three times counts twice.
+  add(s, {"[1]", "[1]", "[1]"});
+  CHECK(s.end_pass() == 2);
+  CHECK(s.repeat_digest() == s.hash("[1]") * 2);
+  // None: 0.
+  add(s, {"[1]", "[2]"});
+  CHECK(s.end_pass() == 0);
+  CHECK(s.repeat_digest() == 0);
+}
+
 TEST_CASE("seen_keys: passes merge into one sorted set") {
   seen_keys s(3);
   std::vector<std::string> first, second;

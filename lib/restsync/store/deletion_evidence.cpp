@@ -112,6 +112,7 @@ pass_check deletion_evidence::end_pass(pqxx::transaction_base& tx, std::int64_t 
   auto it = runs_.find(run_id);
   if (it == runs_.end() || !it->second.track_keys) return out;
   out.repeated = it->second.keys.end_pass();
+  out.repeat_digest = it->second.keys.repeat_digest();
   if (!count_unseen) return out;
   const auto* table = tables.find(it->second.resource);
   if (table == nullptr || !table->exists || table->staging) return out;

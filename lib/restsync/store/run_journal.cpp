@@ -66,7 +66,8 @@ void run_journal::create_tables(pqxx::transaction_base& tx) const {
   tx.exec("ALTER TABLE " + table("_rs_state") +
           " ADD COLUMN IF NOT EXISTS page_size bigint, "
           "ADD COLUMN IF NOT EXISTS page_sizes_vary boolean NOT NULL DEFAULT false, "
-          "ADD COLUMN IF NOT EXISTS short_page_checked_at timestamptz");
+          "ADD COLUMN IF NOT EXISTS short_page_checked_at timestamptz, "
+          "ADD COLUMN IF NOT EXISTS stable_repeats bigint NOT NULL DEFAULT 0");
   tx.exec("CREATE INDEX IF NOT EXISTS \"_rs_runs_resource_idx\" ON " + table("_rs_runs") +
           " (resource, id DESC)");
   // The table catalog's (catalog.hpp). `field` is the field's label
@@ -96,7 +97,7 @@ run_start run_journal::start_run(pqxx::transaction_base& tx, const std::string& 
   auto state = tx.exec_params1(
       "SELECT cursor_value, extract(epoch FROM now() - last_complete_scan_at)::float8, "
       "page_size, page_sizes_vary, "
-      "extract(epoch FROM now() - short_page_checked_at)::float8 FROM " +
+      "extract(epoch FROM now() - short_page_checked_at)::float8, stable_repeats FROM " +
           table("_rs_state") + " WHERE resource = $1",
       resource);
   if (!state[0].is_null()) out.cursor = state[0].c_str();
@@ -104,6 +105,7 @@ run_start run_journal::start_run(pqxx::transaction_base& tx, const std::string& 
   if (!state[2].is_null()) out.paging.page_size = state[2].as<std::int64_t>();
   out.paging.page_sizes_vary = state[3].as<bool>();
   if (!state[4].is_null()) out.paging.since_short_page_check = state[4].as<double>();
+  out.paging.stable_repeats = state[5].as<std::int64_t>();
   return out;
 }
 
@@ -137,8 +139,10 @@ void run_journal::finish_run(pqxx::transaction_base& tx, const run_summary& s,
                  s.gate_rate);
   if (s.paging)
     tx.exec_params("UPDATE " + table("_rs_state") +
-                       " SET page_size = $2, page_sizes_vary = $3 WHERE resource = $1",
-                   s.resource, s.paging->page_size, s.paging->page_sizes_vary);
+                       " SET page_size = $2, page_sizes_vary = $3, stable_repeats = $4 "
+                       "WHERE resource = $1",
+                   s.resource, s.paging->page_size, s.paging->page_sizes_vary,
+                   s.paging->stable_repeats);
   // The check's clock starts at the first scan that ended on a short page.
   if (s.short_page_checked || s.ended_on_short_page)
     tx.exec_params("UPDATE " + table("_rs_state") +

@@ -20,6 +20,11 @@ std::uint64_t key_hash(std::uint64_t seed, std::string_view key) {
 
 std::int64_t seen_keys::end_pass() {
   std::sort(pass_.begin(), pass_.end());
+  // Which keys repeated: each repeat adds its key's hash (wrapping), so the
+  // sum does not depend on the order the pages came in.
+  repeat_digest_ = 0;
+  for (std::size_t i = 1; i < pass_.size(); ++i)
+    if (pass_[i] == pass_[i - 1]) repeat_digest_ += pass_[i];
   auto before = pass_.size();
   pass_.erase(std::unique(pass_.begin(), pass_.end()), pass_.end());
   auto repeated = static_cast<std::int64_t>(before - pass_.size());

@@ -31,6 +31,11 @@ class seen_keys {
   // Folds the pass into the keys seen; returns how many of its keys were
   // repeats within the pass (records met twice by one scan).
   std::int64_t end_pass();
+  // Which keys the last ended pass met more than once, as an order-free
+  // digest of their hashes (0: none). Two passes of one run that repeated
+  // the same keys as often have the same digest; hashes are seeded per
+  // run, so digests of different runs do not compare.
+  std::uint64_t repeat_digest() const { return repeat_digest_; }
 
   // Whether an ended pass saw the key (the pass in progress does not count).
   bool saw(std::string_view key) const;
@@ -42,6 +47,7 @@ class seen_keys {
   std::uint64_t seed_;
   std::vector<std::uint64_t> pass_;  // the pass in progress, unsorted
   std::vector<std::uint64_t> seen_;  // earlier passes' keys, sorted, unique
+  std::uint64_t repeat_digest_ = 0;
 };
 
 }  // namespace restsync::db

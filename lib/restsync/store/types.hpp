@@ -84,6 +84,11 @@ struct paging_memory {
   // Seconds since an empty page last confirmed that a short page was the
   // end (or since a scan first ended on one); nullopt: never.
   std::optional<double> since_short_page_check;
+  // Keys a sound scan met twice that a scan after it met twice again (the
+  // API serves those records at two positions, the data holding still):
+  // how many. A next run's first scan with exactly as many is not taken
+  // for moving data.
+  std::int64_t stable_repeats = 0;
 };
 
 struct run_start {
@@ -127,6 +132,9 @@ struct run_summary {
 struct pass_check {
   // Records the scan met more than once, by key.
   std::int64_t repeated = 0;
+  // Which keys those were (seen_keys::repeat_digest): scans of one run that
+  // met the same keys twice have the same digest.
+  std::uint64_t repeat_digest = 0;
   // Live rows of the table whose keys no scan of the run has seen so far:
   // what a deletion mark would mark now (0 unless count_unseen).
   std::int64_t unseen = 0;

@@ -60,6 +60,14 @@ struct fetch_result {
   bool withdrawn = false;  // not sent: no longer needed once the gate let it through
 };
 
+// Keys a scan met more than once (beyond pages that overlapped): how many,
+// and which (db::pass_check::repeat_digest).
+struct repeat_signature {
+  std::int64_t count = 0;
+  std::uint64_t digest = 0;
+  friend bool operator==(const repeat_signature&, const repeat_signature&) = default;
+};
+
 // Everything one run of one resource needs, alive for the run.
 struct run_context {
   run_context(const resource_config& r, std::size_t i, net::http_client* c, page_spec s,
@@ -104,6 +112,17 @@ struct run_context {
 
   // The paging knowledge the next scan goes by: this run's, else the state's.
   const db::paging_memory& paging_now() const { return learnt ? *learnt : paging; }
+  // What this run learns, starting from what earlier runs did.
+  db::paging_memory& learning() {
+    if (!learnt) {
+      learnt.emplace();
+      learnt->page_size = paging.page_size;
+      learnt->stable_repeats = paging.stable_repeats;
+    }
+    return *learnt;
+  }
+  // The keys the last scan met twice, beyond its overlaps.
+  std::optional<repeat_signature> last_repeats;
 
   void fail(std::string message) {
     if (!failed) out.error = std::move(message);
@@ -218,6 +237,7 @@ struct engine::impl {
   void learn_paging(run_context& ctx, const offset_scan& scan);
   void note_sizes_vary(run_context& ctx);
   bool short_page_check_due(const run_context& ctx) const;
+  bool repeats_hold_still(run_context& ctx, const repeat_signature& repeats);
 
   // sequential_driver.cpp: the paginators that learn the next request from
   // the previous answer.

@@ -143,10 +143,16 @@ asio::awaitable<bool> engine::impl::scan_offsets(run_context& ctx, const offset_
       co_return false;
     }
   }
-  const std::int64_t repeated = check.repeated;
   // Pages that overlap on purpose (a silent cap shrank the step) repeat
-  // records; a key met more often than that moved between pages.
-  bool moved_keys = repeated > run.scan.stats().overlap_records;
+  // records; a key met more often than that moved between pages, unless
+  // the API serves it twice where it stands (repeats_hold_still).
+  const repeat_signature repeats{check.repeated - run.scan.stats().overlap_records,
+                                 check.repeat_digest};
+  bool moved_keys = repeats.count > 0 && !repeats_hold_still(ctx, repeats);
+  // A full scan that met no key twice: whatever was served twice is gone.
+  if (repeats.count == 0 && ctx.full && ctx.paging_now().stable_repeats != 0 && !d.any())
+    ctx.learning().stable_repeats = 0;
+  ctx.last_repeats = repeats;
   bool tail_moved = false;
   bool past_soft_end = false;
   // Only worth a request when rows are about to be marked deleted. The same
@@ -171,7 +177,7 @@ asio::awaitable<bool> engine::impl::scan_offsets(run_context& ctx, const offset_
                               {"empty_below_total", d.empty_below_total},
                               {"records_past_empty", d.records_past_empty},
                               {"records_after_end", d.records_after_end},
-                              {"repeated_keys", repeated - run.scan.stats().overlap_records},
+                              {"repeated_keys", repeats.count},
                               {"tail_moved", tail_moved},
                               {"records_past_short_page", past_soft_end}});
   co_return drift;
@@ -187,11 +193,30 @@ void engine::impl::learn_paging(run_context& ctx, const offset_scan& scan) {
   }
   const auto proven = scan.proven_page();
   if (!proven && !scan.complete()) return;
-  if (!ctx.learnt) {
-    ctx.learnt.emplace();
-    ctx.learnt->page_size = ctx.paging.page_size;
-  }
-  if (proven) ctx.learnt->page_size = proven;
+  if (proven) ctx.learning().page_size = proven;
+}
+
+// Keys met twice by a scan are movement (records shifting between pages
+// under it) unless they hold still: the run's previous scan met the same
+// keys as often, or, for a run's first full scan, an earlier run found that
+// many to hold still (a count only: key hashes are seeded per run). An API
+// that serves a record at two positions then costs one scan more once, in
+// the run that finds it, and none after. Only full scans (the whole
+// collection) teach the count; a window's repeats are a part of it.
+bool engine::impl::repeats_hold_still(run_context& ctx, const repeat_signature& repeats) {
+  const bool same_as_last_scan = ctx.last_repeats && *ctx.last_repeats == repeats;
+  const bool as_learnt =
+      !ctx.last_repeats && ctx.full && repeats.count == ctx.paging.stable_repeats;
+  if (!same_as_last_scan && !as_learnt) return false;
+  if (ctx.full) ctx.learning().stable_repeats = repeats.count;
+  log.info("stable_repeats",
+           {{"resource", ctx.rc.name},
+            {"keys", repeats.count},
+            {"detail", same_as_last_scan ? "the same keys twice in two scans in a row: served "
+                                           "at two positions, not moving"
+                                         : "as many keys twice as earlier runs found to hold "
+                                           "still"}});
+  return true;
 }
 
 // Whether a scan that ended on a short page should ask the offset after it
@@ -204,8 +229,8 @@ bool engine::impl::short_page_check_due(const run_context& ctx) const {
 
 void engine::impl::note_sizes_vary(run_context& ctx) {
   if (ctx.learnt && ctx.learnt->page_sizes_vary) return;
-  ctx.learnt.emplace();
-  ctx.learnt->page_sizes_vary = true;
+  ctx.learning().page_sizes_vary = true;
+  ctx.learnt->page_size.reset();
   log.warn("page_sizes_vary",
            {{"resource", ctx.rc.name},
             {"detail",
