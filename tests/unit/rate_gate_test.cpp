@@ -404,14 +404,15 @@ TEST_CASE("adaptive: answers that are not 429s raise the rate back to the config
   double seconds = 0;
   while (gate.learned_rate()) {
     seconds += 1 / *gate.learned_rate();
-    gate.on_accepted();
+    gate.on_accepted(t0 + std::chrono::duration_cast<rate_gate::duration>(
+                              std::chrono::duration<double>(seconds)));
     REQUIRE(seconds < 1000);
   }
   CHECK(seconds == doctest::Approx(0.6 / rate_gate::adapt::increase_per_second).epsilon(0.05));
   CHECK(gate.allowed_rate() == 2);  // never above the configured rate
   // Without a 429 nothing is learned.
   auto calm = make_gate(2);
-  calm.on_accepted();
+  calm.on_accepted(t0);
   CHECK_FALSE(calm.learned_rate());
 }
 
@@ -430,7 +431,7 @@ TEST_CASE("adaptive: without a limit of its own the gate learns from the last se
   for (int i = 0; i < 200; ++i, now += 1s) gate.on_rate_limited(now, now);
   CHECK(*gate.learned_rate() == doctest::Approx(rate_gate::adapt::min_rate));
   // Without a configured rate it grows without a ceiling while answers come.
-  for (int i = 0; i < 100000 && *gate.learned_rate() < 3; ++i) gate.on_accepted();
+  for (int i = 0; i < 100000 && *gate.learned_rate() < 3; ++i) gate.on_accepted(now);
   CHECK(*gate.learned_rate() >= 3);
 }
 
@@ -467,4 +468,41 @@ TEST_CASE("a request sent later than granted moves the next grant with it") {
   open.on_sent(t0 + 1h);
   open.enqueue(0);
   CHECK(open.poll(t0).granted.size() == 1);
+}
+
+TEST_CASE("adaptive: a 429 after answers backs off to just under the rate the API took") {
+  // Our limit is 10, the API's 1 request/s: answers a second apart, then a 429.
+  auto gate = make_gate(10);
+  for (int i = 0; i <= 5; ++i) gate.on_accepted(t0 + i * 1s);
+  gate.on_rate_limited(t0 + 5s, t0 + 5500ms);
+  REQUIRE(gate.learned_rate());
+  // 90% of 1/s in one step, not 7, 4.9, 3.4, … one 429 each.
+  CHECK(*gate.learned_rate() == doctest::Approx(0.9));
+  CHECK(gate.slowdowns() == 1);
+
+  // Climbing back, it slows down within 5% of that rate: about a tenth of
+  // increase_per_second from 0.95 on.
+  double seconds = 0;
+  time_point now = t0 + 6s;
+  while (*gate.learned_rate() < 0.95) {
+    seconds += 1 / *gate.learned_rate();
+    gate.on_accepted(now);
+    REQUIRE(seconds < 100);
+  }
+  CHECK(seconds < 2 * 0.05 / rate_gate::adapt::increase_per_second);  // ~2.5 s, in steps of ~1 s
+  double slow = 0;
+  while (*gate.learned_rate() < 1.0) {
+    slow += 1 / *gate.learned_rate();
+    gate.on_accepted(now);
+    REQUIRE(slow < 1000);
+  }
+  CHECK(slow > 5 * seconds);
+
+  // One answer just before a burst of 429s reads as one a second.
+  auto burst = make_gate(0);
+  for (int i = 0; i < 9; ++i) burst.enqueue(i);
+  CHECK(burst.poll(t0).granted.size() == 9);
+  burst.on_accepted(t0 + 10ms);
+  burst.on_rate_limited(t0, t0 + 20ms);
+  CHECK(*burst.learned_rate() == doctest::Approx(0.9));
 }

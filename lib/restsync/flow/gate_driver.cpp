@@ -29,8 +29,6 @@ void gate_driver::on_rate_limited(rate_gate::time_point granted_at) {
   gate_.on_rate_limited(granted_at, rate_gate::clock::now());
 }
 
-void gate_driver::on_accepted() { gate_.on_accepted(); }
-
 void gate_driver::refund() {
   gate_.refund(rate_gate::clock::now());
   poll();

@@ -28,7 +28,7 @@ class gate_driver {
   // A granted request is being written now (rate_gate::on_sent).
   void on_sent() { gate_.on_sent(rate_gate::clock::now()); }
   // An answer that was not a 429: the learned rate may grow.
-  void on_accepted();
+  void on_accepted() { gate_.on_accepted(rate_gate::clock::now()); }
   // Requests per second the gate now allows; 0: no limit.
   double allowed_rate() const { return gate_.allowed_rate(); }
 

@@ -55,7 +55,12 @@ void rate_gate::on_rate_limited(time_point granted_at, time_point now) {
     from = std::max(1.0, static_cast<double>(recent_grants_.size()));
     recent_grants_.clear();
   }
-  learned_ = std::max(adapt::min_rate, from * adapt::decrease_factor);
+  double next = from * adapt::decrease_factor;
+  if (auto taken = taken_rate(now)) {
+    next = std::min(from, *taken) * adapt::below_taken;
+    ceiling_ = *taken;
+  }
+  learned_ = std::max(adapt::min_rate, next);
   slowed_at_ = now;
   ++slowdowns_;
   set_rate(*learned_, 1);
@@ -68,10 +73,29 @@ void rate_gate::on_sent(time_point sent_at) {
   tat_ = std::max(tat_, sent_at + interval_);
 }
 
-void rate_gate::on_accepted() {
+std::optional<double> rate_gate::taken_rate(time_point now) {
+  const auto window =
+      std::chrono::duration_cast<duration>(std::chrono::duration<double>(adapt::window_seconds));
+  while (!accepted_.empty() && accepted_.front() < now - window) accepted_.pop_front();
+  if (accepted_.empty()) return std::nullopt;
+  // The gaps between the answers over the time they span; a single answer
+  // counts as one over the time since. At least a second: one answer just
+  // before a burst of 429s says "about one a second", not "thousands".
+  const auto last = accepted_.size() > 1 ? accepted_.back() : now;
+  const double span =
+      std::max(1.0, std::chrono::duration<double>(last - accepted_.front()).count());
+  const auto gaps = std::max<std::size_t>(1, accepted_.size() - 1);
+  return static_cast<double>(gaps) / span;
+}
+
+void rate_gate::on_accepted(time_point now) {
+  accepted_.push_back(now);
+  if (accepted_.size() > max_recent_grants) accepted_.pop_front();
   if (!learned_) return;
   // One answer at rate r stands for 1/r seconds of them.
-  const double next = *learned_ + adapt::increase_per_second / *learned_;
+  double gain = adapt::increase_per_second;
+  if (ceiling_ && *learned_ >= *ceiling_ * adapt::near_ceiling) gain /= 10;
+  const double next = *learned_ + gain / *learned_;
   if (configured_rps_ > 0 && next >= configured_rps_) {
     learned_.reset();
     set_rate(configured_rps_, configured_burst_);

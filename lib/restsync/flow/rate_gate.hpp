@@ -41,10 +41,13 @@ struct rate_gate_settings {
 // request: a resource that starts waiting joins the end of the current round.
 //
 // The limit adapts to the API's (AIMD, as TCP does with its window): a 429
-// means "slower", so the rate the gate allows is multiplied by
-// adapt::decrease_factor, once per slowdown (429s to requests granted before
-// it are the same news); every answer that is not a 429 adds to it, about
-// adapt::increase_per_second each second, never above the configured rate.
+// means "slower", once per slowdown (429s to requests granted before it are
+// the same news): the rate the gate allows becomes adapt::below_taken of the
+// rate the API answered at over the last seconds, or, with no answer to go
+// by, is multiplied by adapt::decrease_factor. Every answer that is not a
+// 429 adds to it, about adapt::increase_per_second each second (a tenth of
+// that close to the rate that met the last 429), never above the
+// configured rate.
 // A learned rate sends one request at a time (no burst). Without a configured
 // rate the first 429 starts from the rate of the last second's grants.
 class rate_gate {
@@ -88,9 +91,19 @@ class rate_gate {
 
   // The tuning of the adaptive limit.
   struct adapt {
+    // Without a measure of what the API took (below), a 429 cuts the rate
+    // by this factor.
     static constexpr double decrease_factor = 0.7;
-    // Learned rate gained per second of answers that are not 429s.
+    // With one: the rate becomes this share of the rate at which the API
+    // answered lately (not 429) over the last `window` seconds (at least
+    // one): the limit found in one step, not in a descent of 429s.
+    static constexpr double below_taken = 0.9;
+    static constexpr double window_seconds = 5;
+    // Learned rate gained per second of answers that are not 429s; a tenth
+    // of it within 5% of the rate that last met a 429, so that the gate
+    // stays just under a limit it found instead of meeting it again soon.
     static constexpr double increase_per_second = 0.02;
+    static constexpr double near_ceiling = 0.95;
     // Never below one request a minute: an API that still answers 429 at
     // that pace is refusing, and the retry budget ends the wait.
     static constexpr double min_rate = 1.0 / 60;
@@ -105,8 +118,8 @@ class rate_gate {
   // A request the gate granted at `granted_at` was answered 429 at `now`.
   // Call before pause_until, so that the pause ends on one token.
   void on_rate_limited(time_point granted_at, time_point now);
-  // A request was answered with anything but a 429.
-  void on_accepted();
+  // A request was answered with anything but a 429, at `now`.
+  void on_accepted(time_point now);
   // Requests per second the gate now allows; 0: no limit.
   double allowed_rate() const;
   // The rate learned from 429s, while it is below the configured rate.
@@ -141,7 +154,12 @@ class rate_gate {
   // Grant times of the last second, kept while there is no limit at all: the
   // first 429 starts the learned rate from them.
   std::deque<time_point> recent_grants_;
+  // Answers that were not 429s within the last adapt::window_seconds.
+  std::deque<time_point> accepted_;
+  // The rate the API took when it last answered 429.
+  std::optional<double> ceiling_;
   std::uint64_t slowdowns_ = 0;
+  std::optional<double> taken_rate(time_point now);
 
   duration interval_{0};   // zero: unlimited
   duration tolerance_{0};  // (burst - 1) intervals
