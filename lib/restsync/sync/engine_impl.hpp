@@ -227,6 +227,9 @@ struct engine::impl {
   struct offset_run;
   asio::awaitable<bool> page_offsets(run_context& ctx, const offset_paginator& p);
   asio::awaitable<bool> scan_offsets(run_context& ctx, const offset_paginator& p);
+  asio::awaitable<void> drive_scan(run_context& ctx, offset_run& run, const offset_paginator& p,
+                                   std::size_t window);
+  asio::awaitable<bool> judge_scan(run_context& ctx, const offset_scan& scan);
   asio::awaitable<void> offset_task(run_context& ctx, offset_run& run, std::int64_t offset,
                                     const offset_paginator& p);
   struct anchor_check {

@@ -82,7 +82,8 @@ asio::awaitable<void> engine::impl::offset_task(run_context& ctx, offset_run& ru
   run.wake.cancel();
 }
 
-// One scan; true when the data visibly moved while it paged.
+// One scan: its requests (drive_scan), then whether the data held still
+// (judge_scan); true when it visibly moved while the scan paged.
 asio::awaitable<bool> engine::impl::scan_offsets(run_context& ctx, const offset_paginator& p) {
   offset_scan_settings s;
   s.start = p.offset;
@@ -97,7 +98,25 @@ asio::awaitable<bool> engine::impl::scan_offsets(run_context& ctx, const offset_
   ctx.anchor_position = -1;
   ctx.anchor_key.clear();
   offset_run run{offset_scan(s), 0, asio::steady_timer(ex), false, {}};
-  const int max_tasks = limits::tasks_per_window_slot * static_cast<int>(s.window);
+  co_await drive_scan(ctx, run, p, s.window);
+  if (!ctx.failed && !ctx.out.complete_scan && !ctx.reached_start) {
+    if (run.scan.complete())
+      ctx.out.complete_scan = true;
+    else
+      ctx.fail(ctx.rc.name + ": paging stopped before the end without an error (internal)");
+  }
+  if (run.singleton) co_return false;
+  learn_paging(ctx, run.scan);
+  if (ctx.failed) co_return false;
+  co_return co_await judge_scan(ctx, run.scan);
+}
+
+// The requests of one scan: up to the window in flight, until the scan
+// ends; then, when due, the offset after a short page's end (see
+// limits::short_page_check_seconds).
+asio::awaitable<void> engine::impl::drive_scan(run_context& ctx, offset_run& run,
+                                               const offset_paginator& p, std::size_t window) {
+  const int max_tasks = limits::tasks_per_window_slot * static_cast<int>(window);
   bool checking_short_page = false;
   for (;;) {
     while (!ctx.stop && run.tasks < max_tasks) {
@@ -124,16 +143,13 @@ asio::awaitable<bool> engine::impl::scan_offsets(run_context& ctx, const offset_
   if (run.scan.soft_end()) ctx.ended_on_short_page = true;
   if (checking_short_page && run.scan.complete() && !run.scan.drift().page_sizes_vary)
     ctx.short_page_checked = true;
-  if (!ctx.failed && !ctx.out.complete_scan && !ctx.reached_start) {
-    if (run.scan.complete())
-      ctx.out.complete_scan = true;
-    else
-      ctx.fail(ctx.rc.name + ": paging stopped before the end without an error (internal)");
-  }
-  if (run.singleton) co_return false;
-  learn_paging(ctx, run.scan);
-  if (ctx.failed) co_return false;
-  const auto& d = run.scan.drift();
+}
+
+// Whether the data moved under a scan that ended: the scan's own signs
+// (offset_scan_drift), keys met twice that do not hold still, and, when
+// rows are about to be marked deleted, the re-read of the last record.
+asio::awaitable<bool> engine::impl::judge_scan(run_context& ctx, const offset_scan& scan) {
+  const auto& d = scan.drift();
   db::pass_check check;
   if (ctx.track_keys) {
     try {
@@ -146,7 +162,7 @@ asio::awaitable<bool> engine::impl::scan_offsets(run_context& ctx, const offset_
   // Pages that overlap on purpose (a silent cap shrank the step) repeat
   // records; a key met more often than that moved between pages, unless
   // the API serves it twice where it stands (repeats_hold_still).
-  const repeat_signature repeats{check.repeated - run.scan.stats().overlap_records,
+  const repeat_signature repeats{check.repeated - scan.stats().overlap_records,
                                  check.repeat_digest};
   bool moved_keys = repeats.count > 0 && !repeats_hold_still(ctx, repeats);
   // A full scan that met no key twice: whatever was served twice is gone.
@@ -162,7 +178,7 @@ asio::awaitable<bool> engine::impl::scan_offsets(run_context& ctx, const offset_
     auto anchor = co_await check_anchor(ctx);
     if (!anchor) co_return false;
     tail_moved = !anchor->holds;
-    if (run.scan.soft_end() && anchor->records_past) {
+    if (scan.soft_end() && anchor->records_past) {
       // The short page was capped after all: page sizes vary. Scan again,
       // confirming every end.
       past_soft_end = true;
