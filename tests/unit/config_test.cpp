@@ -1802,3 +1802,16 @@ TEST_CASE("error_handler: the 429 budget is a time, a count only when asked for"
                  "resources[0].endpoint.error_handler.max_rate_limit_wait: must be longer than "
                  "zero"));
 }
+
+TEST_CASE("processing_steps: refused, saying why and what restsync offers instead") {
+  auto text = yaml(minimal) + "    processing_steps:\n      - filter: keep_active\n";
+  const auto message = first_error(text);
+  CHECK(contains(message,
+                 "t.yaml:10:7: resources[0].processing_steps: dlt's processing steps "
+                 "(`filter`, `map`, `yield_map`) are Python functions and cannot port "
+                 "to restsync"));
+  CHECK(contains(message, "see Columns in docs/configuration.md"));
+  CHECK(contains(message, "`endpoint.params` asks the API to filter"));
+  CHECK(contains(message, "`write_disposition`"));
+  CHECK(errors_of(text).size() == 1);  // not also an unknown key
+}
