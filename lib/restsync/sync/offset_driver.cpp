@@ -35,6 +35,9 @@ asio::awaitable<void> engine::impl::offset_task(run_context& ctx, offset_run& ru
     auto r = co_await fetch(ctx, target, std::move(still_needed));
     if (r.withdrawn) {
       // Nothing to report: either the scan took it back, or the run stopped.
+    } else if (r.ignored) {
+      // No records here: the scan ends without reaching its end.
+      ctx.ignore(*r.ignored);
     } else if (!r.data) {
       run.scan.on_failed(offset);
       ctx.fail(std::move(r.error));
@@ -121,6 +124,9 @@ asio::awaitable<bool> engine::impl::scan_offsets(run_context& ctx, const offset_
     }
     break;
   }
+  // Cut short by an ignored response: it taught nothing about the paging,
+  // and there is nothing to check for movement.
+  if (ctx.ignored && !ctx.failed) co_return false;
   if (run.scan.soft_end()) ctx.ended_on_short_page = true;
   if (checking_short_page && run.scan.complete() && !run.scan.drift().page_sizes_vary)
     ctx.short_page_checked = true;
@@ -249,6 +255,11 @@ asio::awaitable<std::optional<engine::impl::anchor_check>> engine::impl::check_a
       append_query(ctx.base_target, paging_query(ctx.rc.endpoint.paginator, ctx.anchor_position));
   std::function<bool()> always;
   auto r = co_await fetch(ctx, target, std::move(always));
+  if (r.ignored) {
+    // The re-read cannot vouch for the scan: nothing is marked deleted.
+    ctx.ignore(*r.ignored);
+    co_return std::nullopt;
+  }
   if (!r.data) {
     ctx.fail(std::move(r.error));
     co_return std::nullopt;
