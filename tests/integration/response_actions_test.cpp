@@ -9,13 +9,7 @@ namespace {
 
 // users, at the path given, with the endpoint lines given (indented by 6).
 std::string users_at(const std::string& path, const std::string& endpoint_lines = {}) {
-  return "client:\n"
-         "  base_url: ${env:ANALYTICS_BASE_URL}\n"
-         "  auth:\n"
-         "    type: api_key\n"
-         "    name: api_key\n"
-         "    api_key: ${env:ANALYTICS_API_KEY}\n"
-         "    location: header\n"
+  return emulator_client_yaml() +
          "resources:\n"
          "  - name: users\n"
          "    primary_key: id\n"
