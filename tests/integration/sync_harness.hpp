@@ -57,21 +57,26 @@ struct config_options {
   std::map<std::string, std::string> extra_resource;
 };
 
+// The start of a configuration's client section: the emulator's URL and
+// key, from the environment run_restsyncd sets.
+inline std::string emulator_client_yaml() {
+  return "client:\n"
+         "  base_url: ${env:ANALYTICS_BASE_URL}\n"
+         "  auth:\n"
+         "    type: api_key\n"
+         "    name: api_key\n"
+         "    api_key: ${env:ANALYTICS_API_KEY}\n"
+         "    location: header\n";
+}
+
 // A restsync configuration for all nine resources of the emulator.
 inline std::string analytics_yaml(const config_options& o) {
   std::string retry_on;
   for (int s : o.retry_on) retry_on += (retry_on.empty() ? "" : ", ") + std::to_string(s);
-  std::string y =
-      "client:\n"
-      "  base_url: ${env:ANALYTICS_BASE_URL}\n"
-      "  auth:\n"
-      "    type: api_key\n"
-      "    name: api_key\n"
-      "    api_key: ${env:ANALYTICS_API_KEY}\n"
-      "    location: header\n"
-      "  rate_limit: {requests_per_second: " +
-      std::to_string(o.rate) + "}\n" + "  max_in_flight: " + std::to_string(o.max_in_flight) +
-      "\n" + "  timeout: {connect: 5s, read: " + o.read_timeout + "}\n";
+  std::string y = emulator_client_yaml() +
+                  "  rate_limit: {requests_per_second: " + std::to_string(o.rate) + "}\n" +
+                  "  max_in_flight: " + std::to_string(o.max_in_flight) + "\n" +
+                  "  timeout: {connect: 5s, read: " + o.read_timeout + "}\n";
   if (!o.ca_file.empty()) y += "  tls: {ca_file: " + o.ca_file + "}\n";
   y += o.extra_client;
   y += "resource_defaults:\n"

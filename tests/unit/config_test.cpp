@@ -1802,3 +1802,74 @@ TEST_CASE("error_handler: the 429 budget is a time, a count only when asked for"
                  "resources[0].endpoint.error_handler.max_rate_limit_wait: must be longer than "
                  "zero"));
 }
+
+TEST_CASE("response_actions: dlt's list of responses to ignore") {
+  auto cfg = load(yaml(minimal) + R"(      response_actions:
+        - {status_code: 404, action: ignore}
+        - {content: "no data", action: ignore}
+        - {status_code: 200, content: "Not Found", action: ignore}
+)");
+  const auto& actions = cfg.resources[0].endpoint.response_actions;
+  REQUIRE(actions.size() == 3);
+  CHECK(actions[0] == response_action{404, std::nullopt});
+  CHECK(actions[1] == response_action{std::nullopt, "no data"});
+  CHECK(actions[2] == response_action{200, "Not Found"});
+  CHECK(contains(describe_plan(cfg),
+                 "response_actions   ignore a response with status 404, or body contains \"no "
+                 "data\", or status 200 and body contains \"Not Found\""));
+  CHECK(load(yaml(minimal)).resources[0].endpoint.response_actions.empty());
+}
+
+TEST_CASE("response_actions: mistakes are named where they are") {
+  auto with = [](const std::string& actions) {
+    return first_error(yaml(minimal) + "      response_actions: " + actions + "\n");
+  };
+  CHECK(with("{status_code: 404, action: ignore}") ==
+        "t.yaml:9:25: resources[0].endpoint.response_actions: expected a list such as "
+        "`[{status_code: 404, action: ignore}]`, found a map");
+  CHECK(with("[{action: ignore}]") ==
+        "t.yaml:9:26: resources[0].endpoint.response_actions[0]: matches nothing: give "
+        "`status_code` (an HTTP status), `content` (a part of the body), or both");
+  CHECK(with("[{status_code: 404}]") ==
+        "t.yaml:9:26: resources[0].endpoint.response_actions[0]: missing required key `action` "
+        "(`ignore`)");
+  CHECK(with("[{status_code: 600, action: ignore}]") ==
+        "t.yaml:9:40: resources[0].endpoint.response_actions[0].status_code: expected a whole "
+        "number from 100 to 599, found `600`");
+  CHECK(with("[{status_code: abc, action: ignore}]") ==
+        "t.yaml:9:40: resources[0].endpoint.response_actions[0].status_code: expected a whole "
+        "number from 100 to 599, found `abc`");
+  CHECK(contains(with("[{status_code: 429, action: ignore}]"),
+                 "response_actions[0].status_code: a 429 cannot be ignored: it is flow control"));
+  CHECK(contains(with("[{content: \"\", action: ignore}]"), "response_actions[0].content: "));
+  CHECK(contains(with("[{status_code: 404, action: retry}]"),
+                 "response_actions[0].action: `retry` is not an action restsync has; dlt also "
+                 "takes a Python callable (or a list of them) here, which cannot port to "
+                 "restsync: the only action is `ignore`"));
+  CHECK(contains(with("[{status_code: 404, action: [my_hook]}]"),
+                 "response_actions[0].action: a list is not an action restsync has; dlt also "
+                 "takes a Python callable"));
+  CHECK(contains(with("[my_module.set_encoding]"),
+                 "response_actions[0]: expected a map `{status_code: …, content: …, action: "
+                 "ignore}`, found "));
+  const auto misspelt =
+      errors_of(yaml(minimal) + "      response_actions: [{status: 404, action: ignore}]\n");
+  REQUIRE(misspelt.size() == 2);
+  CHECK(contains(misspelt[0], "response_actions[0]: matches nothing"));
+  CHECK(misspelt[1] ==
+        "t.yaml:9:27: unknown key `status` in `resources[0].endpoint.response_actions[0]`; the "
+        "keys allowed here are status_code, content, action");
+}
+
+TEST_CASE("processing_steps: refused, saying why and what restsync offers instead") {
+  auto text = yaml(minimal) + "    processing_steps:\n      - filter: keep_active\n";
+  const auto message = first_error(text);
+  CHECK(contains(message,
+                 "t.yaml:10:7: resources[0].processing_steps: dlt's processing steps "
+                 "(`filter`, `map`, `yield_map`) are Python functions and cannot port "
+                 "to restsync"));
+  CHECK(contains(message, "see Columns in docs/configuration.md"));
+  CHECK(contains(message, "`endpoint.params` asks the API to filter"));
+  CHECK(contains(message, "`write_disposition`"));
+  CHECK(errors_of(text).size() == 1);  // not also an unknown key
+}

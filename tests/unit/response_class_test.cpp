@@ -153,3 +153,44 @@ TEST_CASE("judge: retries run out into a failure") {
   CHECK_FALSE(v.retry);
   CHECK(v.message.find("gave up after 1 retries: connection reset") != std::string::npos);
 }
+
+TEST_CASE("response_actions: a matching response is ignored, before any retry") {
+  const std::vector<response_action> actions{
+      {404, std::nullopt}, {std::nullopt, "no data"}, {503, "maintenance"}};
+  CHECK(matching_action(404, "whatever", actions) == 0u);
+  CHECK(matching_action(200, R"({"message":"no data for this account"})", actions) == 1u);
+  CHECK(matching_action(503, "down for maintenance", actions) == 2u);
+  CHECK(matching_action(503, "overloaded", actions) == std::nullopt);
+  CHECK(matching_action(200, R"({"items":[]})", actions) == std::nullopt);
+  CHECK(matching_action(404, "no data", actions) == 0u);  // the first that matches
+  CHECK(matching_action(404, "", {}) == std::nullopt);
+  // A 429 is flow control: waited out, never ignored, whatever its body says.
+  CHECK(matching_action(429, "no data", actions) == std::nullopt);
+
+  auto c = classify_response(404, R"({"_errors":[{"code":404,"message":"gone"}]})", std::nullopt,
+                             spec, actions);
+  REQUIRE(std::holds_alternative<response_ignored>(c));
+  CHECK(std::get<response_ignored>(c).status == 404);
+  CHECK(std::get<response_ignored>(c).reason ==
+        "response_actions[0] matches (status 404): action ignore");
+
+  // A 2xx whose body would read as a page is still ignored when it matches.
+  c = classify_response(200, R"({"items":[{"id":1}],"note":"no data"})", std::nullopt, spec,
+                        actions);
+  REQUIRE(std::holds_alternative<response_ignored>(c));
+  CHECK(std::get<response_ignored>(c).reason ==
+        "response_actions[1] matches (the body contains \"no data\"): action ignore");
+
+  c = classify_response(503, "down for maintenance", std::nullopt, spec, actions);
+  REQUIRE(std::holds_alternative<response_ignored>(c));
+  CHECK(std::get<response_ignored>(c).reason ==
+        "response_actions[2] matches (status 503 and the body contains \"maintenance\"): "
+        "action ignore");
+
+  // Not matched: classified as before.
+  CHECK(attempt_of(classify_response(503, "overloaded", std::nullopt, spec, actions))
+            .outcome.status == 503);
+  CHECK(attempt_of(classify_response(429, "no data", "5", spec, actions)).outcome.status == 429);
+  CHECK(std::holds_alternative<page>(
+      classify_response(200, R"({"items":[]})", std::nullopt, spec, actions)));
+}

@@ -148,6 +148,16 @@ struct incremental_config {
   std::string end_param;    // empty: the end value is not sent
 };
 
+// One entry of dlt's `response_actions` (action `ignore`, the only one that
+// ports): a response matches when it has status_code (when set) and its
+// body contains content (when set); at least one of the two is set.
+struct response_action {
+  std::optional<int> status_code;
+  std::optional<std::string> content;
+
+  bool operator==(const response_action&) const = default;
+};
+
 struct endpoint_config {
   std::string path;         // relative to base_url, or an absolute http(s) URL
   query_params params;      // in file order; numbers and booleans as written
@@ -157,6 +167,8 @@ struct endpoint_config {
   std::vector<json_path> data_selectors;
   paginator_config paginator;
   error_handler_config error_handler;
+  // Responses that end the scan as "no records here" (flow/response_class.hpp).
+  std::vector<response_action> response_actions;
   std::optional<incremental_config> incremental;
 };
 

@@ -13,8 +13,10 @@ namespace restsync::config_reader {
 
 namespace {
 
-constexpr std::string_view endpoint_keys[] = {
-    "path", "method", "params", "data_selector", "paginator", "error_handler", "incremental"};
+constexpr std::string_view endpoint_keys[] = {"path",          "method",          "params",
+                                              "data_selector", "paginator",       "error_handler",
+                                              "incremental",   "response_actions"};
+constexpr std::string_view response_action_keys[] = {"status_code", "content", "action"};
 constexpr std::string_view methods[] = {"GET"};
 constexpr std::string_view error_handler_keys[] = {
     "retry_on_status_codes",  "max_retries",         "backoff_factor",  "max_backoff",
@@ -113,6 +115,8 @@ void loader::read_endpoint(const config_node& n, endpoint_config& e) {
     if (auto p = read_paginator(*v)) e.paginator = *p;
   }
   if (const auto* v = optional(n, "error_handler")) e.error_handler = read_error_handler(*v);
+  if (const auto* v = optional(n, "response_actions"))
+    e.response_actions = read_response_actions(*v);
 
   const config_node* incremental = optional(n, "incremental");
   if (incremental != nullptr && param_incremental != nullptr) {
@@ -170,6 +174,71 @@ error_handler_config loader::read_error_handler(const config_node& n) {
     if (auto d = duration_value(*v, true)) h.min_rate_limit_wait = *d;
   }
   return h;
+}
+
+// dlt's response_actions. Only `action: ignore` ports: dlt's other actions
+// are Python callables.
+std::vector<response_action> loader::read_response_actions(const config_node& n) {
+  constexpr std::string_view no_callables =
+      "dlt also takes a Python callable (or a list of them) here, which cannot port to "
+      "restsync: the only action is `ignore`";
+  std::vector<response_action> out;
+  if (n.kind != node_kind::sequence) {
+    fail(n,
+         fmt::format("expected a list such as `[{{status_code: 404, action: ignore}}]`, found {}",
+                     kind_name(n.kind)));
+    return out;
+  }
+  for (const auto& item : n.items) {
+    if (item.kind != node_kind::map) {
+      fail(item, fmt::format("expected a map `{{status_code: …, content: …, action: ignore}}`, "
+                             "found {}; {}",
+                             kind_name(item.kind), no_callables));
+      continue;
+    }
+    check_keys(item, response_action_keys);
+    response_action a;
+    bool ok = true;
+    if (const auto* v = optional(item, "status_code")) {
+      if (auto code = integer_value(*v, 100, 599)) {
+        if (*code == 429) {
+          fail(*v,
+               "a 429 cannot be ignored: it is flow control, which restsync waits out (see "
+               "`error_handler.max_rate_limit_wait`); ignoring it would end a scan whenever the "
+               "API is busy");
+          ok = false;
+        } else {
+          a.status_code = static_cast<int>(*code);
+        }
+      } else {
+        ok = false;
+      }
+    }
+    if (const auto* v = optional(item, "content")) {
+      if (auto s = non_empty_string(*v, "a part of the response body, such as `\"no data\"`"))
+        a.content = std::move(*s);
+      else
+        ok = false;
+    }
+    if (const auto* v = required(item, "action", "`ignore`")) {
+      if (v->kind != node_kind::scalar || v->scalar != "ignore") {
+        fail(*v, fmt::format("{} is not an action restsync has; {}",
+                             v->kind == node_kind::scalar ? shown(*v) : kind_name(v->kind),
+                             no_callables));
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+    if (ok && !a.status_code && !a.content) {
+      fail(item,
+           "matches nothing: give `status_code` (an HTTP status), `content` (a part of the "
+           "body), or both");
+      ok = false;
+    }
+    if (ok) out.push_back(std::move(a));
+  }
+  return out;
 }
 
 }  // namespace restsync::config_reader

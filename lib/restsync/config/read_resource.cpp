@@ -14,8 +14,10 @@ namespace restsync::config_reader {
 namespace {
 
 constexpr std::string_view resource_keys[] = {
-    "name",     "endpoint",        "primary_key", "write_disposition",
-    "schedule", "full_scan_every", "hard_delete", "max_age"};
+    "name", "endpoint", "primary_key", "write_disposition", "schedule", "full_scan_every",
+    "hard_delete", "max_age",
+    // Known, to be refused with a reason rather than as unknown.
+    "processing_steps"};
 constexpr named<disposition> dispositions[] = {{"merge", disposition::merge},
                                                {"append", disposition::append},
                                                {"replace", disposition::replace}};
@@ -84,6 +86,18 @@ std::optional<resource_config> loader::read_resource(const config_node& n) {
       ok = false;
     }
   } else {
+    ok = false;
+  }
+
+  if (const auto* v = n.find("processing_steps")) {
+    fail(*v,
+         "dlt's processing steps (`filter`, `map`, `yield_map`) are Python functions and cannot "
+         "port to restsync; it loads every record as the API sends it. Instead: every top-level "
+         "field gets a column of its own, nested values are stored as JSON (see Columns in "
+         "docs/configuration.md); `endpoint.params` asks the API to filter; "
+         "`endpoint.incremental` (with `end_value`) keeps only records in a window; "
+         "`write_disposition` chooses merge, append or replace; and a view over the table can "
+         "filter or reshape rows in PostgreSQL");
     ok = false;
   }
 

@@ -127,6 +127,7 @@ class loader {
   void read_endpoint(const config_node& n, endpoint_config& e);
   std::optional<paginator_config> read_paginator(const config_node& n);
   error_handler_config read_error_handler(const config_node& n);
+  std::vector<response_action> read_response_actions(const config_node& n);
   // param_form: dlt's older `params: {name: {type: incremental, …}}`.
   std::optional<incremental_config> read_incremental(const config_node& n, bool param_form);
 

@@ -1,14 +1,38 @@
 #include "restsync/flow/response_class.hpp"
 
+#include <fmt/format.h>
+
 #include <utility>
 
 #include "restsync/plan/limits.hpp"
 
 namespace restsync {
 
+std::optional<std::size_t> matching_action(int status, std::string_view body,
+                                           std::span<const response_action> actions) {
+  if (status == 429) return std::nullopt;
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    const auto& a = actions[i];
+    if (a.status_code && *a.status_code != status) continue;
+    if (a.content && body.find(*a.content) == std::string_view::npos) continue;
+    return i;
+  }
+  return std::nullopt;
+}
+
 response_class classify_response(int status, std::string body,
                                  const std::optional<std::string>& retry_after,
-                                 const page_spec& spec) {
+                                 const page_spec& spec, std::span<const response_action> actions) {
+  if (auto i = matching_action(status, body, actions)) {
+    const auto& a = actions[*i];
+    std::string matched;
+    if (a.status_code) matched = fmt::format("status {}", *a.status_code);
+    if (a.content)
+      matched +=
+          fmt::format("{}the body contains \"{}\"", matched.empty() ? "" : " and ", *a.content);
+    return response_ignored{
+        status, fmt::format("response_actions[{}] matches ({}): action ignore", *i, matched)};
+  }
   if (status >= 200 && status < 300) {
     auto parsed = page::read(std::move(body), spec);
     if (auto* p = std::get_if<page>(&parsed)) return std::move(*p);

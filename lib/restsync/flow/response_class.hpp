@@ -6,9 +6,12 @@
 
 #include <chrono>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 
+#include "restsync/config/config.hpp"
 #include "restsync/flow/retry_policy.hpp"
 #include "restsync/paging/page.hpp"
 
@@ -30,10 +33,28 @@ struct response_attempt {
   std::string server_message;
 };
 
-// A 2xx whose body read as a page, a failure, or an attempt to judge.
-using response_class = std::variant<page, response_failure, response_attempt>;
+// A response that an entry of the endpoint's response_actions matches: no
+// records here. Nothing is read from it and it is not retried; the scan
+// ends there.
+struct response_ignored {
+  int status = 0;
+  std::string reason;  // which entry matched, for the log
+};
+
+// A 2xx whose body read as a page, a failure, an attempt to judge, or a
+// response to ignore.
+using response_class = std::variant<page, response_failure, response_attempt, response_ignored>;
+
+// The first entry of actions that the response matches (dlt's order and
+// rule: the status when the entry has one, and the body containing the
+// content when it has one), or nullopt. A 429 matches none: it is flow
+// control, waited out before anything else.
+std::optional<std::size_t> matching_action(int status, std::string_view body,
+                                           std::span<const response_action> actions);
 
 // A response that arrived:
+//   an entry of actions matches (matching_action) → ignored, whatever the
+//     status (before any retry, as in dlt);
 //   2xx and the body reads as a page → the page;
 //   2xx with malformed JSON → an attempt (malformed_json: retried like a 5xx);
 //   2xx with a non-empty `_errors` → an attempt (errors_in_body, with the
@@ -43,7 +64,8 @@ using response_class = std::variant<page, response_failure, response_attempt>;
 //     `_errors` message when the body has one, else the body's start.
 response_class classify_response(int status, std::string body,
                                  const std::optional<std::string>& retry_after,
-                                 const page_spec& spec);
+                                 const page_spec& spec,
+                                 std::span<const response_action> actions = {});
 
 // A request that got no response.
 response_attempt classify_transport(transport_error error, std::string message);

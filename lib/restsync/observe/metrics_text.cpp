@@ -147,6 +147,9 @@ std::string render_metrics(const run_ledger& ledger, const live_stats& live,
   w.total("restsync_rate_limited_total",
           "429 responses waited out (they pause every request of the process)",
           &run_counters::rate_limited);
+  w.total("restsync_ignored_responses_total",
+          "Responses that endpoint.response_actions ignores (each ended a scan early)",
+          &run_counters::ignored);
   w.total("restsync_gate_wait_seconds_total",
           "Time requests waited for the shared rate gate (client.rate_limit, 429 pauses)",
           &run_counters::gate_wait_seconds);

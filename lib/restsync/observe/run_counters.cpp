@@ -16,6 +16,7 @@ run_counters& run_counters::operator+=(const run_counters& other) {
   transport_errors += other.transport_errors;
   retries += other.retries;
   rate_limited += other.rate_limited;
+  ignored += other.ignored;
   gate_wait_seconds += other.gate_wait_seconds;
   memory_wait_seconds += other.memory_wait_seconds;
   seconds += other.seconds;

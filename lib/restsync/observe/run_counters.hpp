@@ -30,7 +30,9 @@ struct run_counters {
   // a truncated or oversized body.
   std::int64_t transport_errors = 0;
   std::int64_t retries = 0;
-  std::int64_t rate_limited = 0;   // 429s waited out
+  std::int64_t rate_limited = 0;  // 429s waited out
+  // Responses that endpoint.response_actions ignores (each ended a scan).
+  std::int64_t ignored = 0;
   double gate_wait_seconds = 0;    // waiting for the rate gate to let requests go
   double memory_wait_seconds = 0;  // waiting for room in client.memory_budget
   double seconds = 0;              // the run's wall time

@@ -168,6 +168,18 @@ std::string describe_error_handler(const error_handler_config& h) {
   return s;
 }
 
+std::string describe_response_actions(const std::vector<response_action>& actions) {
+  std::vector<std::string> each;
+  for (const auto& a : actions) {
+    std::string m;
+    if (a.status_code) m = fmt::format("status {}", *a.status_code);
+    if (a.content) m += fmt::format("{}body contains \"{}\"", m.empty() ? "" : " and ", *a.content);
+    each.push_back(std::move(m));
+  }
+  return fmt::format("ignore a response with {} (no records, scan ends, not complete)",
+                     fmt::join(each, ", or "));
+}
+
 std::string describe_incremental(const incremental_config& inc) {
   std::string s = fmt::format("cursor `{}`", to_string(inc.cursor_path));
   if (inc.order != row_order::unordered) s += fmt::format(" ({})", to_string(inc.order));
@@ -318,6 +330,8 @@ std::string describe_plan(const config& unmasked) {
     line(out, 4, "data_selector", describe_data_selector(e));
     line(out, 4, "paginator", describe_paginator(e.paginator));
     line(out, 4, "error_handler", describe_error_handler(e.error_handler));
+    if (!e.response_actions.empty())
+      line(out, 4, "response_actions", describe_response_actions(e.response_actions));
     line(out, 4, "incremental", e.incremental ? describe_incremental(*e.incremental) : "no");
     line(out, 4, "schedule", describe_schedule(r.schedule));
     if (r.full_scan_every) {

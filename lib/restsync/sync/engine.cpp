@@ -109,10 +109,14 @@ asio::awaitable<run_outcome> engine::impl::run(const resource_config& rc, run_fl
     }
   }
   ctx.out.ok = !ctx.failed;
-  if (ctx.failed) ctx.out.complete_scan = false;
+  // An ignored response ends a scan early: what lies past it is unknown,
+  // so the scan is not complete (no deletions, no replace swapped in, no
+  // cursor moved), even if it looked complete before (the anchor re-read).
+  if (ctx.failed || ctx.ignored) ctx.out.complete_scan = false;
   // The cursor moves (cursor_advance) only when the run read its whole
   // window (a complete scan, or down to the start) with the data holding still.
-  const bool whole_window = !ctx.failed && sound && (ctx.out.complete_scan || ctx.reached_start);
+  const bool whole_window =
+      !ctx.failed && !ctx.ignored && sound && (ctx.out.complete_scan || ctx.reached_start);
   std::optional<std::string> cursor;
   if (ctx.advance) {
     cursor = ctx.advance->advanced(whole_window);
@@ -140,6 +144,11 @@ asio::awaitable<run_outcome> engine::impl::run(const resource_config& rc, run_fl
     s.short_page_checked = ctx.short_page_checked;
     if (mergeable && ctx.full && ctx.out.complete_scan && !sound)
       ctx.out.deletions_skipped = "the data moved during every scan";
+    if (mergeable && ctx.full && ctx.ignored && !ctx.failed)
+      ctx.out.deletions_skipped = fmt::format(
+          "the scan ended on a response that response_actions ignores (status {}), so it "
+          "does not show what no longer exists",
+          *ctx.ignored);
     try {
       auto counts = co_await store.finish_run(s);
       ctx.out.counts.deleted = counts.deleted;
@@ -170,6 +179,7 @@ void engine::impl::log_summary(const run_outcome& o) {
            {"requests", o.counts.requests},
            {"retries", o.counts.retries},
            {"rate_limited", o.counts.rate_limited},
+           {"ignored", o.counts.ignored},
            {"filtered", o.counts.filtered},
            {"deleted", o.counts.deleted},
            {"rescans", o.counts.rescans},

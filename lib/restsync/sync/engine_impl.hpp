@@ -56,8 +56,11 @@ struct fetch_result {
   budget_lease lease;
   std::shared_ptr<page> data;
   std::optional<std::string> link;
-  std::string error;       // set when data is null and not withdrawn
+  std::string error;       // set when data is null, not withdrawn and not ignored
   bool withdrawn = false;  // not sent: no longer needed once the gate let it through
+  // The status of a response that response_actions ignores: no records
+  // here, and the scan ends.
+  std::optional<int> ignored;
 };
 
 // Keys a scan met more than once (beyond pages that overlapped): how many,
@@ -123,6 +126,14 @@ struct run_context {
   }
   // The keys the last scan met twice, beyond its overlaps.
   std::optional<repeat_signature> last_repeats;
+
+  // The scan ended on a response that response_actions ignores (its status):
+  // the run succeeds, but its scan proves nothing complete.
+  std::optional<int> ignored;
+  void ignore(int status) {
+    if (!ignored) ignored = status;
+    stop = true;
+  }
 
   void fail(std::string message) {
     if (!failed) out.error = std::move(message);

@@ -85,7 +85,18 @@ asio::awaitable<fetch_result> engine::impl::fetch(run_context& ctx, std::string 
       attempt = classify_transport(to_retry_error(result.error), result.error_message);
     } else {
       auto& res = *result.response;
-      auto c = classify_response(res.status, std::move(res.body), res.retry_after, ctx.spec);
+      auto c = classify_response(res.status, std::move(res.body), res.retry_after, ctx.spec,
+                                 ctx.rc.endpoint.response_actions);
+      if (auto* ignored = std::get_if<response_ignored>(&c)) {
+        gate.on_accepted();
+        ++ctx.out.counts.ignored;
+        log.info("response_ignored", {{"resource", ctx.rc.name},
+                                      {"path", shown(target)},
+                                      {"status", ignored->status},
+                                      {"reason", ignored->reason}});
+        fr.ignored = ignored->status;
+        co_return fr;
+      }
       if (auto* p = std::get_if<page>(&c)) {
         gate.on_accepted();
         fr.data = std::make_shared<page>(std::move(*p));

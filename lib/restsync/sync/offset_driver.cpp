@@ -35,6 +35,9 @@ asio::awaitable<void> engine::impl::offset_task(run_context& ctx, offset_run& ru
     auto r = co_await fetch(ctx, target, std::move(still_needed));
     if (r.withdrawn) {
       // Nothing to report: either the scan took it back, or the run stopped.
+    } else if (r.ignored) {
+      // No records here: the scan ends without reaching its end.
+      ctx.ignore(*r.ignored);
     } else if (!r.data) {
       run.scan.on_failed(offset);
       ctx.fail(std::move(r.error));
@@ -99,6 +102,9 @@ asio::awaitable<bool> engine::impl::scan_offsets(run_context& ctx, const offset_
   ctx.anchor_key.clear();
   offset_run run{offset_scan(s), 0, asio::steady_timer(ex), false, {}};
   co_await drive_scan(ctx, run, p, s.window);
+  // Cut short by an ignored response: it taught nothing about the paging,
+  // and there is nothing to check for movement.
+  if (ctx.ignored && !ctx.failed) co_return false;
   if (!ctx.failed && !ctx.out.complete_scan && !ctx.reached_start) {
     if (run.scan.complete())
       ctx.out.complete_scan = true;
@@ -265,6 +271,11 @@ asio::awaitable<std::optional<engine::impl::anchor_check>> engine::impl::check_a
       append_query(ctx.base_target, paging_query(ctx.rc.endpoint.paginator, ctx.anchor_position));
   std::function<bool()> always;
   auto r = co_await fetch(ctx, target, std::move(always));
+  if (r.ignored) {
+    // The re-read cannot vouch for the scan: nothing is marked deleted.
+    ctx.ignore(*r.ignored);
+    co_return std::nullopt;
+  }
   if (!r.data) {
     ctx.fail(std::move(r.error));
     co_return std::nullopt;

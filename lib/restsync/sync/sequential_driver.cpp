@@ -20,6 +20,10 @@ asio::awaitable<void> engine::impl::page_sequential(run_context& ctx) {
     const std::int64_t n_page = pager.pages();
     std::function<bool()> always;
     auto r = co_await fetch(ctx, target, std::move(always));
+    if (r.ignored) {
+      ctx.ignore(*r.ignored);
+      break;
+    }
     if (!r.data) {
       ctx.fail(std::move(r.error));
       break;
