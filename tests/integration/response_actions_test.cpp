@@ -50,8 +50,8 @@ TEST_CASE("a 404 listed in response_actions is no records, not a failure") {
   CHECK(has(r.log, "status=404"));
   CHECK(has(r.log, "ignored=1"));
   // Not retried: one request for the one page.
-  CHECK(db.scalar("SELECT requests || '/' || retries || '/' || complete_scan FROM "
-                  "analytics._rs_runs WHERE status = 'succeeded'") == "1/0/false");
+  CHECK(db.scalar("SELECT requests || '/' || retries || '/' || complete_scan || '/' || ignored "
+                  "FROM analytics._rs_runs WHERE status = 'succeeded'") == "1/0/false/1");
   CHECK(db.scalar("SELECT count(*) FROM analytics._rs_runs WHERE status = 'failed'") == "1");
 }
 

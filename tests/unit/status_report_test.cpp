@@ -132,6 +132,7 @@ TEST_CASE("JSON for scripts") {
   CHECK(rs[0]["deleted_rows"].GetInt64() == 3);
   CHECK(rs[0]["last_run"]["deleted"].GetInt64() == 2);
   CHECK(rs[0]["last_run"]["rescans"].GetInt64() == 0);
+  CHECK(rs[0]["last_run"]["ignored"].GetInt64() == 0);
   CHECK(rs[1]["cursor"].IsNull());
   CHECK(rs[1]["deleted_rows"].IsNull());
   CHECK(std::string(rs[0]["last_run"]["status"].GetString()) == "succeeded");

@@ -213,7 +213,8 @@ std::string format_status_json(const std::vector<resource_status>& resources,
           {"inserted", run.counts.inserted},   {"updated", run.counts.updated},
           {"unchanged", run.counts.unchanged}, {"requests", run.counts.requests},
           {"retries", run.counts.retries},     {"rate_limited", run.counts.rate_limited},
-          {"deleted", run.counts.deleted},     {"rescans", run.counts.rescans}};
+          {"deleted", run.counts.deleted},     {"rescans", run.counts.rescans},
+          {"ignored", run.counts.ignored}};
       for (const auto& [k, v] : counts) {
         w.Key(k);
         w.Int64(v);

@@ -62,6 +62,7 @@ void run_journal::create_tables(pqxx::transaction_base& tx) const {
   tx.exec("ALTER TABLE " + table("_rs_runs") +
           " ADD COLUMN IF NOT EXISTS deleted bigint NOT NULL DEFAULT 0, "
           "ADD COLUMN IF NOT EXISTS rescans bigint NOT NULL DEFAULT 0, "
+          "ADD COLUMN IF NOT EXISTS ignored bigint NOT NULL DEFAULT 0, "
           "ADD COLUMN IF NOT EXISTS gate_rate double precision");
   tx.exec("ALTER TABLE " + table("_rs_state") +
           " ADD COLUMN IF NOT EXISTS page_size bigint, "
@@ -133,10 +134,10 @@ void run_journal::finish_run(pqxx::transaction_base& tx, const run_summary& s,
   tx.exec_params("UPDATE " + table("_rs_runs") +
                      " SET finished_at = now(), status = $2, requests = $3, retries = $4, "
                      "rate_limited = $5, complete_scan = $6, error = NULLIF($7, ''), "
-                     "deleted = $8, rescans = $9, gate_rate = $10 WHERE id = $1",
+                     "deleted = $8, rescans = $9, gate_rate = $10, ignored = $11 WHERE id = $1",
                  s.run_id, std::string(status_name(s.status)), s.counts.requests, s.counts.retries,
                  s.counts.rate_limited, s.complete_scan, s.error, deleted, s.counts.rescans,
-                 s.gate_rate);
+                 s.gate_rate, s.counts.ignored);
   if (s.paging)
     tx.exec_params("UPDATE " + table("_rs_state") +
                        " SET page_size = $2, page_sizes_vary = $3, stable_repeats = $4 "
@@ -207,7 +208,8 @@ std::vector<std::pair<std::string, run_row>> run_journal::last_runs(
            // Columns a database made by an older version may lack.
            "coalesce((to_jsonb(r) ->> 'deleted')::bigint, 0), "
            "coalesce((to_jsonb(r) ->> 'rescans')::bigint, 0), "
-           "(to_jsonb(r) ->> 'gate_rate')::float8 "
+           "(to_jsonb(r) ->> 'gate_rate')::float8, "
+           "coalesce((to_jsonb(r) ->> 'ignored')::bigint, 0) "
            "FROM {} r ORDER BY resource, id DESC",
            utc("started_at"), utc("finished_at"), table("_rs_runs")))) {
     run_row run;
@@ -229,6 +231,7 @@ std::vector<std::pair<std::string, run_row>> run_journal::last_runs(
     run.counts.deleted = row[16].as<std::int64_t>();
     run.counts.rescans = row[17].as<std::int64_t>();
     if (!row[18].is_null()) run.gate_rate = row[18].as<double>();
+    run.counts.ignored = row[19].as<std::int64_t>();
     out.emplace_back(row[0].c_str(), std::move(run));
   }
   return out;
