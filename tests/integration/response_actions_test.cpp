@@ -7,8 +7,11 @@ using namespace rs_test;
 
 namespace {
 
+const std::string offset_paging = "{type: offset, limit: 50, offset_param: offset}";
+
 // users, at the path given, with the endpoint lines given (indented by 6).
-std::string users_at(const std::string& path, const std::string& endpoint_lines = {}) {
+std::string users_at(const std::string& path, const std::string& endpoint_lines = {},
+                     const std::string& paginator = offset_paging) {
   return emulator_client_yaml() +
          "resources:\n"
          "  - name: users\n"
@@ -18,7 +21,9 @@ std::string users_at(const std::string& path, const std::string& endpoint_lines 
          path +
          "\n"
          "      data_selector: _data\n"
-         "      paginator: {type: offset, limit: 50, offset_param: offset}\n"
+         "      paginator: " +
+         paginator +
+         "\n"
          "      error_handler: {backoff_factor: 0.05}\n" +
          endpoint_lines;
 }
@@ -109,4 +114,21 @@ TEST_CASE("an ignored response does not mark existing rows deleted") {
   INFO(r.log);
   REQUIRE(r.status == 0);
   CHECK(db.scalar("SELECT count(*) FROM analytics.users WHERE _rs_deleted_at IS NOT NULL") == "5");
+}
+
+TEST_CASE("the paginators that read one page after another end on an ignored response too") {
+  emulator emu;
+  scratch_database db;
+  for (const std::string paginator :
+       {"{type: page_number, base_page: 1}", "{type: cursor, cursor_path: next}"}) {
+    CAPTURE(paginator);
+    auto r = run_sync(
+        users_at(gone, "      response_actions: [{status_code: 404, action: ignore}]\n", paginator),
+        emu, db);
+    INFO(r.log);
+    REQUIRE(r.status == 0);
+    CHECK(has(r.log, "event=response_ignored resource=users"));
+    CHECK(db.scalar("SELECT requests || '/' || complete_scan || '/' || ignored FROM "
+                    "analytics._rs_runs ORDER BY id DESC LIMIT 1") == "1/false/1");
+  }
 }
