@@ -206,16 +206,12 @@ asio::awaitable<bool> engine::impl::judge_scan(run_context& ctx, const offset_sc
 }
 
 // What a scan showed about the paging, for the scans after it and the next
-// run: the page size it proved, and whether page sizes vary. A scan that
-// neither completed nor saw sizes vary teaches nothing about the latter.
+// run: the page size it proved, or that page sizes vary.
 void engine::impl::learn_paging(run_context& ctx, const offset_scan& scan) {
-  if (scan.drift().page_sizes_vary) {
+  if (scan.drift().page_sizes_vary)
     note_sizes_vary(ctx);
-    return;
-  }
-  const auto proven = scan.proven_page();
-  if (!proven && !scan.complete()) return;
-  if (proven) ctx.learning().page_size = proven;
+  else if (auto proven = scan.proven_page())
+    ctx.learning().page_size = proven;
 }
 
 // Keys met twice by a scan are movement (records shifting between pages
