@@ -109,9 +109,13 @@ inline std::string analytics_yaml(const config_options& o) {
   return y;
 }
 
+inline std::filesystem::path shipped_config_path() {
+  return source_dir() / "config" / "analytics.yaml";
+}
+
 // The shipped config/analytics.yaml, as its text.
 inline std::string shipped_config_text() {
-  std::ifstream in(source_dir() / "config" / "analytics.yaml");
+  std::ifstream in(shipped_config_path());
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
@@ -144,6 +148,11 @@ inline sync_result run_restsyncd(const std::vector<std::string>& args, const emu
   r.status = p.wait(std::chrono::minutes(5)).value_or(-1);
   r.log = p.stderr_text();
   return r;
+}
+
+// `restsyncd sync` with the shipped file itself.
+inline sync_result run_shipped_sync(const emulator& emu, const scratch_database& db) {
+  return run_restsyncd({"sync", "--config", shipped_config_path().string()}, emu, db);
 }
 
 inline sync_result run_sync(const std::string& yaml, const emulator& emu,

@@ -8,9 +8,8 @@ TEST_CASE(
     "the shipped config/analytics.yaml syncs all nine resources; a second sync changes nothing") {
   emulator emu;
   scratch_database db;
-  auto cfg = (source_dir() / "config" / "analytics.yaml").string();
   // The shipped file allows one request per second, as the real API does.
-  auto r = run_restsyncd({"sync", "--config", cfg}, emu, db);
+  auto r = run_shipped_sync(emu, db);
   INFO(r.log);
   REQUIRE(r.status == 0);
   check_tables_equal_truth(emu, db);
@@ -56,8 +55,7 @@ namespace {
 std::int64_t campaign_requests_with_shipped_config(const std::string& quirks) {
   emulator emu({"--quirks", quirks});
   scratch_database db;
-  auto cfg = (source_dir() / "config" / "analytics.yaml").string();
-  auto r = run_restsyncd({"sync", "--config", cfg}, emu, db);
+  auto r = run_shipped_sync(emu, db);
   INFO(r.log);
   REQUIRE(r.status == 0);
   check_tables_equal_truth(emu, db);
