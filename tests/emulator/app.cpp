@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <ctime>
@@ -138,7 +139,40 @@ std::string http_date(std::chrono::system_clock::time_point t) {
 }
 
 app::app(options opts, data_set data)
-    : opts_(std::move(opts)), data_(std::move(data)), bucket_(opts_.runtime.rate_limit) {}
+    : opts_(std::move(opts)), data_(std::move(data)), bucket_(opts_.runtime.rate_limit) {
+  if (!data_.at(accounts).records.empty()) own_account_ = data_.at(accounts).records.front().key;
+}
+
+data_set* app::account_data(std::string_view id) {
+  if (id == "current" || id == own_account_) return &data_;
+  const auto& listed = data_.at(accounts).records;
+  if (std::none_of(listed.begin(), listed.end(), [&](const record& r) { return r.key == id; }))
+    return nullptr;
+  auto it = other_accounts_.find(id);
+  if (it == other_accounts_.end()) {
+    std::uint64_t seed = opts_.seed;
+    for (unsigned char c : id) seed = mix(seed, 0xacc0ULL, c);
+    it = other_accounts_.emplace(std::string(id), std::make_unique<data_set>(seed, opts_.records))
+             .first;
+  }
+  return it->second.get();
+}
+
+namespace {
+
+// `/v1/accounts/17/campaigns` → {"17", "/v1/accounts/current/campaigns"};
+// nullopt for a path that names no account.
+std::optional<std::pair<std::string, std::string>> account_path(std::string_view path) {
+  constexpr std::string_view prefix = "/v1/accounts/";
+  if (!path.starts_with(prefix)) return std::nullopt;
+  auto rest = path.substr(prefix.size());
+  auto slash = rest.find('/');
+  if (slash == std::string_view::npos || slash == 0) return std::nullopt;
+  return std::pair{percent_decode(rest.substr(0, slash)),
+                   fmt::format("{}current{}", prefix, rest.substr(slash))};
+}
+
+}  // namespace
 
 reply app::handle(const request_view& req, clock::time_point now,
                   std::chrono::system_clock::time_point wall) {
@@ -159,6 +193,18 @@ reply app::api(const request_view& req, std::string_view path, std::string_view 
   auto n = api_requests_++;
   auto fault = choose_fault(rt.faults, opts_.seed, n);
   auto resource = find_resource_by_path(path);
+  // Per-account paths: any account the key sees, by id.
+  data_set* data = &data_;
+  bool unknown_account = false;
+  std::string account;
+  if (auto ap = account_path(path); ap && resource == resource_count) {
+    resource = find_resource_by_path(ap->second);
+    if (resource != resource_count) {
+      account = ap->first;
+      data = account_data(account);
+      unknown_account = data == nullptr;
+    }
+  }
 
   std::optional<std::string> key;
   if (!opts_.auth_query.empty())
@@ -182,6 +228,12 @@ reply app::api(const request_view& req, std::string_view path, std::string_view 
   } else if (!key || *key != opts_.api_key) {
     out = make_reply(rt.quirks.has(quirk::errors_in_200) ? 200 : 401,
                      errors_body(401, echoed("Invalid API token")), close);
+  } else if (unknown_account) {
+    // Spends a token like any answered request.
+    if (auto wait = bucket_.try_take(now))
+      out = rate_limited(*wait, wall, close);
+    else
+      out = make_reply(404, errors_body(404, fmt::format("No such account: {}", account)), close);
   } else if (fault == fault_kind::too_many) {
     // Refused like an over-limit request, but without spending a token.
     stats_.fault(fault);
@@ -189,7 +241,7 @@ reply app::api(const request_view& req, std::string_view path, std::string_view 
   } else if (auto wait = bucket_.try_take(now)) {
     out = rate_limited(*wait, wall, close);
   } else {
-    out = page(resource, query, close);
+    out = page(*data, resource, query, close);
     faultable = true;
   }
 
@@ -268,7 +320,7 @@ reply app::rate_limited(clock::duration wait, std::chrono::system_clock::time_po
   return make_reply(429, errors_body(429, "Too many requests, slow down"), close, header);
 }
 
-reply app::page(std::size_t resource, std::string_view query, bool close) {
+reply app::page(data_set& data, std::size_t resource, std::string_view query, bool close) {
   auto params = parse_paging(query);
   if (!params.error.empty()) return make_reply(400, errors_body(400, params.error), close);
   auto& quirks = opts_.runtime.quirks;
@@ -277,11 +329,11 @@ reply app::page(std::size_t resource, std::string_view query, bool close) {
   std::string body;
   if (info.singleton && quirks.has(quirk::singletons)) {
     body = "{\"_data\":";
-    data_.append_record(body, resource, data_.at(resource).records.front(), quirks);
+    data.append_record(body, resource, data.at(resource).records.front(), quirks);
     body += '}';
     return make_reply(200, std::move(body), close);
   }
-  auto n = data_.served_size(resource, quirks);
+  auto n = data.served_size(resource, quirks);
   auto limit = params.limit;
   if (resource == campaigns && quirks.has(quirk::page_cap))
     limit = std::min<std::uint64_t>(limit, opts_.runtime.page_cap);
@@ -291,21 +343,21 @@ reply app::page(std::size_t resource, std::string_view query, bool close) {
     return make_reply(200, empty_pages_++ % 2 == 0 ? "{}" : "{\"_errors\":[]}", close);
 
   std::size_t bytes = 64;
-  auto& records = data_.at(resource).records;
+  auto& records = data.at(resource).records;
   for (auto p = begin; p < end; ++p)
-    bytes += records[data_.served_index(resource, p, quirks)].json.size() + 1;
+    bytes += records[data.served_index(resource, p, quirks)].json.size() + 1;
   if (quirks.has(quirk::late_fields)) bytes += (end - begin) * 160;
   const auto pad = opts_.runtime.pad_bytes;
   bytes += (end - begin) * (pad + 16);
   body.reserve(bytes);
   bool wrapped = resource == campaigns && quirks.has(quirk::wrapped);
   body += wrapped ? "{\"_data\":{\"partialCollection\":[" : "{\"_data\":[";
-  if (pad == 0 && !data_.duplicate_at(resource, quirks)) {
-    data_.append_range(body, resource, begin, end, quirks);
+  if (pad == 0 && !data.duplicate_at(resource, quirks)) {
+    data.append_range(body, resource, begin, end, quirks);
   } else {
     for (auto p = begin; p < end; ++p) {
       if (p != begin) body += ',';
-      data_.append_record(body, resource, records[data_.served_index(resource, p, quirks)], quirks);
+      data.append_record(body, resource, records[data.served_index(resource, p, quirks)], quirks);
       if (pad == 0) continue;
       body.pop_back();  // the record's closing brace
       body += ",\"pad\":\"";
@@ -334,7 +386,15 @@ reply app::control(const request_view& req, std::string_view path) {
     auto r = find_resource_by_name(name);
     if (r == resource_count)
       return make_reply(404, errors_body(404, fmt::format("unknown resource '{}'", name)), close);
-    return make_reply(200, data_.truth(r, opts_.runtime.quirks), close);
+    // `?account=ID`: that account's records.
+    data_set* data = &data_;
+    if (auto a = query_param(
+            req.target.substr(std::min(req.target.size(), req.target.find('?') + 1)), "account")) {
+      data = account_data(*a);
+      if (!data)
+        return make_reply(404, errors_body(404, fmt::format("No such account: {}", *a)), close);
+    }
+    return make_reply(200, data->truth(r, opts_.runtime.quirks), close);
   }
   if (path == "/__stats") {
     if (!method_is("GET")) return wrong_method("GET");

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,12 +59,19 @@ class app {
             clock::time_point now, std::chrono::system_clock::time_point wall);
   reply control(const request_view& req, std::string_view path);
   reply rate_limited(clock::duration wait, std::chrono::system_clock::time_point wall, bool close);
-  reply page(std::size_t resource, std::string_view query, bool close);
+  reply page(data_set& data, std::size_t resource, std::string_view query, bool close);
+  // The records of an account the key sees: `current`, or a listed
+  // account's id (the key's own account is the first listed); null for an
+  // id no account has now. Other accounts' records are made on first use,
+  // from the seed and the id.
+  data_set* account_data(std::string_view id);
   reply apply_config(std::string_view body, bool close);
   std::string config_json() const;
 
   options opts_;
   data_set data_;
+  std::string own_account_;  // the key's own account: `current`
+  std::map<std::string, std::unique_ptr<data_set>, std::less<>> other_accounts_;
   token_bucket bucket_;
   stats stats_;
   std::uint64_t api_requests_ = 0;

@@ -63,9 +63,9 @@ TEST_CASE("a 404 listed in response_actions is no records, not a failure") {
 TEST_CASE("a body content match is ignored, whatever the status") {
   emulator emu;
   scratch_database db;
-  // The emulator's 404 says "No such endpoint: …".
+  // The emulator's 404 for an account it does not have says "No such account: …".
   auto r = run_sync(
-      users_at(gone, "      response_actions: [{content: \"No such endpoint\", action: ignore}]\n"),
+      users_at(gone, "      response_actions: [{content: \"No such account\", action: ignore}]\n"),
       emu, db);
   INFO(r.log);
   CHECK(r.status == 0);

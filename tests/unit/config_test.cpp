@@ -56,7 +56,9 @@ bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-fs::path source_dir() { return fs::path(__FILE__).parent_path().parent_path().parent_path(); }
+// The source tree, as CMake knows it (__FILE__ may be relative, e.g. when
+// a compiler cache rewrites paths).
+fs::path source_dir() { return RESTSYNC_TEST_SOURCE_DIR; }
 
 class temp_dir {
  public:
@@ -1176,7 +1178,8 @@ TEST_CASE("endpoint paths") {
   CHECK(path_error("/v1/users?active=1") ==
         "t.yaml:7:13: resources[0].endpoint.path: `/v1/users?active=1` carries a query; put "
         "query parameters under `params`");
-  CHECK(contains(path_error("\"/v1/{id}/users\""), "placeholder"));
+  CHECK(contains(path_error("\"/v1/{id}/users\""),
+                 "`{id}` in the path names no parameter; write `{resources.<parent>.<field>}`"));
   std::string text = yaml(minimal);
   text.replace(text.find("/v1/users"), 9, "https://other.test/x");
   const config cfg = load(text);
@@ -1872,4 +1875,130 @@ TEST_CASE("processing_steps: refused, saying why and what restsync offers instea
   CHECK(contains(message, "`endpoint.params` asks the API to filter"));
   CHECK(contains(message, "`write_disposition`"));
   CHECK(errors_of(text).size() == 1);  // not also an unknown key
+}
+
+namespace {
+
+// An accounts parent and a campaigns child whose resource lines follow.
+std::string with_child(const std::string& child) {
+  return yaml(R"(
+client:
+  base_url: https://api.test
+resource_defaults:
+  primary_key: id
+  endpoint:
+    paginator: single_page
+resources:
+  - name: accounts
+    endpoint:
+      path: /v1/accounts
+)") + child;
+}
+
+}  // namespace
+
+TEST_CASE("dependent resources: dlt's {resources.<parent>.<field>} in the path and params") {
+  auto cfg = load(with_child(R"(  - name: campaigns
+    primary_key: [id, _accounts_id]
+    include_from_parent: [name, id]
+    on_parent_deleted: delete
+    endpoint:
+      path: /v1/accounts/{resources.accounts.id}/campaigns
+      params:
+        owner: "{resources.accounts.owner}-x"
+        since: "{incremental.start_value}"
+)"));
+  const auto& c = cfg.resources[1];
+  REQUIRE(c.parent);
+  CHECK(c.parent->resource == "accounts");
+  CHECK(c.parent->placeholders ==
+        std::vector<parent_placeholder>{{"resources.accounts.id", "id"},
+                                        {"resources.accounts.owner", "owner"}});
+  CHECK(c.parent->fields == std::vector<std::string>{"id", "owner", "name"});
+  CHECK(c.parent->include == std::vector<std::string>{"name", "id"});
+  CHECK(c.parent->key_columns() == std::vector<std::string>{"_accounts_id", "_accounts_owner"});
+  CHECK(c.parent->on_parent_deleted == parent_deleted_action::remove);
+  CHECK(c.endpoint.path == "/v1/accounts/{resources.accounts.id}/campaigns");
+  CHECK_FALSE(cfg.resources[0].parent);
+  const auto plan = describe_plan(cfg);
+  CHECK(contains(plan, "parent             one scan per live row of `accounts`"));
+  CHECK(contains(plan, "`{resources.accounts.id}` ← accounts.id"));
+  CHECK(contains(plan, "each row gets _accounts_id, _accounts_owner, _accounts_name"));
+}
+
+TEST_CASE("dependent resources: dlt's older resolve params bind a path placeholder") {
+  auto cfg = load(with_child(R"(  - name: campaigns
+    primary_key: [id, _accounts_id]
+    endpoint:
+      path: /v1/accounts/{account_id}/campaigns
+      params:
+        account_id: {type: resolve, resource: accounts, field: id}
+        active: 1
+)"));
+  const auto& c = cfg.resources[1];
+  REQUIRE(c.parent);
+  CHECK(c.parent->placeholders == std::vector<parent_placeholder>{{"account_id", "id"}});
+  // Bound in the path, not sent as a query parameter (as in dlt).
+  CHECK(c.endpoint.params == query_params{{"active", "1"}});
+}
+
+TEST_CASE("dependent resources: mistakes are named where they are") {
+  auto error = [](const std::string& child) { return first_error(with_child(child)); };
+  CHECK(error(R"(  - name: campaigns
+    primary_key: [id, _accounts_id]
+    endpoint:
+      path: /v1/accounts/{resources.acounts.id}/campaigns
+)") == "t.yaml:14:13: resources[1].endpoint.path: `{resources.acounts.id}` names resource "
+       "`acounts`, which this configuration does not have; did you mean `accounts`?");
+  CHECK(contains(error(R"(  - name: campaigns
+    endpoint:
+      path: /v1/accounts/{resources.accounts.id}/campaigns
+)"),
+                 "its primary_key [id] would merge the records of different accounts that share "
+                 "a key onto one row; add the parent's column: `primary_key: [id, _accounts_id]`"));
+  CHECK(contains(error(R"(  - name: campaigns
+    primary_key: [id, _accounts_id]
+    write_disposition: replace
+    endpoint:
+      path: /v1/accounts/{resources.accounts.id}/campaigns
+)"),
+                 "has write_disposition `replace`"));
+  CHECK(contains(error(R"(  - name: campaigns
+    primary_key: [id, _accounts_id]
+    endpoint:
+      path: /v1/accounts/{resources.accounts.id}/c/{resources.users.id}
+)"),
+                 "a resource has one parent (as in dlt)"));
+  CHECK(contains(error(R"(  - name: campaigns
+    primary_key: [id, _campaigns_id]
+    endpoint:
+      path: /v1/campaigns/{resources.campaigns.id}
+)"),
+                 "makes `campaigns` depend on itself"));
+  CHECK(contains(error(R"(  - name: campaigns
+    include_from_parent: [name]
+    endpoint:
+      path: /v1/campaigns
+)"),
+                 "this resource has no parent"));
+  CHECK(contains(error(R"(  - name: campaigns
+    primary_key: [id, _accounts_id]
+    endpoint:
+      path: /v1/accounts/{resources.accounts.owner.id}/campaigns
+)"),
+                 "names a nested field"));
+  CHECK(contains(error(R"(  - name: campaigns
+    primary_key: [id, _accounts_id]
+    endpoint:
+      path: /v1/accounts/{resources.accounts.id/campaigns
+)"),
+                 "is not closed"));
+  CHECK(contains(error(R"(  - name: campaigns
+    primary_key: [id, _accounts_id]
+    endpoint:
+      path: /v1/accounts/x/campaigns
+      params:
+        account_id: {type: resolve, resource: accounts, field: id}
+)"),
+                 "resolve parameter `account_id` is not bound in the path"));
 }

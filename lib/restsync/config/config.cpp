@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "restsync/overloaded.hpp"
@@ -138,6 +139,23 @@ const resource_config* find_resource(const config& cfg, std::string_view name) {
     if (r.name == name) return &r;
   }
   return nullptr;
+}
+
+std::string parent_config::column_of(std::string_view field) const {
+  return fmt::format("_{}_{}", resource, field);
+}
+
+std::vector<std::string> parent_config::key_columns() const {
+  std::vector<std::string> out;
+  for (const auto& p : placeholders) {
+    auto c = column_of(p.field);
+    if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::string_view to_string(parent_deleted_action a) {
+  return a == parent_deleted_action::keep ? "keep" : "delete";
 }
 
 std::string resource_url(const client_config& client, const endpoint_config& endpoint) {

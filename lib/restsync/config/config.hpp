@@ -186,6 +186,40 @@ struct schedule_config {
   bool operator==(const schedule_config&) const = default;
 };
 
+// dlt's dependent resources: the endpoint's path (or a params value) names
+// a field of another resource, `{resources.accounts.id}`, or (dlt's older
+// form) `{account_id}` with `params: {account_id: {type: resolve, resource:
+// accounts, field: id}}`. The resource is then read once per live row of its
+// parent's table, with the placeholders filled from that row.
+struct parent_placeholder {
+  std::string name;   // as the template writes it: `resources.accounts.id`, `account_id`
+  std::string field;  // the parent's top-level field: `id`
+
+  bool operator==(const parent_placeholder&) const = default;
+};
+
+// What a vanished parent (its row marked deleted, or gone) does to the rows
+// its children got from it.
+enum class parent_deleted_action { keep, remove };
+
+struct parent_config {
+  std::string resource;                          // `accounts`
+  std::vector<parent_placeholder> placeholders;  // in order of first use
+  // The parent's fields copied into every child row, each as the column
+  // `_<parent>_<field>` (dlt's naming): the placeholders' fields first, then
+  // include_from_parent's, each once.
+  std::vector<std::string> fields;
+  // include_from_parent as written (a subset of fields).
+  std::vector<std::string> include;
+  parent_deleted_action on_parent_deleted = parent_deleted_action::keep;
+
+  // The child column of a parent field: `_accounts_id`.
+  std::string column_of(std::string_view field) const;
+  // The child columns of the placeholders' fields: a parent's scan is the
+  // child rows that hold its values there.
+  std::vector<std::string> key_columns() const;
+};
+
 struct resource_config {
   std::string name;
   std::vector<std::string> primary_key;
@@ -195,6 +229,7 @@ struct resource_config {
   std::optional<milliseconds> full_scan_every;  // for incremental resources
   bool hard_delete = false;
   std::optional<milliseconds> max_age;  // alert when the last success is older
+  std::optional<parent_config> parent;  // a dependent resource's parent
 };
 
 struct destination_config {
@@ -241,6 +276,7 @@ std::string_view to_string(api_key_location l);
 std::string_view to_string(disposition d);
 std::string_view to_string(row_order o);
 std::string_view to_string(missing_cursor_action a);
+std::string_view to_string(parent_deleted_action a);
 
 // `127.0.0.1:9187`, `[::1]:9187`.
 std::string to_string(const listen_address& a);

@@ -24,17 +24,19 @@ constexpr std::string_view error_handler_keys[] = {
 
 }  // namespace
 
-void loader::read_endpoint(const config_node& n, endpoint_config& e) {
+void loader::read_endpoint(const config_node& n, endpoint_config& e,
+                           std::vector<parent_ref>& refs) {
   check_keys(n, endpoint_keys);
+  // Plain `{name}` placeholders of the path: dlt's older resolve params.
+  std::vector<std::string> path_names;
   if (const auto* v =
           required(n, "path", "the endpoint's path below base_url, such as `/v1/users`")) {
     if (auto s = non_empty_string(*v, "the endpoint's path, such as `/v1/users`")) {
       if (s->find_first_of("?#") != std::string::npos) {
         fail(*v, fmt::format("{} carries a query; put query parameters under `params`", shown(*v)));
-      } else if (s->find('{') != std::string::npos) {
-        fail(*v, fmt::format("{} has a `{{…}}` placeholder; dlt's parent-resource placeholders "
-                             "are not supported, write the literal path",
-                             shown(*v)));
+      } else if (s->find_first_of("{}") != std::string::npos) {
+        read_path_placeholders(*v, refs, path_names);
+        e.path = *s;
       } else if (starts_with_scheme(*s)) {
         try {
           parse_url(*s);
@@ -65,9 +67,25 @@ void loader::read_endpoint(const config_node& n, endpoint_config& e) {
             param_incremental_name = key.name;
             continue;
           }
+          if (type != nullptr && type->kind == node_kind::scalar && type->scalar == "resolve") {
+            const bool bound =
+                std::find(path_names.begin(), path_names.end(), key.name) != path_names.end();
+            if (read_resolve_param(key.name, value, refs)) {
+              if (!bound) {
+                fail(value, fmt::format("resolve parameter `{}` is not bound in the path; "
+                                        "write `{{{}}}` in `path`, or, for a query "
+                                        "parameter, `{}: \"{{resources.<parent>.<field>}}\"`",
+                                        key.name, key.name, key.name));
+              }
+            }
+            path_names.erase(std::remove(path_names.begin(), path_names.end(), key.name),
+                             path_names.end());
+            continue;
+          }
           fail(value,
                "expected a string, number or boolean; for incremental loading use "
-               "`endpoint.incremental` (or dlt's `{type: incremental, cursor_path: …}`)");
+               "`endpoint.incremental` (or dlt's `{type: incremental, cursor_path: …}`), for a "
+               "parent resource's field `{type: resolve, resource: …, field: …}`");
           continue;
         }
         if (value.kind != node_kind::scalar) {
@@ -77,10 +95,19 @@ void loader::read_endpoint(const config_node& n, endpoint_config& e) {
                                         kind_name(value.kind)));
           continue;
         }
-        if (auto s = string_value(value, looks_secret(key.name)))
+        if (auto s = string_value(value, looks_secret(key.name))) {
+          if (s->find("{resources.") != std::string::npos) read_param_placeholders(value, refs);
           e.params.emplace_back(key.name, *s);
+        }
       }
     }
+  }
+  if (const auto* v = n.find("path"); v != nullptr && !path_names.empty()) {
+    fail(*v, fmt::format("`{{{}}}` in the path names no parameter; write "
+                         "`{{resources.<parent>.<field>}}` for a parent resource's field (dlt's "
+                         "form), or add `params: {{{}: {{type: resolve, resource: <parent>, "
+                         "field: <field>}}}}`",
+                         path_names.front(), path_names.front()));
   }
   if (const auto* v = optional(n, "data_selector")) {
     if (v->kind == node_kind::sequence) {

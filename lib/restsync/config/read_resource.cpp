@@ -15,7 +15,7 @@ namespace {
 
 constexpr std::string_view resource_keys[] = {
     "name", "endpoint", "primary_key", "write_disposition", "schedule", "full_scan_every",
-    "hard_delete", "max_age",
+    "hard_delete", "max_age", "include_from_parent", "on_parent_deleted",
     // Known, to be refused with a reason rather than as unknown.
     "processing_steps"};
 constexpr named<disposition> dispositions[] = {{"merge", disposition::merge},
@@ -61,6 +61,7 @@ std::vector<resource_config> loader::read_resources(const config_node& list,
     }
     out.push_back(std::move(*r));
   }
+  check_parents(out);
   return out;
 }
 
@@ -134,7 +135,10 @@ std::optional<resource_config> loader::read_resource(const config_node& n) {
   }
   if (const auto* v = required(n, "endpoint", "a map with at least `path`")) {
     if (expect_map(*v, "a map with at least `path`, or just the path")) {
-      read_endpoint(*v, r.endpoint);
+      std::vector<parent_ref> refs;
+      read_endpoint(*v, r.endpoint, refs);
+      r.parent = read_parent(n, refs);
+      if (r.parent && !r.name.empty()) parent_refs_.emplace(r.name, refs.front());
     }
   }
   if (const auto* v = optional(n, "schedule")) {

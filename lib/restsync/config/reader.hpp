@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -68,6 +69,15 @@ bool is_header_name(std::string_view s);
 bool has_line_break(std::string_view s);
 bool starts_with_scheme(std::string_view s);
 
+// A placeholder that names another resource's field, where the reader found it.
+struct parent_ref {
+  std::string name;      // as written between the braces
+  std::string resource;  // the parent
+  std::string field;
+  source_mark mark;
+  std::string path;  // of the node, for messages
+};
+
 class loader {
  public:
   loader(std::string display_name, fs::path base_dir)
@@ -124,7 +134,17 @@ class loader {
   metrics_config read_metrics(const config_node& n);
   std::vector<resource_config> read_resources(const config_node& list, const config_node* defaults);
   std::optional<resource_config> read_resource(const config_node& n);
-  void read_endpoint(const config_node& n, endpoint_config& e);
+  // refs: the placeholders that name another resource's fields.
+  void read_endpoint(const config_node& n, endpoint_config& e, std::vector<parent_ref>& refs);
+  // config/read_parent.cpp: dependent resources.
+  void read_path_placeholders(const config_node& v, std::vector<parent_ref>& refs,
+                              std::vector<std::string>& plain);
+  bool read_resolve_param(const std::string& name, const config_node& v,
+                          std::vector<parent_ref>& refs);
+  void read_param_placeholders(const config_node& v, std::vector<parent_ref>& refs);
+  std::optional<parent_config> read_parent(const config_node& n,
+                                           const std::vector<parent_ref>& refs);
+  void check_parents(const std::vector<resource_config>& resources);
   std::optional<paginator_config> read_paginator(const config_node& n);
   error_handler_config read_error_handler(const config_node& n);
   std::vector<response_action> read_response_actions(const config_node& n);
@@ -137,6 +157,8 @@ class loader {
   std::unordered_set<std::string> reported_;  // problems_' texts, by hash
   secret_set secrets_;
   expansion_budget budget_;
+  // Where each dependent resource first named its parent, by resource name.
+  std::map<std::string, parent_ref, std::less<>> parent_refs_;
 };
 
 }  // namespace restsync::config_reader

@@ -101,6 +101,7 @@ std::string format_log_line(std::chrono::system_clock::time_point ts, log_level 
                       to_string(level));
   append_logfmt_value(line, event);
   for (const auto& f : fields) {
+    if (f.omit_if_empty && f.value.empty()) continue;
     line.push_back(' ');
     line += f.key;
     line.push_back('=');

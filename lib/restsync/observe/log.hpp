@@ -33,6 +33,14 @@ struct log_field {
   template <class Number, class = std::enable_if_t<std::is_arithmetic_v<Number>>>
   log_field(std::string_view k, Number n) : key(k), value(format_number(n)) {}
 
+  // A field left out of the line when its value is empty.
+  static log_field unless_empty(std::string_view k, std::string v) {
+    log_field f(k, std::move(v));
+    f.omit_if_empty = true;
+    return f;
+  }
+  bool omit_if_empty = false;
+
  private:
   template <class Number>
   static std::string format_number(Number n) {

@@ -745,4 +745,21 @@ std::variant<page, page_error> page::read(std::string body, const page_spec& spe
   return out;
 }
 
+void page::add_fields(const rapidjson::Value& fields) {
+  auto& alloc = doc_->GetAllocator();
+  for (const rapidjson::Value* r : records_) {
+    // The records are the document's own values, which the page owns.
+    auto& record = const_cast<rapidjson::Value&>(*r);
+    for (auto m = fields.MemberBegin(); m != fields.MemberEnd(); ++m) {
+      rapidjson::Value value(m->value, alloc);
+      if (auto at = record.FindMember(m->name); at != record.MemberEnd()) {
+        at->value = std::move(value);
+      } else {
+        rapidjson::Value name(m->name, alloc);
+        record.AddMember(name, value, alloc);
+      }
+    }
+  }
+}
+
 }  // namespace restsync

@@ -132,6 +132,10 @@ class page {
   bool singleton() const { return singleton_; }
   const rapidjson::Document& document() const { return *doc_; }
 
+  // Sets each member of fields (an object) in every record, replacing a
+  // member of the same name: a dependent resource's parent values.
+  void add_fields(const rapidjson::Value& fields);
+
  private:
   page() = default;
   // Strings are parsed in place: the document points into the body, so

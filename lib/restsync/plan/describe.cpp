@@ -63,6 +63,19 @@ std::string describe_tls(const tls_config& tls) {
   return fmt::format("certificates verified against {}", tls.ca_file);
 }
 
+// A dependent resource: where its requests' values come from.
+std::string describe_parent(const resource_config& r) {
+  const auto& p = *r.parent;
+  std::vector<std::string> fills, columns;
+  for (const auto& ph : p.placeholders)
+    fills.push_back(fmt::format("`{{{}}}` ← {}.{}", ph.name, p.resource, ph.field));
+  for (const auto& f : p.fields) columns.push_back(p.column_of(f));
+  return fmt::format(
+      "one scan per live row of `{}` (its table, rows not marked deleted), after `{}` ran: {}; "
+      "each row gets {}",
+      p.resource, p.resource, fmt::join(fills, ", "), fmt::join(columns, ", "));
+}
+
 // The query of the first request, as the engine builds it; a key sent in
 // the query shows as the mask.
 query_params first_request_params(const config& cfg, const endpoint_config& e) {
@@ -323,6 +336,7 @@ std::string describe_plan(const config& unmasked) {
     out += fmt::format("\n  {}\n", r.name);
     line(out, 4, "first request",
          "GET " + with_query(plan_resource(c, r).endpoint_url, first_request_params(cfg, e)));
+    if (r.parent) line(out, 4, "parent", describe_parent(r));
     line(out, 4, "primary_key",
          r.primary_key.empty() ? std::string("none")
                                : fmt::format("{}", fmt::join(r.primary_key, ", ")));
@@ -344,7 +358,12 @@ std::string describe_plan(const config& unmasked) {
             ? "none (incremental without full_scan_every)"
         : r.hard_delete ? "rows deleted (hard_delete) after a sound complete scan"
                         : "rows marked in _rs_deleted_at after a sound complete scan";
-    line(out, 4, "deletions", deletions);
+    line(out, 4, "deletions",
+         r.parent ? fmt::format("{}, per {} row; {}", deletions, r.parent->resource,
+                                r.parent->on_parent_deleted == parent_deleted_action::keep
+                                    ? "rows of a vanished parent are kept"
+                                    : "rows of a vanished parent are marked too")
+                  : std::string(deletions));
     if (r.max_age) line(out, 4, "max_age", format_duration(*r.max_age));
   }
   out += "\nrestsyncd run\n";

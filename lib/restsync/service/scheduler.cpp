@@ -83,6 +83,17 @@ struct scheduler::impl {
 
   double random01() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }
 
+  // A dependent resource does not run while its parent runs, nor before
+  // the parent's first run in this process has ended: it reads the
+  // parent's rows, which that run is writing.
+  bool waits_for_parent(const slot& s) const {
+    const resource_config* rc = current_resource(s.name);
+    if (!rc || !rc->parent) return false;
+    auto it = slots.find(rc->parent->resource);
+    if (it == slots.end() || it->second->removed) return false;
+    return it->second->running || !it->second->last_finish;
+  }
+
   void wake_all() {
     for (auto& [name, s] : slots) s->timer.cancel();
   }
@@ -144,7 +155,7 @@ struct scheduler::impl {
     for (;;) {
       for (;;) {
         if (self->stopping || s->removed) break;
-        const bool blocked = self->old_runs > 0;
+        const bool blocked = self->old_runs > 0 || self->waits_for_parent(*s);
         if (!blocked && steady::now() >= s->due) break;
         s->timer.expires_at(blocked ? steady::time_point::max() : s->due);
         boost::system::error_code ec;
@@ -183,6 +194,8 @@ struct scheduler::impl {
     --self->running;
     s->last_finish = steady::now();
     if (gen != self->current && --self->old_runs == 0) self->wake_all();
+    // Its dependent resources may have waited for this run.
+    self->wake_all();
     s->failures = outcome.ok ? 0 : s->failures + 1;
     self->ledger.finished(s->name, outcome, wall_clock::now());
     if (const auto* now_rc = self->current_resource(s->name)) {

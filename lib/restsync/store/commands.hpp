@@ -46,12 +46,28 @@ struct finish_run_command {
 
 struct states_command {};
 
-using command = std::variant<open_command, begin_run_command, write_command, end_pass_command,
-                             finish_run_command, states_command>;
+// The live rows of a parent resource (types.hpp: parent_rows).
+struct parent_rows_command {
+  std::string resource;
+  std::vector<std::string> fields;
+};
+
+// Drops the _rs_state rows of parents not in live (parent values, JSON
+// text) and, with mark, marks the rows of vanished parents (types.hpp:
+// orphan_rule); answers how many rows it marked.
+struct orphans_command {
+  orphan_rule rule;
+  std::vector<std::string> live;
+  bool mark = false;
+};
+
+using command =
+    std::variant<open_command, begin_run_command, write_command, end_pass_command,
+                 finish_run_command, states_command, parent_rows_command, orphans_command>;
 
 // What a command answers (write_command: nothing here, see its result).
-using command_result =
-    std::variant<std::monostate, run_start, pass_check, finish_counts, std::vector<resource_state>>;
+using command_result = std::variant<std::monostate, run_start, pass_check, finish_counts,
+                                    std::vector<resource_state>, parent_rows, std::int64_t>;
 
 inline bool batchable(const command& c) { return std::holds_alternative<write_command>(c); }
 

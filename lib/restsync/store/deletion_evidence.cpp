@@ -19,10 +19,12 @@ void deletion_evidence::forget_transaction() {
   finished_.reset();
 }
 
-void deletion_evidence::start(std::int64_t run_id, const std::string& resource, bool track_keys) {
+void deletion_evidence::start(std::int64_t run_id, const std::string& resource, bool track_keys,
+                              std::vector<std::pair<std::string, std::string>> scope) {
   tracked_run t;
   t.resource = resource;
   t.track_keys = track_keys;
+  t.scope = std::move(scope);
   std::uint64_t seed = std::random_device{}();
   seed = seed << 32 ^ std::random_device{}();
   t.keys = seen_keys(seed);
@@ -83,9 +85,17 @@ deletion_evidence::unseen_rows deletion_evidence::find_unseen(pqxx::transaction_
     types.push_back(c.type);
   }
   run.keys.end_pass();
+  // A dependent resource's run for one parent sees that parent's rows only.
+  std::string where = hard ? "true" : "\"_rs_deleted_at\" IS NULL";
+  for (const auto& [field, value] : run.scope) {
+    int c = st.schema.main_column(field);
+    if (c < 0) return out;  // no row holds a value of this parent yet
+    where +=
+        fmt::format(" AND to_jsonb({}) = {}::jsonb",
+                    quote_ident(st.schema.columns()[static_cast<size_t>(c)].name), tx.quote(value));
+  }
   tx.exec("DECLARE rs_keys NO SCROLL CURSOR FOR SELECT " + select + " FROM " +
-          sql::qualified(st.ref.schema, st.ref.table) +
-          (hard ? "" : " WHERE \"_rs_deleted_at\" IS NULL"));
+          sql::qualified(st.ref.schema, st.ref.table) + " WHERE " + where);
   out.arrays.resize(st.key_columns.size());
   key_builder key;
   const std::string fetch = fmt::format("FETCH FORWARD {} FROM rs_keys", unseen_fetch_rows);

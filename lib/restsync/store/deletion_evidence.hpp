@@ -22,8 +22,11 @@ namespace restsync::db {
 
 class deletion_evidence {
  public:
-  // A run begins (takes effect when its transaction commits).
-  void start(std::int64_t run_id, const std::string& resource, bool track_keys);
+  // A run begins (takes effect when its transaction commits). scope: the
+  // fields and values (JSON text) of the only rows the run may mark: a
+  // dependent resource's rows of one parent.
+  void start(std::int64_t run_id, const std::string& resource, bool track_keys,
+             std::vector<std::pair<std::string, std::string>> scope = {});
 
   // The run writes again: what end_pass counted is stale.
   void invalidate(std::int64_t run_id) { unseen_cache_.erase(run_id); }
@@ -57,6 +60,7 @@ class deletion_evidence {
     bool track_keys = false;
     std::string untracked;  // why keys stopped being tracked
     seen_keys keys;
+    std::vector<std::pair<std::string, std::string>> scope;
   };
   // The live rows whose keys the run has not seen, as one text[] per key
   // column.

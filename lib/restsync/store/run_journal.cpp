@@ -69,6 +69,19 @@ void run_journal::create_tables(pqxx::transaction_base& tx) const {
           "ADD COLUMN IF NOT EXISTS page_sizes_vary boolean NOT NULL DEFAULT false, "
           "ADD COLUMN IF NOT EXISTS short_page_checked_at timestamptz, "
           "ADD COLUMN IF NOT EXISTS stable_repeats bigint NOT NULL DEFAULT 0");
+  // Dependent resources keep a state row per parent (run_scope); the
+  // resource's own row has parent_value ''. Tables made before have a key
+  // of resource alone.
+  tx.exec("ALTER TABLE " + table("_rs_state") +
+          " ADD COLUMN IF NOT EXISTS parent_value text NOT NULL DEFAULT ''");
+  tx.exec("ALTER TABLE " + table("_rs_runs") + " ADD COLUMN IF NOT EXISTS parent_value text");
+  auto key = tx.exec_params(
+      "SELECT conname, array_length(conkey, 1) FROM pg_constraint WHERE conrelid = "
+      "to_regclass($1) AND contype = 'p'",
+      table("_rs_state"));
+  if (!key.empty() && key[0][1].as<int>() == 1)
+    tx.exec("ALTER TABLE " + table("_rs_state") + " DROP CONSTRAINT " +
+            quote_ident(key[0][0].c_str()) + ", ADD PRIMARY KEY (resource, parent_value)");
   tx.exec("CREATE INDEX IF NOT EXISTS \"_rs_runs_resource_idx\" ON " + table("_rs_runs") +
           " (resource, id DESC)");
   // The table catalog's (catalog.hpp). `field` is the field's label
@@ -87,20 +100,23 @@ void run_journal::mark_interrupted(pqxx::transaction_base& tx) const {
           " SET status = 'interrupted', finished_at = now() WHERE status = 'running'");
 }
 
-run_start run_journal::start_run(pqxx::transaction_base& tx, const std::string& resource) const {
+run_start run_journal::start_run(pqxx::transaction_base& tx, const std::string& resource,
+                                 const std::string& parent_value) const {
   run_start out;
-  auto r = tx.exec_params1(
-      "INSERT INTO " + table("_rs_runs") + " (resource) VALUES ($1) RETURNING id", resource);
+  auto r = tx.exec_params1("INSERT INTO " + table("_rs_runs") +
+                               " (resource, parent_value) VALUES ($1, NULLIF($2, '')) RETURNING id",
+                           resource, parent_value);
   out.run_id = r[0].as<std::int64_t>();
   tx.exec_params("INSERT INTO " + table("_rs_state") +
-                     " (resource) VALUES ($1) ON CONFLICT (resource) DO NOTHING",
-                 resource);
+                     " (resource, parent_value) VALUES ($1, $2) ON CONFLICT (resource, "
+                     "parent_value) DO NOTHING",
+                 resource, parent_value);
   auto state = tx.exec_params1(
       "SELECT cursor_value, extract(epoch FROM now() - last_complete_scan_at)::float8, "
       "page_size, page_sizes_vary, "
       "extract(epoch FROM now() - short_page_checked_at)::float8, stable_repeats FROM " +
-          table("_rs_state") + " WHERE resource = $1",
-      resource);
+          table("_rs_state") + " WHERE resource = $1 AND parent_value = $2",
+      resource, parent_value);
   if (!state[0].is_null()) out.cursor = state[0].c_str();
   if (!state[1].is_null()) out.since_complete_scan = state[1].as<double>();
   if (!state[2].is_null()) out.paging.page_size = state[2].as<std::int64_t>();
@@ -123,14 +139,15 @@ void run_journal::add_counts(pqxx::transaction_base& tx, const std::string& stat
 }
 
 void run_journal::store_cursor(pqxx::transaction_base& tx, const std::string& resource,
-                               const std::string& cursor) const {
+                               const std::string& parent_value, const std::string& cursor) const {
   tx.exec_params("UPDATE " + table("_rs_state") +
-                     " SET cursor_value = $2, updated_at = now() WHERE resource = $1",
-                 resource, cursor);
+                     " SET cursor_value = $3, updated_at = now() WHERE resource = $1 AND "
+                     "parent_value = $2",
+                 resource, parent_value, cursor);
 }
 
-void run_journal::finish_run(pqxx::transaction_base& tx, const run_summary& s,
-                             std::int64_t deleted) const {
+void run_journal::finish_run(pqxx::transaction_base& tx, const run_summary& s, std::int64_t deleted,
+                             const std::string& parent_value) const {
   tx.exec_params("UPDATE " + table("_rs_runs") +
                      " SET finished_at = now(), status = $2, requests = $3, retries = $4, "
                      "rate_limited = $5, complete_scan = $6, error = NULLIF($7, ''), "
@@ -138,38 +155,59 @@ void run_journal::finish_run(pqxx::transaction_base& tx, const run_summary& s,
                  s.run_id, std::string(status_name(s.status)), s.counts.requests, s.counts.retries,
                  s.counts.rate_limited, s.complete_scan, s.error, deleted, s.counts.rescans,
                  s.gate_rate, s.counts.ignored);
+  if (s.set_counts)
+    tx.exec_params("UPDATE " + table("_rs_runs") +
+                       " SET pages = $2, records = $3, inserted = $4, updated = $5, "
+                       "unchanged = $6 WHERE id = $1",
+                   s.run_id, s.counts.pages, s.counts.records, s.counts.inserted, s.counts.updated,
+                   s.counts.unchanged);
   if (s.paging)
     tx.exec_params("UPDATE " + table("_rs_state") +
                        " SET page_size = $2, page_sizes_vary = $3, stable_repeats = $4 "
-                       "WHERE resource = $1",
+                       "WHERE resource = $1 AND parent_value = $5",
                    s.resource, s.paging->page_size, s.paging->page_sizes_vary,
-                   s.paging->stable_repeats);
+                   s.paging->stable_repeats, parent_value);
   // The check's clock starts at the first scan that ended on a short page.
   if (s.short_page_checked || s.ended_on_short_page)
     tx.exec_params("UPDATE " + table("_rs_state") +
                        " SET short_page_checked_at = CASE WHEN $2 THEN now() "
-                       "ELSE COALESCE(short_page_checked_at, now()) END WHERE resource = $1",
-                   s.resource, s.short_page_checked);
+                       "ELSE COALESCE(short_page_checked_at, now()) END WHERE resource = $1 "
+                       "AND parent_value = $3",
+                   s.resource, s.short_page_checked, parent_value);
   if (s.status == run_status::succeeded)
     tx.exec_params("UPDATE " + table("_rs_state") +
                        " SET last_success_at = now(), updated_at = now(), "
                        "last_complete_scan_at = CASE WHEN $2 THEN now() ELSE "
                        "last_complete_scan_at END, cursor_value = COALESCE($3, cursor_value) "
-                       "WHERE resource = $1",
+                       "WHERE resource = $1 AND parent_value = $4",
                    s.resource, s.complete_scan,
-                   s.cursor ? s.cursor->c_str() : static_cast<const char*>(nullptr));
+                   s.cursor ? s.cursor->c_str() : static_cast<const char*>(nullptr), parent_value);
   else
     tx.exec_params("UPDATE " + table("_rs_state") +
                        " SET last_error_at = now(), last_error = $2, updated_at = now() "
-                       "WHERE resource = $1",
-                   s.resource, s.error);
+                       "WHERE resource = $1 AND parent_value = $3",
+                   s.resource, s.error, parent_value);
+}
+
+std::int64_t run_journal::drop_parent_states(pqxx::transaction_base& tx,
+                                             const std::string& resource,
+                                             const std::vector<std::string>& live) const {
+  sql::binary_text_array values;
+  for (const auto& v : live) values.append(v);
+  pqxx::binarystring array(values.finish());
+  auto r = tx.exec_params("DELETE FROM " + table("_rs_state") +
+                              " WHERE resource = $1 AND parent_value <> '' AND "
+                              "parent_value <> ALL ($2::text[])",
+                          resource, array);
+  return static_cast<std::int64_t>(r.affected_rows());
 }
 
 std::vector<resource_state> run_journal::states(pqxx::transaction_base& tx) const {
   std::vector<resource_state> out;
-  for (const auto& row : tx.exec("SELECT resource, last_success_at, last_error_at, last_error, "
-                                 "last_complete_scan_at FROM " +
-                                 table("_rs_state") + " ORDER BY resource")) {
+  for (const auto& row :
+       tx.exec("SELECT resource, last_success_at, last_error_at, last_error, "
+               "last_complete_scan_at FROM " +
+               table("_rs_state") + " WHERE parent_value = '' ORDER BY resource")) {
     out.push_back({row[0].c_str(), text(row[1]), text(row[2]), text(row[3]), text(row[4])});
   }
   return out;
@@ -180,7 +218,9 @@ std::vector<journal_state> run_journal::status_states(pqxx::transaction_base& tx
   if (!present(tx, "_rs_state")) return out;
   for (const auto& row : tx.exec(fmt::format(
            "SELECT resource, {}, extract(epoch FROM now() - last_success_at)::float8, {}, "
-           "last_error, {}, cursor_value FROM {} ORDER BY resource",
+           "last_error, {}, cursor_value FROM {} s "
+           // A database an older version made has no parent_value yet.
+           "WHERE coalesce(to_jsonb(s) ->> 'parent_value', '') = '' ORDER BY resource",
            utc("last_success_at"), utc("last_error_at"), utc("last_complete_scan_at"),
            table("_rs_state")))) {
     journal_state r;
@@ -210,7 +250,7 @@ std::vector<std::pair<std::string, run_row>> run_journal::last_runs(
            "coalesce((to_jsonb(r) ->> 'rescans')::bigint, 0), "
            "(to_jsonb(r) ->> 'gate_rate')::float8, "
            "coalesce((to_jsonb(r) ->> 'ignored')::bigint, 0) "
-           "FROM {} r ORDER BY resource, id DESC",
+           "FROM {} r WHERE to_jsonb(r) ->> 'parent_value' IS NULL ORDER BY resource, id DESC",
            utc("started_at"), utc("finished_at"), table("_rs_runs")))) {
     run_row run;
     run.id = row[1].as<std::int64_t>();

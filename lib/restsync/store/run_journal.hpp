@@ -42,7 +42,10 @@ class run_journal {
 
   // A new _rs_runs row for the resource, its _rs_state row if missing, and
   // what that state says (cursor, time since the last complete scan).
-  run_start start_run(pqxx::transaction_base& tx, const std::string& resource) const;
+  // parent_value: a dependent resource's run for one parent (run_scope);
+  // its state row is (resource, parent_value), the resource's own is ''.
+  run_start start_run(pqxx::transaction_base& tx, const std::string& resource,
+                      const std::string& parent_value = {}) const;
 
   // What the page writes of a transaction add to a run's row (pages,
   // records, inserted, updated, unchanged): the SQL of a prepared statement
@@ -53,11 +56,17 @@ class run_journal {
 
   // The incremental cursor a committed page justifies.
   void store_cursor(pqxx::transaction_base& tx, const std::string& resource,
-                    const std::string& cursor) const;
+                    const std::string& parent_value, const std::string& cursor) const;
 
   // The end of a run: its row, and its resource's state (with the cursor on
   // success, the error on failure).
-  void finish_run(pqxx::transaction_base& tx, const run_summary& s, std::int64_t deleted) const;
+  void finish_run(pqxx::transaction_base& tx, const run_summary& s, std::int64_t deleted,
+                  const std::string& parent_value = {}) const;
+
+  // Drops the state rows of a dependent resource's parents that are not
+  // among live (parent values as JSON text); returns how many.
+  std::int64_t drop_parent_states(pqxx::transaction_base& tx, const std::string& resource,
+                                  const std::vector<std::string>& live) const;
 
   // Every resource's state, as the store reports it.
   std::vector<resource_state> states(pqxx::transaction_base& tx) const;

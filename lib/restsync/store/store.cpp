@@ -15,6 +15,7 @@
 #include "restsync/store/commands.hpp"
 #include "restsync/store/connection.hpp"
 #include "restsync/store/deletion_evidence.hpp"
+#include "restsync/store/dependents.hpp"
 #include "restsync/store/run_journal.hpp"
 #include "restsync/store/upsert_writer.hpp"
 
@@ -32,6 +33,9 @@ struct worker final : command_handler {
   // The run counters the transaction in progress adds to, by run id.
   std::map<std::int64_t, run_counters> run_deltas;
   deletion_evidence evidence;
+  // The parent value of each dependent resource's run in progress (run_scope).
+  std::map<std::int64_t, std::string> parent_values;
+  std::optional<std::int64_t> finishing;  // the run the transaction ends
   upsert_writer writer;
   // Last: its thread stops before the parts it uses go.
   connection_thread conn;
@@ -63,6 +67,7 @@ struct worker final : command_handler {
   }
 
   void begin_transaction() override {
+    finishing.reset();
     tables.begin_transaction();
     evidence.begin_transaction();
     writer.clear();
@@ -87,6 +92,13 @@ struct worker final : command_handler {
             },
             [&](finish_run_command& f) -> command_result { return finish_run(tx, f.summary); },
             [&](states_command&) -> command_result { return journal.states(tx); },
+            [&](parent_rows_command& p) -> command_result {
+              return read_parent_rows(tx, settings.schema, p.resource, p.fields);
+            },
+            [&](orphans_command& o) -> command_result {
+              journal.drop_parent_states(tx, o.rule.resource, o.live);
+              return o.mark ? mark_orphans(tx, settings.schema, o.rule) : std::int64_t{0};
+            },
         },
         c);
   }
@@ -103,12 +115,15 @@ struct worker final : command_handler {
   }
 
   void committed() override {
+    if (finishing) parent_values.erase(*finishing);
+    finishing.reset();
     tables.committed();
     run_deltas.clear();
     evidence.committed();
   }
 
   void rolled_back() override {
+    finishing.reset();
     tables.rolled_back();
     writer.clear();
     evidence.rolled_back();
@@ -117,9 +132,13 @@ struct worker final : command_handler {
 
   run_start begin_run(pqxx::work& tx, const begin_run_command& b) {
     if (b.load) tables.load(tx, *b.load);
-    auto out = journal.start_run(tx, b.resource);
+    const auto& scope = b.options.scope;
+    auto out = journal.start_run(tx, b.resource, scope ? scope->parent_value : std::string());
     tables.start_run(tx, b.resource);
-    evidence.start(out.run_id, b.resource, b.options.track_keys);
+    evidence.start(out.run_id, b.resource, b.options.track_keys,
+                   scope ? scope->fields : std::vector<std::pair<std::string, std::string>>{});
+    // Kept past a rollback too: the run's id is then never used again.
+    if (scope) parent_values[out.run_id] = scope->parent_value;
     return out;
   }
 
@@ -144,7 +163,7 @@ struct worker final : command_handler {
     auto& d = run_deltas[w.run_id];
     ++d.pages;
     d.records += static_cast<std::int64_t>(records.size());
-    if (w.cursor) journal.store_cursor(tx, w.resource, *w.cursor);
+    if (w.cursor) journal.store_cursor(tx, w.resource, parent_value(w.run_id), *w.cursor);
   }
 
   finish_counts finish_run(pqxx::work& tx, const run_summary& s) {
@@ -159,9 +178,15 @@ struct worker final : command_handler {
       }
     }
     tables.end_run(tx, s.resource);
-    journal.finish_run(tx, s, out.deleted);
+    journal.finish_run(tx, s, out.deleted, parent_value(s.run_id));
     evidence.finish(s.run_id);
+    finishing = s.run_id;
     return out;
+  }
+
+  std::string parent_value(std::int64_t run_id) const {
+    auto it = parent_values.find(run_id);
+    return it == parent_values.end() ? std::string() : it->second;
   }
 };
 
@@ -315,6 +340,20 @@ asio::awaitable<finish_counts> store::finish_run(run_summary s) {
 asio::awaitable<std::vector<resource_state>> store::states() {
   command c = states_command{};
   co_return co_await impl_->first().submit<std::vector<resource_state>>(std::move(c));
+}
+
+asio::awaitable<parent_rows> store::read_parents(std::int64_t run_id, std::string resource,
+                                                 std::vector<std::string> fields) {
+  auto& w = *impl_->workers[impl_->worker_of_run(run_id)];
+  command c = parent_rows_command{std::move(resource), std::move(fields)};
+  co_return co_await w.submit<parent_rows>(std::move(c));
+}
+
+asio::awaitable<std::int64_t> store::settle_orphans(std::int64_t run_id, orphan_rule rule,
+                                                    std::vector<std::string> live, bool mark) {
+  auto& w = *impl_->workers[impl_->worker_of_run(run_id)];
+  command c = orphans_command{std::move(rule), std::move(live), mark};
+  co_return co_await w.submit<std::int64_t>(std::move(c));
 }
 
 }  // namespace restsync::db

@@ -66,6 +66,15 @@ class store {
 
   boost::asio::awaitable<std::vector<resource_state>> states();
 
+  // Dependent resources, on the connection of their own run (run_id):
+  // the live rows of a parent, and the end of a run that read all of them,
+  // which drops the state of parents no longer live and, with mark, marks
+  // the rows of vanished parents deleted (returns how many).
+  boost::asio::awaitable<parent_rows> read_parents(std::int64_t run_id, std::string resource,
+                                                   std::vector<std::string> fields);
+  boost::asio::awaitable<std::int64_t> settle_orphans(std::int64_t run_id, orphan_rule rule,
+                                                      std::vector<std::string> live, bool mark);
+
   const store_settings& settings() const;
 
  private:

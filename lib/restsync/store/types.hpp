@@ -66,11 +66,47 @@ struct page_write {
   std::optional<std::string> cursor;
 };
 
+// A dependent resource's run for one parent row: its state row in
+// _rs_state is the parent's, and the rows it may mark deleted are those
+// that hold the parent's values.
+struct run_scope {
+  // The parent's values as JSON text (`17`; `["a",1]` for several fields):
+  // _rs_state.parent_value and _rs_runs.parent_value.
+  std::string parent_value;
+  // The record fields that hold the parent's values, each with its value
+  // as JSON text.
+  std::vector<std::pair<std::string, std::string>> fields;
+};
+
 struct run_options {
   // Remember the key of every record of the run (8 bytes each), so that
   // finish_run can mark the rows the run did not see (deletion detection)
   // and end_pass can count keys a scan met twice.
   bool track_keys = false;
+  // A dependent resource's run for one parent; none: the resource's run.
+  std::optional<run_scope> scope;
+};
+
+// The live rows of a parent resource's table (not marked deleted), for its
+// dependent resources.
+struct parent_rows {
+  // The parent has a successful run in this database.
+  bool synced = false;
+  // Fields whose column the parent's table does not have (yet).
+  std::vector<std::string> missing;
+  // Per row, each asked field's value as JSON text (nullopt: NULL), distinct.
+  std::vector<std::vector<std::optional<std::string>>> rows;
+};
+
+// Rows of a dependent resource whose parent is no longer a live row of the
+// parent's table: marked deleted (or removed with hard_delete), and their
+// parents' _rs_state rows dropped.
+struct orphan_rule {
+  std::string resource;  // the dependent resource
+  std::string parent;
+  // Each key field of the parent and the child field that holds its value.
+  std::vector<std::pair<std::string, std::string>> fields;
+  bool hard_delete = false;
 };
 
 // What earlier scans of a resource learnt about how its API pages, kept in
@@ -118,6 +154,9 @@ struct run_summary {
   // for a sound complete scan; the caller decides.
   bool mark_deleted = false;
   bool hard_delete = false;
+  // A dependent resource's own run, whose pages its parents' runs wrote:
+  // its row takes every count from counts.
+  bool set_counts = false;
   // The rate the gate allowed at the run's end (requests/s; 0: no limit).
   std::optional<double> gate_rate;
   // What the run's scans learnt about the paging, to keep (even when the

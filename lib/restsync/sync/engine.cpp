@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <numeric>
+#include <set>
 
 #include "restsync/incremental/window.hpp"
 #include "restsync/plan/request_query.hpp"
@@ -52,21 +53,38 @@ void engine::impl::plan_incremental(run_context& ctx, const db::run_start& rs,
 }
 
 asio::awaitable<run_outcome> engine::impl::run(const resource_config& rc, run_flags flags) {
+  if (rc.parent) co_return co_await run_dependent(rc, flags);
+  co_return co_await run_scan(rc, flags, nullptr);
+}
+
+asio::awaitable<db::table_spec> engine::impl::prepare_table(const resource_config& rc,
+                                                            const resource_plan& plan) {
+  db::table_spec spec{rc.name, rc.primary_key, mode_of(plan.write)};
+  co_await store.prepare(spec);
+  co_return spec;
+}
+
+asio::awaitable<run_outcome> engine::impl::run_scan(const resource_config& rc, run_flags flags,
+                                                    const parent_scope* scope) {
   auto started = steady::now();
   const auto index = resource_index.at(rc.name);
   const auto plan_ptr = plan_for(index, rc);
   const resource_plan& plan = *plan_ptr;
-  auto endpoint_url = parse_url(plan.endpoint_url);
+  auto endpoint_url = parse_url(scope ? scope->endpoint_url : plan.endpoint_url);
   run_context ctx(rc, index, &client_for(endpoint_url), plan.spec, retry_policy(plan.retry));
   ctx.out.resource = rc.name;
-  if (progress) progress->run_started(rc.name, started);
+  if (scope) {
+    ctx.parent_fields = &scope->fields;
+    ctx.window = scope->window;
+  }
+  if (progress && !scope) progress->run_started(rc.name, started);
   for (const auto& h : cfg.client.headers) ctx.headers.emplace_back(h.first, h.second);
   for (const auto& h : creds.headers) ctx.headers.push_back(h);
 
   const bool mergeable = plan.write == disposition::merge;
   try {
-    db::table_spec spec{rc.name, rc.primary_key, mode_of(plan.write)};
-    co_await store.prepare(std::move(spec));
+    // A dependent resource's table was prepared once for all its parents.
+    if (!scope) co_await prepare_table(rc, plan);
     // Keys are tracked (8 bytes a record) when the run may prove
     // deletions, a merge run that reads everything. For an incremental
     // resource that is only known from the state (full_scan_every), so
@@ -75,6 +93,7 @@ asio::awaitable<run_outcome> engine::impl::run(const resource_config& rc, run_fl
     db::run_options options;
     options.track_keys =
         mergeable && (!plan.incremental || rc.full_scan_every || flags.full_refresh);
+    if (scope) options.scope = scope->scope;
     auto rs = co_await store.begin_run(rc.name, options);
     ctx.run_id = rs.run_id;
     ctx.track_keys = options.track_keys;
@@ -90,17 +109,20 @@ asio::awaitable<run_outcome> engine::impl::run(const resource_config& rc, run_fl
     if (w.end) window.end = w.end->text;
     window.initial = plan.incremental->initial_value;
   }
-  const query_params params = run_query(rc.endpoint, window, creds.params);
+  const query_params params = scope ? run_query(scope->endpoint, window, creds.params)
+                                    : run_query(rc.endpoint, window, creds.params);
   ctx.base_target = append_query(endpoint_url.target, params);
 
   bool sound = false;  // the scan saw the data hold still
   if (!ctx.failed) {
-    log.info("run_started", {{"resource", rc.name},
-                             {"run", ctx.run_id},
-                             {"full", ctx.full},
-                             {"from", ctx.advance && ctx.advance->window().start
-                                          ? ctx.advance->window().start->text
-                                          : std::string()}});
+    log.info(
+        "run_started",
+        {{"resource", rc.name},
+         log_field::unless_empty("parent", scope ? scope->label : std::string()),
+         {"run", ctx.run_id},
+         {"full", ctx.full},
+         {"from", ctx.advance && ctx.advance->window().start ? ctx.advance->window().start->text
+                                                             : std::string()}});
     if (auto* p = std::get_if<offset_paginator>(&rc.endpoint.paginator)) {
       sound = co_await page_offsets(ctx, *p);
     } else {
@@ -161,15 +183,19 @@ asio::awaitable<run_outcome> engine::impl::run(const resource_config& rc, run_fl
     }
   }
   if (!ctx.out.deletions_skipped.empty())
-    log.warn("deletions_skipped", {{"resource", rc.name}, {"reason", ctx.out.deletions_skipped}});
-  log_summary(ctx.out);
-  if (progress) progress->run_finished(rc.name, ctx.out.ok, steady::now());
+    log.warn("deletions_skipped",
+             {{"resource", rc.name},
+              log_field::unless_empty("parent", scope ? scope->label : std::string()),
+              {"reason", ctx.out.deletions_skipped}});
+  log_summary(ctx.out, scope ? scope->label : std::string());
+  if (progress && !scope) progress->run_finished(rc.name, ctx.out.ok, steady::now());
   co_return ctx.out;
 }
 
-void engine::impl::log_summary(const run_outcome& o) {
+void engine::impl::log_summary(const run_outcome& o, const std::string& parent) {
   log.log(o.ok ? log_level::info : log_level::error, "summary",
           {{"resource", o.resource},
+           log_field::unless_empty("parent", parent),
            {"status", o.ok ? "ok" : "failed"},
            {"pages", o.counts.pages},
            {"records", o.counts.records},
@@ -217,11 +243,22 @@ struct all_state {
   std::vector<run_outcome> outcomes;
   int pending = 0;
   std::unique_ptr<asio::steady_timer> done;
+  // Resources of this call that have not finished: a dependent resource
+  // waits for its parent's run. `changed` is cancelled whenever one ends;
+  // it never expires (re-arming it would cancel the other waiters).
+  std::set<std::string, std::less<>> unfinished;
+  std::unique_ptr<asio::steady_timer> changed;
 };
 
 asio::awaitable<void> run_one(engine& e, const resource_config* r, all_state& st, std::size_t i,
                               run_flags flags) {
+  while (r->parent && st.unfinished.contains(r->parent->resource)) {
+    boost::system::error_code ec;
+    co_await st.changed->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
   st.outcomes[i] = co_await e.run(*r, flags);
+  st.unfinished.erase(r->name);
+  st.changed->cancel();
   if (--st.pending == 0) st.done->cancel();
 }
 
@@ -233,6 +270,9 @@ asio::awaitable<std::vector<run_outcome>> engine::run_all(
   st.outcomes.resize(resources.size());
   st.pending = static_cast<int>(resources.size());
   st.done = std::make_unique<asio::steady_timer>(impl_->ex, asio::steady_timer::time_point::max());
+  st.changed =
+      std::make_unique<asio::steady_timer>(impl_->ex, asio::steady_timer::time_point::max());
+  for (const auto* r : resources) st.unfinished.insert(r->name);
   for (std::size_t i = 0; i < resources.size(); ++i)
     asio::co_spawn(impl_->ex, run_one(*this, resources[i], st, i, flags), asio::detached);
   while (st.pending > 0) {

@@ -71,6 +71,18 @@ struct repeat_signature {
   friend bool operator==(const repeat_signature&, const repeat_signature&) = default;
 };
 
+// A dependent resource's scan for one row of its parent (config's
+// parent_config): the request with the row's values filled in, and what
+// the scan's records and state carry of it.
+struct parent_scope {
+  std::string endpoint_url;    // the path's placeholders filled
+  endpoint_config endpoint;    // the params' placeholders filled
+  db::run_scope scope;         // its _rs_state row and the rows it may mark deleted
+  rapidjson::Document fields;  // set in every record: `_accounts_id` → 17
+  std::string label;           // for messages: `accounts.id=17`
+  std::size_t window = 1;      // its share of max_in_flight
+};
+
 // Everything one run of one resource needs, alive for the run.
 struct run_context {
   run_context(const resource_config& r, std::size_t i, net::http_client* c, page_spec s,
@@ -79,6 +91,11 @@ struct run_context {
 
   const resource_config& rc;
   std::size_t index;
+  // A dependent resource's run for one parent: the parent's values, set in
+  // every record (`_accounts_id`), and the requests in flight at most
+  // (its share of max_in_flight); null and 0 otherwise.
+  const rapidjson::Value* parent_fields = nullptr;
+  std::size_t window = 0;
   net::http_client* client;
   std::string base_target;  // origin-relative path with the endpoint's params
   net::header_list headers;
@@ -257,10 +274,20 @@ struct engine::impl {
   // the previous answer.
   asio::awaitable<void> page_sequential(run_context& ctx);
 
-  // engine.cpp: one run of a resource, from begin_run to finish_run.
+  // engine.cpp: one run of a resource, from begin_run to finish_run: one
+  // scan of its endpoint, or (dependent_driver.cpp) one per parent row.
   asio::awaitable<run_outcome> run(const resource_config& rc, run_flags flags);
+  asio::awaitable<run_outcome> run_scan(const resource_config& rc, run_flags flags,
+                                        const parent_scope* scope);
+  asio::awaitable<db::table_spec> prepare_table(const resource_config& rc,
+                                                const resource_plan& plan);
   void plan_incremental(run_context& ctx, const db::run_start& rs, const run_flags& flags);
-  void log_summary(const run_outcome& o);
+  // parent: the parent row of a dependent resource's scan (parent_scope::label).
+  void log_summary(const run_outcome& o, const std::string& parent = {});
+
+  // dependent_driver.cpp: a dependent resource's run, one scan per live row
+  // of its parent's table.
+  asio::awaitable<run_outcome> run_dependent(const resource_config& rc, run_flags flags);
 };
 
 }  // namespace restsync::sync

@@ -100,6 +100,7 @@ asio::awaitable<fetch_result> engine::impl::fetch(run_context& ctx, std::string 
       if (auto* p = std::get_if<page>(&c)) {
         gate.on_accepted();
         fr.data = std::make_shared<page>(std::move(*p));
+        if (ctx.parent_fields) fr.data->add_fields(*ctx.parent_fields);
         fr.link = std::move(res.link);
         fr.lease = std::move(lease);
         log.debug(

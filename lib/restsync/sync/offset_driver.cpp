@@ -93,8 +93,9 @@ asio::awaitable<bool> engine::impl::scan_offsets(run_context& ctx, const offset_
   s.limit = p.limit;
   // Stopping at the cursor needs the pages one by one: speculative pages
   // past it would be requests spent for nothing.
-  s.window =
-      ctx.stop_at_start ? 1 : static_cast<std::size_t>(std::max(1, cfg.client.max_in_flight));
+  s.window = ctx.stop_at_start ? 1
+             : ctx.window > 0  ? ctx.window
+                               : static_cast<std::size_t>(std::max(1, cfg.client.max_in_flight));
   s.maximum_offset = p.maximum_offset;
   s.known_page = ctx.paging_now().page_size;
   s.short_page_ends = p.stop_on_short_page && !ctx.paging_now().page_sizes_vary;
