@@ -46,6 +46,17 @@ const resource_config* find_resource_in(const std::vector<resource_config>& reso
 
 }  // namespace
 
+void loader::add_resource_ref(const config_node& v, const std::string& name,
+                              std::vector<parent_ref>& refs) {
+  auto split = split_resource_reference(name);
+  if (auto* error = std::get_if<std::string>(&split)) {
+    fail(v, *error);
+    return;
+  }
+  auto& [resource, field] = std::get<0>(split);
+  refs.push_back({name, resource, field, v.mark, v.path});
+}
+
 void loader::read_path_placeholders(const config_node& v, std::vector<parent_ref>& refs,
                                     std::vector<std::string>& plain) {
   auto names = placeholder_names(v.scalar);
@@ -55,13 +66,7 @@ void loader::read_path_placeholders(const config_node& v, std::vector<parent_ref
   }
   for (const auto& name : std::get<std::vector<std::string>>(names)) {
     if (name.starts_with("resources.")) {
-      auto split = split_resource_reference(name);
-      if (auto* error = std::get_if<std::string>(&split)) {
-        fail(v, *error);
-        continue;
-      }
-      auto& [resource, field] = std::get<0>(split);
-      refs.push_back({name, resource, field, v.mark, v.path});
+      add_resource_ref(v, name, refs);
     } else if (name.starts_with("incremental.")) {
       fail(v, fmt::format("`{{{}}}` cannot go in the path; incremental values go in `params` "
                           "(or `incremental.start_param`)",
@@ -102,14 +107,7 @@ void loader::read_param_placeholders(const config_node& v, std::vector<parent_re
     return;
   }
   for (const auto& name : std::get<std::vector<std::string>>(names)) {
-    if (!name.starts_with("resources.")) continue;
-    auto split = split_resource_reference(name);
-    if (auto* error = std::get_if<std::string>(&split)) {
-      fail(v, *error);
-      continue;
-    }
-    auto& [resource, field] = std::get<0>(split);
-    refs.push_back({name, resource, field, v.mark, v.path});
+    if (name.starts_with("resources.")) add_resource_ref(v, name, refs);
   }
 }
 

@@ -137,6 +137,9 @@ class loader {
   // refs: the placeholders that name another resource's fields.
   void read_endpoint(const config_node& n, endpoint_config& e, std::vector<parent_ref>& refs);
   // config/read_parent.cpp: dependent resources.
+  // `{resources.<parent>.<field>}` named in v: added to refs, or refused.
+  void add_resource_ref(const config_node& v, const std::string& name,
+                        std::vector<parent_ref>& refs);
   void read_path_placeholders(const config_node& v, std::vector<parent_ref>& refs,
                               std::vector<std::string>& plain);
   bool read_resolve_param(const std::string& name, const config_node& v,
