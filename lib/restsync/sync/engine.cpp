@@ -12,6 +12,7 @@
 #include <numeric>
 
 #include "restsync/incremental/window.hpp"
+#include "restsync/plan/column_hints.hpp"
 #include "restsync/plan/request_query.hpp"
 #include "restsync/sync/engine_impl.hpp"
 
@@ -65,7 +66,7 @@ asio::awaitable<run_outcome> engine::impl::run(const resource_config& rc, run_fl
 
   const bool mergeable = plan.write == disposition::merge;
   try {
-    db::table_spec spec{rc.name, rc.primary_key, mode_of(plan.write)};
+    db::table_spec spec{rc.name, rc.primary_key, mode_of(plan.write), store_hints(rc.columns)};
     co_await store.prepare(std::move(spec));
     // Keys are tracked (8 bytes a record) when the run may prove
     // deletions, a merge run that reads everything. For an incremental
