@@ -52,7 +52,7 @@ struct table_spec {
   write_mode mode = write_mode::merge;
   // Config's `columns`: types for columns yet to be made, conversions of
   // columns that exist (when the table is loaded), NOT NULL.
-  std::vector<column_hint> hints;
+  std::vector<column_hint> hints = {};
 };
 
 // One page to commit, and the counters of the run it belongs to.
