@@ -52,8 +52,9 @@ std::vector<std::string> only_users() { return {std::begin(users_only), std::end
 
 }  // namespace
 
-TEST_CASE("the shipped config stores the API's timestamps as timestamptz; cursors and deletions "
-          "keep working") {
+TEST_CASE(
+    "the shipped config stores the API's timestamps as timestamptz; cursors and deletions "
+    "keep working") {
   emulator emu;
   scratch_database db;
   auto r = run_shipped_sync(emu, db);
@@ -85,8 +86,8 @@ TEST_CASE("the shipped config stores the API's timestamps as timestamptz; cursor
       {"op":"change","resource":"custom_widgets","count":5},
       {"op":"add","resource":"accounts_feeds","count":4}]})");
   REQUIRE(m.status == 200);
-  auto again =
-      run_restsyncd({"sync", "--full-refresh", "--config", shipped_config_path().string()}, emu, db);
+  auto again = run_restsyncd({"sync", "--full-refresh", "--config", shipped_config_path().string()},
+                             emu, db);
   INFO(again.log);
   REQUIRE(again.status == 0);
   check_tables_equal_truth(emu, db);
@@ -132,14 +133,17 @@ TEST_CASE("a value that does not fit its hint goes to the variant column, with o
 
   const auto a = user_id(emu, 1), b = user_id(emu, 2), c = user_id(emu, 3), d = user_id(emu, 4);
   auto m = emu.mutate(R"({"ops":[
-      {"op":"change","resource":"users","id":)" + a +
+      {"op":"change","resource":"users","id":)" +
+                      a +
                       R"(,"fields":{"createdOn":"not a time"}},
-      {"op":"change","resource":"users","id":)" + b +
+      {"op":"change","resource":"users","id":)" +
+                      b +
                       R"(,"fields":{"createdOn":"2024-02-29T12:00:00+01:00"}},
-      {"op":"change","resource":"users","id":)" + c +
+      {"op":"change","resource":"users","id":)" +
+                      c +
                       R"(,"fields":{"createdOn":1700000000123}},
-      {"op":"change","resource":"users","id":)" + d +
-                      R"(,"fields":{"createdOn":true}}]})");
+      {"op":"change","resource":"users","id":)" +
+                      d + R"(,"fields":{"createdOn":true}}]})");
   REQUIRE(m.status == 200);
   auto second = run_sync(yaml, emu, db, only_users());
   INFO(second.log);
@@ -201,12 +205,13 @@ TEST_CASE("a hint the rows cannot take is refused, naming the count; nothing cha
   INFO(first.log);
   REQUIRE(first.status == 0);
   const auto titles = db.scalar("SELECT count(title) FROM analytics.users");
-  const auto null_logins = db.scalar("SELECT count(*) FROM analytics.users WHERE last_login IS NULL");
+  const auto null_logins =
+      db.scalar("SELECT count(*) FROM analytics.users WHERE last_login IS NULL");
   REQUIRE(titles != "0");
   REQUIRE(null_logins != "0");
 
-  auto bad_type = run_sync(yaml_with_columns({{"users", "      title: {data_type: timestamp}\n"}}),
-                           emu, db);
+  auto bad_type =
+      run_sync(yaml_with_columns({{"users", "      title: {data_type: timestamp}\n"}}), emu, db);
   INFO(bad_type.log);
   CHECK(bad_type.status == 1);
   CHECK(bad_type.log.find("cannot convert column title (text) in place: " + titles + " of its " +
@@ -237,9 +242,10 @@ TEST_CASE("nullable: false meets a null: that resource fails naming the column; 
   REQUIRE(emu.mutate(R"({"ops":[{"op":"change","resource":"campaigns","id":)" + id +
                      R"(,"fields":{"createdOn":null}}]})")
               .status == 200);
-  auto r = run_sync(
-      yaml_with_columns({{"campaigns", "      created_on: {data_type: timestamp, nullable: false}\n"}}),
-      emu, db);
+  auto r =
+      run_sync(yaml_with_columns(
+                   {{"campaigns", "      created_on: {data_type: timestamp, nullable: false}\n"}}),
+               emu, db);
   INFO(r.log);
   CHECK(r.status == 1);
   CHECK(r.log.find("has no value for column created_on, which its hint makes `nullable: false`") !=
@@ -255,8 +261,9 @@ TEST_CASE("a text hint on an integer key: deletions are still told row by row") 
   INFO(first.log);
   REQUIRE(first.status == 0);
   CHECK(column_type(db, "labels", "id") == "text");
-  REQUIRE(emu.mutate(R"({"ops":[{"op":"remove","resource":"labels","count":1,"position":"spread"}]})")
-              .status == 200);
+  REQUIRE(
+      emu.mutate(R"({"ops":[{"op":"remove","resource":"labels","count":1,"position":"spread"}]})")
+          .status == 200);
   auto second = run_sync(yaml, emu, db, {"--resource", "labels"});
   INFO(second.log);
   REQUIRE(second.status == 0);

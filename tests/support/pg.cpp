@@ -128,9 +128,8 @@ std::vector<std::vector<std::string>> scratch_database::differences(
                                             "._rs_columns WHERE resource = $1 ORDER BY ordinal",
                                         resource)) {
     const std::string col = "t." + q(row[1].c_str());
-    columns_of[row[0].c_str()].push_back(std::string(row[2].c_str()) == "timestamptz"
-                                             ? "extract(epoch from " + col + ")"
-                                             : col);
+    columns_of[row[0].c_str()].push_back(
+        std::string(row[2].c_str()) == "timestamptz" ? "extract(epoch from " + col + ")" : col);
   }
   table = q(schema) + "." + q(resource);
   std::string pairs;

@@ -209,7 +209,7 @@ struct resource_config {
   schedule_config schedule;
   std::optional<milliseconds> full_scan_every;  // for incremental resources
   bool hard_delete = false;
-  std::optional<milliseconds> max_age;  // alert when the last success is older
+  std::optional<milliseconds> max_age;      // alert when the last success is older
   std::vector<column_hint_config> columns;  // in file order
 };
 

@@ -14,13 +14,14 @@ constexpr std::string_view hint_keys[] = {"name",      "data_type", "nullable",
                                           "precision", "scale",     "primary_key"};
 // dlt's other column hints: known, refused with a reason.
 constexpr std::string_view dlt_only_keys[] = {
-    "timezone", "partition", "cluster",  "sort",       "unique",     "merge_key",   "row_key",
-    "parent_key", "root_key", "variant", "hard_delete", "dedup_sort", "incremental", "description"};
+    "timezone",    "partition",  "cluster",     "sort",       "unique",
+    "merge_key",   "row_key",    "parent_key",  "root_key",   "variant",
+    "hard_delete", "dedup_sort", "incremental", "description"};
 constexpr named<column_data_type> data_types[] = {
-    {"text", column_data_type::text},       {"bigint", column_data_type::bigint},
-    {"double", column_data_type::double_},  {"bool", column_data_type::bool_},
+    {"text", column_data_type::text},           {"bigint", column_data_type::bigint},
+    {"double", column_data_type::double_},      {"bool", column_data_type::bool_},
     {"timestamp", column_data_type::timestamp}, {"date", column_data_type::date},
-    {"decimal", column_data_type::decimal}, {"json", column_data_type::json}};
+    {"decimal", column_data_type::decimal},     {"json", column_data_type::json}};
 // dlt's data types that restsync does not store, and what to use instead.
 struct unported_type {
   std::string_view name;
@@ -50,8 +51,9 @@ std::string_view dlt_only_reason(std::string_view key) {
 
 std::vector<column_hint_config> loader::read_columns(const config_node& n) {
   std::vector<column_hint_config> out;
-  if (!expect_map(n, "a map of column name to its hints, such as `created_on: {data_type: "
-                     "timestamp}`")) {
+  if (!expect_map(n,
+                  "a map of column name to its hints, such as `created_on: {data_type: "
+                  "timestamp}`")) {
     return out;
   }
   for (std::size_t i = 0; i < n.keys.size(); ++i) {
@@ -112,9 +114,8 @@ std::vector<column_hint_config> loader::read_columns(const config_node& n) {
                              [&](const unported_type& u) { return u.name == type_node->scalar; })
               : std::end(unported_types);
       if (unported != std::end(unported_types)) {
-        fail(*type_node,
-             fmt::format("dlt's data_type `{}` is not one restsync stores; use {}", unported->name,
-                         unported->instead));
+        fail(*type_node, fmt::format("dlt's data_type `{}` is not one restsync stores; use {}",
+                                     unported->name, unported->instead));
         ok = false;
       } else if (auto t = choice(*type_node, data_types)) {
         h.data_type = *t;

@@ -8,8 +8,8 @@
 
 #include "restsync/config/byte_size.hpp"
 #include "restsync/config/duration.hpp"
-#include "restsync/plan/column_hints.hpp"
 #include "restsync/overloaded.hpp"
+#include "restsync/plan/column_hints.hpp"
 #include "restsync/plan/request_query.hpp"
 #include "restsync/plan/resource_plan.hpp"
 

@@ -85,8 +85,9 @@ std::string hint_name(const column_type& t) {
     case pg_type::jsonb:
       return "json";
     case pg_type::numeric:
-      return t.precision > 0 ? fmt::format("decimal, precision: {}, scale: {}", t.precision, t.scale)
-                             : "decimal";
+      return t.precision > 0
+                 ? fmt::format("decimal, precision: {}, scale: {}", t.precision, t.scale)
+                 : "decimal";
     default:
       return std::string(sql_name(t.type));
   }
@@ -173,8 +174,8 @@ void catalog::apply_hints(pqxx::transaction_base& tx, const table_spec& spec, ta
       tx.exec_params("UPDATE " + sql::qualified(schema_, "_rs_columns") +
                          " SET type = $1 WHERE resource = $2 AND column_name = $3 AND variant = ''",
                      type, spec.resource, def.name);
-      st.converted.push_back(fmt::format("{} {} → {} ({} values)", def.name,
-                                          sql_type(def.full_type()), type, total));
+      st.converted.push_back(
+          fmt::format("{} {} → {} ({} values)", def.name, sql_type(def.full_type()), type, total));
       def.type = to.type;
       def.precision = to.precision;
       def.scale = to.scale;
@@ -185,8 +186,7 @@ void catalog::apply_hints(pqxx::transaction_base& tx, const table_spec& spec, ta
     if (wanted && !not_null.count(def.name)) {
       require_not_null(tx, st, def, false);
     } else if (!wanted && not_null.count(def.name)) {
-      tx.exec("ALTER TABLE " + table + " ALTER COLUMN " + quote_ident(def.name) +
-              " DROP NOT NULL");
+      tx.exec("ALTER TABLE " + table + " ALTER COLUMN " + quote_ident(def.name) + " DROP NOT NULL");
     }
   }
 }

@@ -6,8 +6,8 @@
 
 #include <map>
 #include <optional>
-#include <set>
 #include <pqxx/pqxx>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -90,8 +90,8 @@ class catalog {
   // NOT NULL set or dropped; throws store_error when a value does not convert.
   void apply_hints(pqxx::transaction_base& tx, const table_spec& spec, table_state& st,
                    std::vector<column_def>& defs);
-  void require_not_null(pqxx::transaction_base& tx, const table_state& st,
-                        const column_def& column, bool table_is_new);
+  void require_not_null(pqxx::transaction_base& tx, const table_state& st, const column_def& column,
+                        bool table_is_new);
 
   std::string schema_;
   std::map<std::string, table_state> tables_;

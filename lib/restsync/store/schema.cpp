@@ -544,7 +544,7 @@ int table_schema::add_column(int field, std::string_view key, pg_type type, bool
 }
 
 int table_schema::add_main_column(int field, std::string_view key, const rapidjson::Value& v,
-                                   std::vector<column_def>& added) {
+                                  std::vector<column_def>& added) {
   const auto& assigned = names_.assign(key);
   const auto* h = hint(assigned.column);
   const auto column = static_cast<int>(columns_.size());
@@ -587,12 +587,13 @@ std::vector<column_def> table_schema::plan(std::span<const rapidjson::Value* con
         if (m.value.IsNull()) continue;
       }
       const auto& f = fields_[static_cast<size_t>(field)];
-      const auto& main = columns_[static_cast<size_t>(f.main)];
-      const auto where = decide(main.type, m.value, f.rules);
+      const auto where = decide(columns_[static_cast<size_t>(f.main)].type, m.value, f.rules);
       if (!where.variant) continue;
+      // add_column may move columns_: index it again after.
       if (f.variants[index_of(where.type)] < 0) add_column(field, key, where.type, true, added);
-      if (f.hinted) note_misfit(main.name, columns_[static_cast<size_t>(
-                                               f.variants[index_of(where.type)])].name);
+      if (f.hinted)
+        note_misfit(columns_[static_cast<size_t>(f.main)].name,
+                    columns_[static_cast<size_t>(f.variants[index_of(where.type)])].name);
     }
   }
   return added;

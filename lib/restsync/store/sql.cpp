@@ -85,8 +85,8 @@ std::string add_columns(const table_ref& t, const std::vector<column_def>& colum
   for (const auto& c : columns) {
     out += first ? " " : ", ";
     first = false;
-    out += fmt::format("ADD COLUMN IF NOT EXISTS {} {}", quote_ident(c.name),
-                       sql_type(c.full_type()));
+    out +=
+        fmt::format("ADD COLUMN IF NOT EXISTS {} {}", quote_ident(c.name), sql_type(c.full_type()));
   }
   return out;
 }

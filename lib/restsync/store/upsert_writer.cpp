@@ -46,9 +46,9 @@ void upsert_writer::flush(pqxx::work& tx) {
 
 std::string upsert_writer::where_is(const pending_upsert& p, size_t r) {
   // The page the record came from: the last one starting at or before r.
-  auto page = std::prev(
-      std::upper_bound(p.pages.begin(), p.pages.end(), r,
-                       [](size_t i, const std::pair<size_t, std::int64_t>& pg) { return i < pg.first; }));
+  auto page = std::prev(std::upper_bound(
+      p.pages.begin(), p.pages.end(), r,
+      [](size_t i, const std::pair<size_t, std::int64_t>& pg) { return i < pg.first; }));
   return fmt::format("record {} of the page at offset {}", r - page->first, page->second);
 }
 
