@@ -95,7 +95,8 @@ std::optional<resource_config> loader::read_resource(const config_node& n) {
          "dlt's processing steps (`filter`, `map`, `yield_map`) are Python functions and cannot "
          "port to restsync; it loads every record as the API sends it. Instead: every top-level "
          "field gets a column of its own, nested values are stored as JSON (see Columns in "
-         "docs/configuration.md); `endpoint.params` asks the API to filter; "
+         "docs/configuration.md); `columns` gives columns their types; `endpoint.params` asks the API "
+         "to filter; "
          "`endpoint.incremental` (with `end_value`) keeps only records in a window; "
          "`write_disposition` chooses merge, append or replace; and a view over the table can "
          "filter or reshape rows in PostgreSQL");
