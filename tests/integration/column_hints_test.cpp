@@ -183,7 +183,7 @@ TEST_CASE("a hint added to a table that has rows converts its column in place") 
   REQUIRE(second.status == 0);
   CHECK(column_type(db, "users", "created_on") == "timestamp with time zone");
   CHECK(column_type(db, "users", "last_login") == "timestamp with time zone");
-  CHECK(count_lines(second.log, "event=column_converted") == 2);
+  CHECK(count_lines(second.log, "event=column_changed") == 2);
   CHECK(db.scalar("SELECT type FROM analytics._rs_columns WHERE resource = 'users' AND "
                   "column_name = 'created_on'") == "timestamptz");
   // The converted rows are the API's records: nothing to update.
@@ -195,7 +195,7 @@ TEST_CASE("a hint added to a table that has rows converts its column in place") 
   auto third = run_sync(yaml, emu, db, only_users());
   INFO(third.log);
   REQUIRE(third.status == 0);
-  CHECK(third.log.find("event=column_converted") == std::string::npos);
+  CHECK(third.log.find("event=column_changed") == std::string::npos);
 }
 
 TEST_CASE("a hint the rows cannot take is refused, naming the count; nothing changes") {

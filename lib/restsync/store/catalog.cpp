@@ -106,10 +106,13 @@ std::string sample(std::string_view v) {
 void catalog::apply_hints(pqxx::transaction_base& tx, const table_spec& spec, table_state& st,
                           std::vector<column_def>& defs) {
   const auto table = sql::qualified(st.ref.schema, st.ref.table);
+  // NOT NULL columns, but those of the primary key (which keeps them so).
   std::set<std::string> not_null;
   for (const auto& row : tx.exec_params(
-           "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 "
-           "AND NOT attisdropped AND attnotnull",
+           "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND "
+           "a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull AND NOT EXISTS (SELECT 1 FROM "
+           "pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = "
+           "ANY(i.indkey))",
            table))
     not_null.insert(row[0].c_str());
   bool session_set = false;
@@ -175,18 +178,21 @@ void catalog::apply_hints(pqxx::transaction_base& tx, const table_spec& spec, ta
                          " SET type = $1 WHERE resource = $2 AND column_name = $3 AND variant = ''",
                      type, spec.resource, def.name);
       st.converted.push_back(
-          fmt::format("{} {} → {} ({} values)", def.name, sql_type(def.full_type()), type, total));
+          fmt::format("{}: {} → {} ({} values)", def.name, sql_type(def.full_type()), type, total));
       def.type = to.type;
       def.precision = to.precision;
       def.scale = to.scale;
     }
     const bool key = std::find(spec.primary_key.begin(), spec.primary_key.end(), def.field) !=
                      spec.primary_key.end();
-    const bool wanted = key || (h != nullptr && h->not_null);
+    if (key) continue;
+    const bool wanted = h != nullptr && h->not_null;
     if (wanted && !not_null.count(def.name)) {
       require_not_null(tx, st, def, false);
+      st.converted.push_back(def.name + ": NOT NULL set (nullable: false)");
     } else if (!wanted && not_null.count(def.name)) {
       tx.exec("ALTER TABLE " + table + " ALTER COLUMN " + quote_ident(def.name) + " DROP NOT NULL");
+      st.converted.push_back(def.name + ": NOT NULL dropped (no hint says nullable: false)");
     }
   }
 }

@@ -28,7 +28,8 @@ struct table_state {
   std::vector<size_t> key_columns;
   // Main columns a `nullable: false` hint makes NOT NULL (besides the key).
   std::vector<size_t> required_columns;
-  // Columns that load converted for a hint, for the log: one line each.
+  // What loading the table changed for its hints (conversions, NOT NULL),
+  // for the log: one line each.
   std::vector<std::string> converted;
   std::string upsert_sql;
   std::string upsert_name;  // the prepared statement of upsert_sql

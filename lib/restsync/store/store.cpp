@@ -123,7 +123,7 @@ struct worker final : command_handler {
       tables.load(tx, *b.load);
       auto& st = tables.for_change(b.resource);
       for (const auto& c : st.converted) {
-        if (log) log->info("column_converted", {{"resource", b.resource}, {"column", c}});
+        if (log) log->info("column_changed", {{"resource", b.resource}, {"change", c}});
       }
       st.converted.clear();
     }
