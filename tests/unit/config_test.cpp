@@ -57,7 +57,13 @@ bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-fs::path source_dir() { return fs::path(__FILE__).parent_path().parent_path().parent_path(); }
+// ctest says where the tree is; __FILE__ is relative to the build directory
+// when ccache rewrites paths (CCACHE_BASEDIR), so it is only the fallback.
+fs::path source_dir() {
+  if (const char* dir = std::getenv("RESTSYNC_SOURCE_DIR"); dir != nullptr && *dir != '\0')
+    return dir;
+  return fs::path(__FILE__).parent_path().parent_path().parent_path();
+}
 
 class temp_dir {
  public:

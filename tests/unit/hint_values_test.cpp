@@ -59,6 +59,9 @@ TEST_CASE("timestamp: epoch seconds, epoch milliseconds and ISO-8601 as timestam
   CHECK_FALSE(ts("-62135596801"));
   CHECK(ts("\"0001-01-01T00:00:00Z\"") == "0001-01-01 00:00:00+00");
   CHECK_FALSE(ts("1e300"));
+  CHECK_FALSE(ts("-9223372036854775"));  // milliseconds near the end of int64 microseconds
+  CHECK(ts("253402300799999") == "9999-12-31 23:59:59.999000+00");
+  CHECK_FALSE(ts("253402300800000"));
   CHECK_FALSE(ts("123456789012345678901234567890"));
 }
 

@@ -261,11 +261,14 @@ std::optional<std::string> timestamptz_text(const rapidjson::Value& v) {
   using namespace std::chrono;
   if (!v.IsNumber() && !v.IsString()) return std::nullopt;
   const auto c = parse_cursor_json(v);
-  if (!c) return std::nullopt;
+  // Years 1 to 9999, checked before any calendar arithmetic (which would
+  // overflow near the ends of the int64 range).
+  constexpr std::int64_t first = -62'135'596'800'000'000;  // 0001-01-01
+  constexpr std::int64_t end = 253'402'300'800'000'000;    // 10000-01-01
+  if (!c || c->micros < first || c->micros >= end) return std::nullopt;
   const sys_time<microseconds> t{microseconds(c->micros)};
   const auto day = floor<days>(t);
   const year_month_day ymd{day};
-  if (ymd.year() < year(1) || ymd.year() > year(9999)) return std::nullopt;
   const auto micros = (t - day).count();
   const auto secs = micros / 1'000'000;
   const auto frac = micros % 1'000'000;
