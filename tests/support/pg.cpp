@@ -122,16 +122,21 @@ std::vector<std::vector<std::string>> scratch_database::differences(
     if (subset_only) return {};
     return {{"*", "<no table " + schema + "." + resource + ">", "<records>"}};
   }
-  for (const auto& row : tx.exec_params("SELECT field, column_name FROM " + q(schema) +
+  // A timestamptz column (a `timestamp` hint) holds the API's epoch seconds:
+  // it compares as them, to the microsecond.
+  for (const auto& row : tx.exec_params("SELECT field, column_name, type FROM " + q(schema) +
                                             "._rs_columns WHERE resource = $1 ORDER BY ordinal",
-                                        resource))
-    columns_of[row[0].c_str()].push_back(row[1].c_str());
+                                        resource)) {
+    const std::string col = "t." + q(row[1].c_str());
+    columns_of[row[0].c_str()].push_back(
+        std::string(row[2].c_str()) == "timestamptz" ? "extract(epoch from " + col + ")" : col);
+  }
   table = q(schema) + "." + q(resource);
   std::string pairs;
   for (const auto& [field, cols] : columns_of) {
     std::string expr = "COALESCE(";
     for (size_t i = 0; i < cols.size(); ++i)
-      expr += (i ? ", " : "") + std::string("to_jsonb(t.") + q(cols[i]) + ")";
+      expr += (i ? ", " : "") + std::string("to_jsonb(") + cols[i] + ")";
     expr += ")";
     if (!pairs.empty()) pairs += ", ";
     pairs += "(" + lit(c, field) + ", " + expr + ")";

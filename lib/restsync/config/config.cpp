@@ -45,6 +45,28 @@ std::string_view paginator_type_name(const paginator_config& p) {
       p);
 }
 
+std::string_view to_string(column_data_type t) {
+  switch (t) {
+    case column_data_type::text:
+      return "text";
+    case column_data_type::bigint:
+      return "bigint";
+    case column_data_type::double_:
+      return "double";
+    case column_data_type::bool_:
+      return "bool";
+    case column_data_type::timestamp:
+      return "timestamp";
+    case column_data_type::date:
+      return "date";
+    case column_data_type::decimal:
+      return "decimal";
+    case column_data_type::json:
+      return "json";
+  }
+  return "?";
+}
+
 std::string_view to_string(auth_type t) {
   switch (t) {
     case auth_type::none:

@@ -220,6 +220,21 @@ struct parent_config {
   std::vector<std::string> key_columns() const;
 };
 
+// dlt's column data types that restsync stores (`columns: {x: {data_type: …}}`).
+enum class column_data_type { text, bigint, double_, bool_, timestamp, date, decimal, json };
+
+// One entry of a resource's `columns` (dlt's column hints), by column name.
+struct column_hint_config {
+  std::string name;  // the column as the table names it (snake_case)
+  std::optional<column_data_type> data_type;
+  bool nullable = true;  // false: NOT NULL
+  int precision = 0;     // decimal only: numeric(precision, scale) when > 0
+  int scale = 0;
+  bool primary_key = false;
+
+  bool operator==(const column_hint_config&) const = default;
+};
+
 struct resource_config {
   std::string name;
   std::vector<std::string> primary_key;
@@ -228,8 +243,9 @@ struct resource_config {
   schedule_config schedule;
   std::optional<milliseconds> full_scan_every;  // for incremental resources
   bool hard_delete = false;
-  std::optional<milliseconds> max_age;  // alert when the last success is older
-  std::optional<parent_config> parent;  // a dependent resource's parent
+  std::optional<milliseconds> max_age;      // alert when the last success is older
+  std::vector<column_hint_config> columns;  // in file order
+  std::optional<parent_config> parent;      // a dependent resource's parent
 };
 
 struct destination_config {
@@ -272,6 +288,7 @@ struct config {
 };
 
 std::string_view to_string(auth_type t);
+std::string_view to_string(column_data_type t);
 std::string_view to_string(api_key_location l);
 std::string_view to_string(disposition d);
 std::string_view to_string(row_order o);

@@ -8,6 +8,7 @@
 
 #include "restsync/config/normalize.hpp"
 #include "restsync/config/reader.hpp"
+#include "restsync/store/naming.hpp"
 
 namespace restsync::config_reader {
 
@@ -15,7 +16,7 @@ namespace {
 
 constexpr std::string_view resource_keys[] = {
     "name", "endpoint", "primary_key", "write_disposition", "schedule", "full_scan_every",
-    "hard_delete", "max_age", "include_from_parent", "on_parent_deleted",
+    "hard_delete", "max_age", "columns", "include_from_parent", "on_parent_deleted",
     // Known, to be refused with a reason rather than as unknown.
     "processing_steps"};
 constexpr named<disposition> dispositions[] = {{"merge", disposition::merge},
@@ -95,7 +96,9 @@ std::optional<resource_config> loader::read_resource(const config_node& n) {
          "dlt's processing steps (`filter`, `map`, `yield_map`) are Python functions and cannot "
          "port to restsync; it loads every record as the API sends it. Instead: every top-level "
          "field gets a column of its own, nested values are stored as JSON (see Columns in "
-         "docs/configuration.md); `endpoint.params` asks the API to filter; "
+         "docs/configuration.md); `columns` gives columns their types; `endpoint.params` asks the "
+         "API "
+         "to filter; "
          "`endpoint.incremental` (with `end_value`) keeps only records in a window; "
          "`write_disposition` chooses merge, append or replace; and a view over the table can "
          "filter or reshape rows in PostgreSQL");
@@ -165,6 +168,11 @@ std::optional<resource_config> loader::read_resource(const config_node& n) {
     if (auto d = duration_value(*v, false)) r.max_age = *d;
   }
 
+  if (const auto* v = optional(n, "columns")) {
+    r.columns = read_columns(*v);
+    if (!primary_key_failed && !merge_key_hints(n, r)) primary_key_failed = true;
+  }
+
   if (r.write_disposition == disposition::merge && r.primary_key.empty() && !primary_key_failed &&
       !disposition_failed) {
     const config_node& at = disposition_node != nullptr ? *disposition_node : n;
@@ -175,6 +183,52 @@ std::optional<resource_config> loader::read_resource(const config_node& n) {
   }
   if (!ok) return std::nullopt;
   return r;
+}
+
+bool loader::merge_key_hints(const config_node& resource, resource_config& r) {
+  const config_node* columns = resource.find("columns");
+  auto hint_node = [&](const std::string& column) {
+    const config_node* h = columns->find(column);
+    const config_node* k = h != nullptr ? h->find("primary_key") : nullptr;
+    return k != nullptr ? k : (h != nullptr ? h : columns);
+  };
+  auto in_key = [&](const std::string& column) {
+    return std::any_of(r.primary_key.begin(), r.primary_key.end(),
+                       [&](const std::string& f) { return column_name(f) == column; });
+  };
+  bool ok = true;
+  std::vector<std::string> hinted;
+  for (const auto& h : r.columns) {
+    if (h.primary_key) hinted.push_back(h.name);
+    const config_node* k = columns->find(h.name)->find("primary_key");
+    if (!h.primary_key && k != nullptr && k->kind != node_kind::null && in_key(h.name)) {
+      fail(*k, fmt::format("`primary_key: false` on column `{}` contradicts the resource's "
+                           "primary_key, which names it; remove one of the two",
+                           h.name));
+      ok = false;
+    }
+  }
+  if (hinted.empty() || !ok) return ok;
+  if (r.primary_key.empty()) {
+    // dlt's meaning: the hinted columns are the key, in the order written.
+    // The column name is the field's name, which the naming rules keep.
+    r.primary_key = hinted;
+    return true;
+  }
+  for (const auto& c : hinted) {
+    if (in_key(c)) continue;
+    std::string key;
+    for (const auto& f : r.primary_key) key += (key.empty() ? "" : ", ") + f;
+    fail(*hint_node(c),
+         fmt::format("column `{}` is hinted `primary_key: true`, but the resource's primary_key "
+                     "(here or from resource_defaults) is [{}]; restsync does not merge the two "
+                     "into one key as dlt does, since a default `primary_key` would silently "
+                     "join it: list the key in `primary_key` (`primary_key: [{}]`, or `{}` "
+                     "alone) and drop `primary_key: true`",
+                     c, key, key + ", " + c, c));
+    ok = false;
+  }
+  return ok;
 }
 
 }  // namespace restsync::config_reader

@@ -134,6 +134,9 @@ class loader {
   metrics_config read_metrics(const config_node& n);
   std::vector<resource_config> read_resources(const config_node& list, const config_node* defaults);
   std::optional<resource_config> read_resource(const config_node& n);
+  std::vector<column_hint_config> read_columns(const config_node& n);
+  // The key from `primary_key` and the columns hinted `primary_key: true`.
+  bool merge_key_hints(const config_node& resource, resource_config& r);
   // refs: the placeholders that name another resource's fields.
   void read_endpoint(const config_node& n, endpoint_config& e, std::vector<parent_ref>& refs);
   // config/read_parent.cpp: dependent resources.

@@ -9,6 +9,7 @@
 #include "restsync/config/byte_size.hpp"
 #include "restsync/config/duration.hpp"
 #include "restsync/overloaded.hpp"
+#include "restsync/plan/column_hints.hpp"
 #include "restsync/plan/request_query.hpp"
 #include "restsync/plan/resource_plan.hpp"
 
@@ -225,6 +226,23 @@ void mask_all(const secret_set& secrets, query_params& q) {
 // A copy of cfg with every secret replaced by `***` in every string that came
 // from the file. Masking value by value, rather than the finished text, keeps
 // a short secret from eating into the plan's own words.
+// `created_on timestamp (timestamptz), not null; amount decimal (numeric(10,2))`.
+std::string describe_columns(const std::vector<column_hint_config>& columns) {
+  std::string out;
+  for (const auto& h : columns) {
+    if (!out.empty()) out += "; ";
+    out += h.name;
+    if (h.data_type) {
+      out += fmt::format(" {} ({})", to_string(*h.data_type), sql_type(column_type_of(h)));
+    } else {
+      out += " (type from the values)";
+    }
+    if (h.primary_key) out += ", primary key";
+    if (!h.nullable && !h.primary_key) out += ", not null";
+  }
+  return out + "; a value that does not fit goes to <column>__v_<type>";
+}
+
 config masked_copy(const config& cfg) {
   config m = cfg;
   const secret_set& s = cfg.secrets;
@@ -240,6 +258,7 @@ config masked_copy(const config& cfg) {
   for (auto& r : m.resources) {
     mask_all(s, r.name);
     mask_all(s, r.primary_key);
+    for (auto& h : r.columns) mask_all(s, h.name);
     endpoint_config& e = r.endpoint;
     mask_all(s, e.path);
     mask_all(s, e.params);
@@ -341,6 +360,7 @@ std::string describe_plan(const config& unmasked) {
          r.primary_key.empty() ? std::string("none")
                                : fmt::format("{}", fmt::join(r.primary_key, ", ")));
     line(out, 4, "write_disposition", to_string(r.write_disposition));
+    if (!r.columns.empty()) line(out, 4, "columns", describe_columns(r.columns));
     line(out, 4, "data_selector", describe_data_selector(e));
     line(out, 4, "paginator", describe_paginator(e.paginator));
     line(out, 4, "error_handler", describe_error_handler(e.error_handler));

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
+
+#include "restsync/store/stored_value.hpp"
 
 namespace restsync::db {
 
@@ -18,25 +21,31 @@ table_state catalog::read(pqxx::transaction_base& tx, const table_spec& spec) {
   st.mode = spec.mode;
   check_name(spec.resource);
   st.ref = {schema_, fit_identifier(spec.resource)};
+  st.hints = spec.hints;
   auto exists = tx.exec_params(
       "SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2",
       st.ref.schema, st.ref.table);
   st.exists = !exists.empty();
-  if (!st.exists) return st;
+  if (!st.exists) {
+    st.schema.set_hints(spec.hints);
+    return st;
+  }
   std::vector<column_def> defs;
   for (const auto& row : tx.exec_params(
            "SELECT field, variant, column_name, type, field_name FROM " +
                sql::qualified(schema_, "_rs_columns") + " WHERE resource = $1 ORDER BY ordinal",
            spec.resource)) {
-    auto type = parse_pg_type(row[3].c_str());
+    auto type = parse_sql_type(row[3].c_str());
     if (!type)
       throw store_error(fmt::format("table {}: unknown column type '{}' in _rs_columns",
                                     st.ref.table, row[3].c_str()));
     std::string label = row[0].c_str();
     std::string field = row[4].is_null() ? label : pqxx::binarystring(row[4]).str();
-    defs.push_back({row[2].c_str(), *type, field, !row[1].as<std::string>().empty()});
+    defs.push_back({row[2].c_str(), type->type, field, !row[1].as<std::string>().empty(),
+                    type->precision, type->scale});
     st.labels.add(std::move(field), std::move(label));
   }
+  apply_hints(tx, spec, st, defs);
   std::vector<std::string> others;
   for (const auto& row : tx.exec_params(
            "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND "
@@ -52,8 +61,162 @@ table_state catalog::read(pqxx::transaction_base& tx, const table_spec& spec) {
     throw store_error(
         fmt::format("table {}: inconsistent _rs_columns: {}", st.ref.table, e.what()));
   }
+  st.schema.set_hints(spec.hints);
   resolve_keys(st);
   return st;
+}
+
+namespace {
+
+const column_hint* hint_of(const std::vector<column_hint>& hints, const std::string& column) {
+  auto it = std::find_if(hints.begin(), hints.end(),
+                         [&](const column_hint& h) { return h.column == column; });
+  return it == hints.end() ? nullptr : &*it;
+}
+
+std::string hint_name(const column_type& t) {
+  switch (t.type) {
+    case pg_type::timestamptz:
+      return "timestamp";
+    case pg_type::boolean:
+      return "bool";
+    case pg_type::double_precision:
+      return "double";
+    case pg_type::jsonb:
+      return "json";
+    case pg_type::numeric:
+      return t.precision > 0
+                 ? fmt::format("decimal, precision: {}, scale: {}", t.precision, t.scale)
+                 : "decimal";
+    default:
+      return std::string(sql_name(t.type));
+  }
+}
+
+// A value for a message: short, on one line.
+std::string sample(std::string_view v) {
+  std::string out;
+  for (char c : v.substr(0, 40)) out += (c == '\n' || c == '\r') ? ' ' : c;
+  if (v.size() > 40) out += "…";
+  return out;
+}
+
+}  // namespace
+
+void catalog::apply_hints(pqxx::transaction_base& tx, const table_spec& spec, table_state& st,
+                          std::vector<column_def>& defs) {
+  const auto table = sql::qualified(st.ref.schema, st.ref.table);
+  // NOT NULL columns, but those of the primary key (which keeps them so).
+  std::set<std::string> not_null;
+  for (const auto& row : tx.exec_params(
+           "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND "
+           "a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull AND NOT EXISTS (SELECT 1 FROM "
+           "pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = "
+           "ANY(i.indkey))",
+           table))
+    not_null.insert(row[0].c_str());
+  bool session_set = false;
+  for (auto& def : defs) {
+    if (def.variant) continue;
+    const auto* h = hint_of(spec.hints, def.name);
+    if (h != nullptr && h->type && def.full_type() != *h->type) {
+      const auto& to = *h->type;
+      for (const auto& v : defs) {
+        if (v.variant && v.field == def.field && v.type == to.type)
+          throw store_error(fmt::format(
+              "table {}: the hint `data_type: {}` on column {} would make it the type of its "
+              "variant column {}; nothing was changed. Move that column's values into {} "
+              "yourself and drop it (and its row in _rs_columns), or remove the hint",
+              st.ref.table, hint_name(to), def.name, v.name, def.name));
+      }
+      if (!session_set) {
+        // How the values read back (convert_stored expects it), for this
+        // transaction only.
+        tx.exec("SET LOCAL TimeZone = 'UTC'");
+        tx.exec("SET LOCAL DateStyle = 'ISO, YMD'");
+        session_set = true;
+      }
+      const auto col = quote_ident(def.name);
+      sql::binary_text_array olds, news;
+      std::int64_t total = 0, misfits = 0;
+      std::string example;
+      for (const auto& row : tx.exec("SELECT " + col + "::text, count(*) FROM " + table +
+                                     " WHERE " + col + " IS NOT NULL GROUP BY 1")) {
+        const std::string_view old(row[0].c_str(), row[0].size());
+        const auto n = row[1].as<std::int64_t>();
+        total += n;
+        auto converted = convert_stored(old, def.full_type(), to);
+        if (!converted) {
+          misfits += n;
+          if (example.empty()) example = sample(old);
+          continue;
+        }
+        if (*converted != old) {
+          olds.append(old);
+          news.append(*converted);
+        }
+      }
+      if (misfits > 0)
+        throw store_error(fmt::format(
+            "table {}: the hint `data_type: {}` cannot convert column {} ({}) in place: {} of "
+            "its {} values do not fit, such as `{}`; nothing was changed. Remove the hint or "
+            "choose a data_type that holds them (text holds every value); or empty the column "
+            "(UPDATE {} SET {} = NULL) or the table and sync again with --full-refresh, so "
+            "that values that do not fit go to a variant column as new ones do",
+            st.ref.table, hint_name(to), def.name, sql_type(def.full_type()), misfits, total,
+            example, table, col));
+      if (def.type != pg_type::text)
+        tx.exec("ALTER TABLE " + table + " ALTER COLUMN " + col + " TYPE text USING " + col +
+                "::text");
+      tx.exec_params("UPDATE " + table + " AS t SET " + col + " = m.n FROM unnest($1::text[], " +
+                         "$2::text[]) AS m(o, n) WHERE t." + col + " = m.o",
+                     pqxx::binarystring(olds.finish()), pqxx::binarystring(news.finish()));
+      const auto type = sql_type(to);
+      tx.exec("ALTER TABLE " + table + " ALTER COLUMN " + col + " TYPE " + type + " USING " + col +
+              "::" + type);
+      tx.exec_params("UPDATE " + sql::qualified(schema_, "_rs_columns") +
+                         " SET type = $1 WHERE resource = $2 AND column_name = $3 AND variant = ''",
+                     type, spec.resource, def.name);
+      st.converted.push_back(
+          fmt::format("{}: {} → {} ({} values)", def.name, sql_type(def.full_type()), type, total));
+      def.type = to.type;
+      def.precision = to.precision;
+      def.scale = to.scale;
+    }
+    const bool key = std::find(spec.primary_key.begin(), spec.primary_key.end(), def.field) !=
+                     spec.primary_key.end();
+    if (key) continue;
+    const bool wanted = h != nullptr && h->not_null;
+    if (wanted && !not_null.count(def.name)) {
+      require_not_null(tx, st, def, false);
+      st.converted.push_back(def.name + ": NOT NULL set (nullable: false)");
+    } else if (!wanted && not_null.count(def.name)) {
+      tx.exec("ALTER TABLE " + table + " ALTER COLUMN " + quote_ident(def.name) + " DROP NOT NULL");
+      st.converted.push_back(def.name + ": NOT NULL dropped (no hint says nullable: false)");
+    }
+  }
+}
+
+void catalog::require_not_null(pqxx::transaction_base& tx, const table_state& st,
+                               const column_def& column, bool table_is_new) {
+  const auto col = quote_ident(column.name);
+  for (const auto* ref : {&st.ref, st.staging ? &*st.staging : nullptr}) {
+    if (ref == nullptr) continue;
+    const auto table = sql::qualified(ref->schema, ref->table);
+    if (!table_is_new) {
+      const auto nulls = tx.exec("SELECT count(*) FROM " + table + " WHERE " + col + " IS NULL")
+                             .at(0)
+                             .at(0)
+                             .as<std::int64_t>();
+      if (nulls > 0)
+        throw store_error(fmt::format(
+            "table {}: column {} is hinted `nullable: false`, but {} of the table's rows have "
+            "no value there; nothing was changed. Remove `nullable: false`, or fill those rows "
+            "(UPDATE {} SET {} = … WHERE {} IS NULL) or delete them",
+            ref->table, column.name, nulls, table, col, col));
+    }
+    tx.exec("ALTER TABLE " + table + " ALTER COLUMN " + col + " SET NOT NULL");
+  }
 }
 
 void catalog::load(pqxx::transaction_base& tx, const table_spec& spec) {
@@ -64,6 +227,14 @@ void catalog::load(pqxx::transaction_base& tx, const table_spec& spec) {
 }
 
 void catalog::resolve_keys(table_state& st) {
+  st.required_columns.clear();
+  for (const auto& h : st.hints) {
+    if (!h.not_null) continue;
+    const auto& all = st.schema.columns();
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (!all[i].variant && all[i].name == h.column) st.required_columns.push_back(i);
+    }
+  }
   st.key_columns.clear();
   for (const auto& field : st.primary_key) {
     int idx = st.schema.main_column(field);
@@ -109,18 +280,28 @@ void catalog::create_tables(pqxx::transaction_base& tx, table_state& st,
   st.exists = true;
 }
 
-void catalog::fit(pqxx::transaction_base& tx, const std::string& resource, table_state& st,
-                  std::span<const rapidjson::Value* const> records, std::int64_t offset) {
+std::vector<hint_misfit> catalog::fit(pqxx::transaction_base& tx, const std::string& resource,
+                                      table_state& st,
+                                      std::span<const rapidjson::Value* const> records,
+                                      std::int64_t offset) {
   // Columns a page needs are added before any row is written; the rows
   // of earlier pages still waiting for their statement get NULL there.
   auto added = st.schema.plan(records);
+  const bool is_new = !st.exists;
   if (!st.exists) create_tables(tx, st, resource, offset);
   if (!added.empty()) {
     tx.exec(sql::add_columns(st.ref, added));
     if (st.staging) tx.exec(sql::add_columns(*st.staging, added));
+    for (const auto& c : added) {
+      const auto* h = c.variant ? nullptr : st.schema.hint(c.name);
+      if (h != nullptr && h->not_null &&
+          std::find(st.primary_key.begin(), st.primary_key.end(), c.field) == st.primary_key.end())
+        require_not_null(tx, st, c, is_new);
+    }
     persist_columns(tx, resource, st);
   }
   resolve_keys(st);
+  return st.schema.take_misfits();
 }
 
 void catalog::persist_columns(pqxx::transaction_base& tx, const std::string& resource,
@@ -135,7 +316,7 @@ void catalog::persist_columns(pqxx::transaction_base& tx, const std::string& res
             " (resource, field, variant, column_name, type, ordinal, field_name) VALUES "
             "($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (resource, field, variant) DO NOTHING",
         resource, st.labels.label(c.field), c.variant ? std::string(variant_tag(c.type)) : "",
-        c.name, std::string(sql_name(c.type)), ordinal_of(c), pqxx::binarystring(c.field));
+        c.name, sql_type(c.full_type()), ordinal_of(c), pqxx::binarystring(c.field));
   }
 }
 
@@ -156,6 +337,7 @@ void catalog::start_run(pqxx::transaction_base& tx, const std::string& resource)
   auto& st = for_change(resource);
   st.staging = staging;
   st.upsert_columns = 0;  // the statement names the table written to
+  st.misfits_logged.clear();
 }
 
 std::int64_t catalog::swap_in(pqxx::transaction_base& tx, const table_state& st) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <pqxx/pqxx>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,11 +26,19 @@ struct table_state {
   table_schema schema;
   field_labels labels;  // how _rs_columns keys each field
   std::vector<size_t> key_columns;
+  // Main columns a `nullable: false` hint makes NOT NULL (besides the key).
+  std::vector<size_t> required_columns;
+  // What loading the table changed for its hints (conversions, NOT NULL),
+  // for the log: one line each.
+  std::vector<std::string> converted;
   std::string upsert_sql;
   std::string upsert_name;  // the prepared statement of upsert_sql
   size_t upsert_columns = 0;
   // replace: the run in progress writes here; swapped in by finish_run.
   std::optional<sql::table_ref> staging;
+  std::vector<column_hint> hints;
+  // Hinted columns whose misfits the run in progress has logged.
+  std::set<std::string> misfits_logged;
 
   // The table the run in progress writes to: the staging table of a replace run.
   const sql::table_ref& write_ref() const { return staging ? *staging : ref; }
@@ -53,9 +62,11 @@ class catalog {
 
   // Makes the table (and its staging table) hold the columns records need:
   // creates them with the first records, adds columns and records them in
-  // _rs_columns. offset: for messages.
-  void fit(pqxx::transaction_base& tx, const std::string& resource, table_state& st,
-           std::span<const rapidjson::Value* const> records, std::int64_t offset);
+  // _rs_columns. offset: for messages. Returns the values of hinted columns
+  // that went to variant columns.
+  std::vector<hint_misfit> fit(pqxx::transaction_base& tx, const std::string& resource,
+                               table_state& st, std::span<const rapidjson::Value* const> records,
+                               std::int64_t offset);
 
   // A run of the resource begins: a replace resource gets a fresh staging
   // table (one a crashed run left is dropped), and the upsert statement is
@@ -76,6 +87,12 @@ class catalog {
   void create_tables(pqxx::transaction_base& tx, table_state& st, const std::string& resource,
                      std::int64_t offset);
   void persist_columns(pqxx::transaction_base& tx, const std::string& resource, table_state& st);
+  // The hints applied to the columns that exist: types converted in place,
+  // NOT NULL set or dropped; throws store_error when a value does not convert.
+  void apply_hints(pqxx::transaction_base& tx, const table_spec& spec, table_state& st,
+                   std::vector<column_def>& defs);
+  void require_not_null(pqxx::transaction_base& tx, const table_state& st, const column_def& column,
+                        bool table_is_new);
 
   std::string schema_;
   std::map<std::string, table_state> tables_;

@@ -50,8 +50,10 @@ void deletion_evidence::note(std::int64_t run_id, const table_state& st,
   auto it = runs_.find(run_id);
   if (it == runs_.end() || !it->second.track_keys) return;
   auto& pending = tx_keys_[run_id];
+  std::vector<pg_type> types;
+  for (size_t k : st.key_columns) types.push_back(st.schema.columns()[k].type);
   for (const auto* r : all) {
-    auto k = comparable_key(*r, st.primary_key);
+    auto k = comparable_key(*r, st.primary_key, types);
     if (!k) {
       // Deletions cannot be told apart for this run.
       it->second.track_keys = false;

@@ -95,10 +95,15 @@ std::string record_key(const rapidjson::Value& record, const std::vector<std::st
 }
 
 std::optional<std::string> comparable_key(const rapidjson::Value& record,
-                                          const std::vector<std::string>& fields) {
+                                          const std::vector<std::string>& fields,
+                                          const std::vector<pg_type>& columns) {
   key_builder key;
-  for (const auto& f : fields) {
-    const auto* v = field_of(record, f);
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const auto* v = field_of(record, fields[i]);
+    if (v != nullptr && v->IsInt64() && i < columns.size() && columns[i] == pg_type::text) {
+      key.add_string(std::to_string(v->GetInt64()));
+      continue;
+    }
     if (v == nullptr || !add_comparable(key, *v)) return std::nullopt;
   }
   return std::string(key.finish());

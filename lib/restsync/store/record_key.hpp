@@ -52,8 +52,11 @@ std::string record_key(const rapidjson::Value& record, const std::vector<std::st
 
 // The record's key when each of its fields is an integer or a string that a
 // bigint or text key column prints back unchanged (no NUL), which is what
-// deletion evidence can compare with rows; nullopt otherwise.
+// deletion evidence can compare with rows; nullopt otherwise. columns: the
+// key columns' types when known: an integer in a text column (a text column
+// hint takes numbers as their digits) is its digits as a string.
 std::optional<std::string> comparable_key(const rapidjson::Value& record,
-                                          const std::vector<std::string>& fields);
+                                          const std::vector<std::string>& fields,
+                                          const std::vector<pg_type>& columns = {});
 
 }  // namespace restsync::db

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "restsync/incremental/cursor.hpp"
 #include "restsync/paging/page.hpp"
 
 namespace restsync {
@@ -140,6 +141,14 @@ void append_number(std::string& out, const rapidjson::Value& v) {
   out.append(buf, r.ptr);
 }
 
+void append_number_text(std::string& out, const rapidjson::Value& v) {
+  if (is_marked_number(v)) {
+    out += marked_number_text(v);
+  } else {
+    append_number(out, v);
+  }
+}
+
 bool exact_in_double(int64_t i) {
   const auto d = static_cast<double>(i);
   return d >= -9.2233720368547758e18 && d < 9.2233720368547758e18 && static_cast<int64_t>(d) == i;
@@ -166,6 +175,10 @@ std::string_view sql_name(pg_type t) {
       return "text";
     case pg_type::jsonb:
       return "jsonb";
+    case pg_type::timestamptz:
+      return "timestamptz";
+    case pg_type::date:
+      return "date";
   }
   return "text";
 }
@@ -177,7 +190,110 @@ std::optional<pg_type> parse_pg_type(std::string_view sql) {
   if (sql == "boolean" || sql == "bool") return pg_type::boolean;
   if (sql == "text") return pg_type::text;
   if (sql == "jsonb") return pg_type::jsonb;
+  if (sql == "timestamptz" || sql == "timestamp with time zone") return pg_type::timestamptz;
+  if (sql == "date") return pg_type::date;
   return std::nullopt;
+}
+
+std::string sql_type(const column_type& t) {
+  if (t.type == pg_type::numeric && t.precision > 0)
+    return fmt::format("numeric({},{})", t.precision, t.scale);
+  return std::string(sql_name(t.type));
+}
+
+std::optional<column_type> parse_sql_type(std::string_view sql) {
+  if (auto t = parse_pg_type(sql)) return column_type{*t, 0, 0};
+  constexpr std::string_view prefix = "numeric(";
+  if (sql.substr(0, prefix.size()) != prefix || sql.back() != ')') return std::nullopt;
+  auto inner = sql.substr(prefix.size(), sql.size() - prefix.size() - 1);
+  column_type out{pg_type::numeric, 0, 0};
+  const char* end = inner.data() + inner.size();
+  auto r = std::from_chars(inner.data(), end, out.precision);
+  if (r.ec != std::errc{} || out.precision < 1) return std::nullopt;
+  if (r.ptr != end) {
+    if (*r.ptr != ',') return std::nullopt;
+    r = std::from_chars(r.ptr + 1, end, out.scale);
+    if (r.ec != std::errc{} || r.ptr != end || out.scale < 0 || out.scale > out.precision)
+      return std::nullopt;
+  }
+  return out;
+}
+
+bool fits_numeric(std::string_view literal, int precision, int scale) {
+  // The digits, and where the decimal point sits among them (after
+  // `point` digits), once the exponent has moved it.
+  std::string_view s = literal;
+  if (!s.empty() && (s.front() == '-' || s.front() == '+')) s.remove_prefix(1);
+  std::string digits;
+  long long point = -1;
+  size_t i = 0;
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c >= '0' && c <= '9') {
+      digits += c;
+    } else if (c == '.' && point < 0) {
+      point = static_cast<long long>(digits.size());
+    } else {
+      break;
+    }
+  }
+  if (digits.empty()) return false;
+  if (point < 0) point = static_cast<long long>(digits.size());
+  if (i < s.size()) {
+    if (s[i] != 'e' && s[i] != 'E') return false;
+    long long exponent = 0;
+    auto rest = s.substr(i + 1);
+    if (!rest.empty() && rest.front() == '+') rest.remove_prefix(1);
+    auto r = std::from_chars(rest.data(), rest.data() + rest.size(), exponent);
+    if (r.ec != std::errc{} || r.ptr != rest.data() + rest.size()) return false;
+    if (exponent > 1000 || exponent < -1000) return false;
+    point += exponent;
+  }
+  const auto first = digits.find_first_not_of('0');
+  if (first == std::string::npos) return true;  // zero
+  const auto last = static_cast<long long>(digits.find_last_not_of('0'));
+  const long long integer_digits = point - static_cast<long long>(first);
+  const long long fraction_digits = last + 1 - point;
+  return integer_digits <= precision - scale && fraction_digits <= scale;
+}
+
+std::optional<std::string> timestamptz_text(const rapidjson::Value& v) {
+  using namespace std::chrono;
+  if (!v.IsNumber() && !v.IsString()) return std::nullopt;
+  const auto c = parse_cursor_json(v);
+  // Years 1 to 9999, checked before any calendar arithmetic (which would
+  // overflow near the ends of the int64 range).
+  constexpr std::int64_t first = -62'135'596'800'000'000;  // 0001-01-01
+  constexpr std::int64_t end = 253'402'300'800'000'000;    // 10000-01-01
+  if (!c || c->micros < first || c->micros >= end) return std::nullopt;
+  const sys_time<microseconds> t{microseconds(c->micros)};
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const auto micros = (t - day).count();
+  const auto secs = micros / 1'000'000;
+  const auto frac = micros % 1'000'000;
+  auto out = fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
+                         static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                         secs / 3600, secs / 60 % 60, secs % 60);
+  if (frac != 0) out += fmt::format(".{:06}", frac);
+  out += "+00";
+  return out;
+}
+
+std::optional<std::string_view> date_text(const rapidjson::Value& v) {
+  using namespace std::chrono;
+  if (!v.IsString() || is_marked_number(v)) return std::nullopt;
+  const std::string_view s(v.GetString(), v.GetStringLength());
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  int y = 0;
+  unsigned m = 0, d = 0;
+  auto digits = [&](size_t at, size_t n, auto& out) {
+    auto r = std::from_chars(s.data() + at, s.data() + at + n, out);
+    return r.ec == std::errc{} && r.ptr == s.data() + at + n;
+  };
+  if (!digits(0, 4, y) || !digits(5, 2, m) || !digits(8, 2, d)) return std::nullopt;
+  if (y < 1 || !year_month_day{year(y), month(m), day(d)}.ok()) return std::nullopt;
+  return s;
 }
 
 std::string_view variant_tag(pg_type t) {
@@ -206,9 +322,34 @@ std::optional<pg_type> infer(const rapidjson::Value& v) {
   return std::nullopt;
 }
 
-placement decide(pg_type column, const rapidjson::Value& v) {
+placement decide(pg_type column, const rapidjson::Value& v, const fit_rules& rules) {
   const auto type = infer(v);
-  if (!type || *type == column) return {column, false};
+  if (!type) return {column, false};
+  switch (column) {
+    case pg_type::timestamptz:
+      if (timestamptz_text(v)) return {column, false};
+      return {*type, true};
+    case pg_type::date:
+      if (date_text(v)) return {column, false};
+      return {*type, true};
+    case pg_type::text:
+      if (rules.text_takes_all) return {column, false};
+      break;
+    case pg_type::numeric:
+      if (rules.precision > 0) {
+        if (*type != pg_type::bigint && *type != pg_type::double_precision &&
+            *type != pg_type::numeric)
+          return {*type, true};
+        std::string literal;
+        append_number_text(literal, v);
+        if (fits_numeric(literal, rules.precision, rules.scale)) return {column, false};
+        return {*type, true};
+      }
+      break;
+    default:
+      break;
+  }
+  if (*type == column) return {column, false};
   switch (column) {
     case pg_type::jsonb:
       return {column, false};
@@ -274,6 +415,13 @@ void append_jsonb_text(std::string& out, const rapidjson::Value& v) {
 }
 
 bool append_pg_text(std::string& out, const rapidjson::Value& v, pg_type target) {
+  if (target == pg_type::timestamptz && !v.IsNull()) {
+    // decide() sent only values that convert here.
+    auto t = timestamptz_text(v);
+    if (!t) throw std::logic_error("a value that is no time in a timestamptz column");
+    out += *t;
+    return true;
+  }
   switch (v.GetType()) {
     case rapidjson::kNullType:
       return false;
@@ -331,6 +479,8 @@ table_schema::table_schema(const std::vector<column_def>& existing,
       f.variants[index_of(c.type)] = column;
     } else {
       f.main = column;
+      f.rules.precision = c.precision;
+      f.rules.scale = c.scale;
     }
     columns_.push_back(c);
   }
@@ -343,6 +493,29 @@ table_schema::table_schema(const std::vector<column_def>& existing,
     }
   }
 }
+
+void table_schema::set_hints(const std::vector<column_hint>& hints) {
+  hints_.clear();
+  for (const auto& h : hints) hints_.emplace(h.column, h);
+  for (auto& f : fields_) {
+    if (f.main >= 0) apply_hint(f);
+  }
+}
+
+const column_hint* table_schema::hint(std::string_view column) const {
+  const auto it = hints_.find(column);
+  return it == hints_.end() ? nullptr : &it->second;
+}
+
+void table_schema::apply_hint(field_columns& f) const {
+  const auto& main = columns_[static_cast<size_t>(f.main)];
+  f.hinted = hint(main.name) != nullptr;
+  // The rules follow the column as it is; a hint's type reaches it when the
+  // column is created or converted (catalog.cpp).
+  f.rules = {f.hinted && main.type == pg_type::text, main.precision, main.scale};
+}
+
+std::vector<hint_misfit> table_schema::take_misfits() { return std::exchange(misfits_, {}); }
 
 int table_schema::find_field(std::string_view key, size_t position) const {
   if (position < layout_.size()) {
@@ -373,30 +546,70 @@ int table_schema::add_column(int field, std::string_view key, pg_type type, bool
   return column;
 }
 
+int table_schema::add_main_column(int field, std::string_view key, const rapidjson::Value& v,
+                                  std::vector<column_def>& added) {
+  const auto& assigned = names_.assign(key);
+  const auto* h = hint(assigned.column);
+  const auto column = static_cast<int>(columns_.size());
+  column_def def{assigned.column, pg_type::text, std::string(key), false, 0, 0};
+  if (h != nullptr && h->type) {
+    def.type = h->type->type;
+    def.precision = h->type->precision;
+    def.scale = h->type->scale;
+  } else {
+    def.type = infer(v).value_or(pg_type::text);
+  }
+  columns_.push_back(def);
+  auto& f = fields_[static_cast<size_t>(field)];
+  f.main = column;
+  apply_hint(f);
+  added.push_back(def);
+  return column;
+}
+
 std::vector<column_def> table_schema::plan(std::span<const rapidjson::Value* const> records) {
   std::vector<column_def> added;
   for (const auto* record : records) {
     size_t position = 0;
     for (const auto& m : record->GetObject()) {
       const auto here = position++;
-      if (m.value.IsNull()) continue;
       const std::string_view key(m.name.GetString(), m.name.GetStringLength());
-      auto field = find_field(key, here);
+      auto field = m.value.IsNull() && hints_.empty() ? -1 : find_field(key, here);
+      if (m.value.IsNull()) {
+        // A null tells no type, but a hint does: its column is made now.
+        if (field >= 0 || hints_.empty()) continue;
+        const auto name = column_name(key);
+        const auto* h = hint(name);
+        if (h == nullptr || !h->type || names_.is_taken(name)) continue;
+      }
       if (field < 0) {
         field = static_cast<int>(fields_.size());
         fields_.emplace_back();
         field_index_.emplace(key, field);
-        add_column(field, key, *infer(m.value), false, added);
-        continue;
+        add_main_column(field, key, m.value, added);
+        if (m.value.IsNull()) continue;
       }
       const auto& f = fields_[static_cast<size_t>(field)];
-      const auto where = decide(columns_[static_cast<size_t>(f.main)].type, m.value);
-      if (where.variant && f.variants[index_of(where.type)] < 0) {
-        add_column(field, key, where.type, true, added);
-      }
+      const auto where = decide(columns_[static_cast<size_t>(f.main)].type, m.value, f.rules);
+      if (!where.variant) continue;
+      // add_column may move columns_: index it again after.
+      if (f.variants[index_of(where.type)] < 0) add_column(field, key, where.type, true, added);
+      if (f.hinted)
+        note_misfit(columns_[static_cast<size_t>(f.main)].name,
+                    columns_[static_cast<size_t>(f.variants[index_of(where.type)])].name);
     }
   }
   return added;
+}
+
+void table_schema::note_misfit(const std::string& column, const std::string& variant) {
+  for (auto& m : misfits_) {
+    if (m.column == column && m.variant == variant) {
+      ++m.count;
+      return;
+    }
+  }
+  misfits_.push_back({column, variant, 1});
 }
 
 void table_schema::fill_row(const rapidjson::Value& record, row_text& row) const {
@@ -412,7 +625,7 @@ void table_schema::fill_row(const rapidjson::Value& record, row_text& row) const
     pg_type type = pg_type::text;
     if (field >= 0) {
       const auto& f = fields_[static_cast<size_t>(field)];
-      const auto where = decide(columns_[static_cast<size_t>(f.main)].type, m.value);
+      const auto where = decide(columns_[static_cast<size_t>(f.main)].type, m.value, f.rules);
       column = where.variant ? f.variants[index_of(where.type)] : f.main;
       type = where.type;
     }

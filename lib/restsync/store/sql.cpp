@@ -69,7 +69,7 @@ const std::string& binary_text_array::finish() {
 std::string create_table(const table_ref& t, const std::vector<column_def>& key_columns) {
   std::string cols, keys;
   for (const auto& c : key_columns) {
-    cols += fmt::format("{} {} NOT NULL, ", quote_ident(c.name), sql_name(c.type));
+    cols += fmt::format("{} {} NOT NULL, ", quote_ident(c.name), sql_type(c.full_type()));
     if (!keys.empty()) keys += ", ";
     keys += quote_ident(c.name);
   }
@@ -85,7 +85,8 @@ std::string add_columns(const table_ref& t, const std::vector<column_def>& colum
   for (const auto& c : columns) {
     out += first ? " " : ", ";
     first = false;
-    out += fmt::format("ADD COLUMN IF NOT EXISTS {} {}", quote_ident(c.name), sql_name(c.type));
+    out +=
+        fmt::format("ADD COLUMN IF NOT EXISTS {} {}", quote_ident(c.name), sql_type(c.full_type()));
   }
   return out;
 }

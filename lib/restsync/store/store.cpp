@@ -10,6 +10,7 @@
 #include <map>
 #include <type_traits>
 
+#include "restsync/observe/log.hpp"
 #include "restsync/overloaded.hpp"
 #include "restsync/store/catalog.hpp"
 #include "restsync/store/commands.hpp"
@@ -28,6 +29,7 @@ namespace asio = boost::asio;
 struct worker final : command_handler {
   asio::any_io_executor ex;
   store_settings settings;
+  logger* log;
   run_journal journal;
   catalog tables;
   // The run counters the transaction in progress adds to, by run id.
@@ -40,13 +42,14 @@ struct worker final : command_handler {
   // Last: its thread stops before the parts it uses go.
   connection_thread conn;
 
-  worker(asio::any_io_executor e, store_settings s, logger* log)
+  worker(asio::any_io_executor e, store_settings s, logger* l)
       : ex(std::move(e)),
         settings(std::move(s)),
+        log(l),
         journal(settings.schema),
         tables(settings.schema),
         writer(conn, tables, run_deltas),
-        conn(settings, log, *this) {}
+        conn(settings, l, *this) {}
 
   // Not a coroutine: the command is queued when the awaitable is first
   // resumed, and the caller resumes on its own executor with its result.
@@ -131,7 +134,14 @@ struct worker final : command_handler {
   }
 
   run_start begin_run(pqxx::work& tx, const begin_run_command& b) {
-    if (b.load) tables.load(tx, *b.load);
+    if (b.load) {
+      tables.load(tx, *b.load);
+      auto& st = tables.for_change(b.resource);
+      for (const auto& c : st.converted) {
+        if (log) log->info("column_changed", {{"resource", b.resource}, {"change", c}});
+      }
+      st.converted.clear();
+    }
     const auto& scope = b.options.scope;
     auto out = journal.start_run(tx, b.resource, scope ? scope->parent_value : std::string());
     tables.start_run(tx, b.resource);
@@ -156,7 +166,15 @@ struct worker final : command_handler {
         w.skip.empty() ? all : std::span<const rapidjson::Value* const>(kept);
     *c.result = {};
     if (!records.empty()) {
-      tables.fit(tx, w.resource, st, records, w.offset);
+      for (const auto& m : tables.fit(tx, w.resource, st, records, w.offset)) {
+        // Once per column and run: the values are in the variant column.
+        if (log && st.misfits_logged.insert(m.column).second)
+          log->warn("hint_misfit", {{"resource", w.resource},
+                                    {"column", m.column},
+                                    {"variant", m.variant},
+                                    {"values", m.count},
+                                    {"offset", w.offset}});
+      }
       writer.add(tx, w.resource, w.run_id, records, w.offset, c.result);
     }
     evidence.note(w.run_id, st, all);

@@ -14,6 +14,7 @@
 
 #include "restsync/observe/run_counters.hpp"
 #include "restsync/paging/page.hpp"
+#include "restsync/store/schema.hpp"
 
 namespace restsync::db {
 
@@ -49,6 +50,9 @@ struct table_spec {
   std::string resource;
   std::vector<std::string> primary_key;  // record fields
   write_mode mode = write_mode::merge;
+  // Config's `columns`: types for columns yet to be made, conversions of
+  // columns that exist (when the table is loaded), NOT NULL.
+  std::vector<column_hint> hints = {};
 };
 
 // One page to commit, and the counters of the run it belongs to.

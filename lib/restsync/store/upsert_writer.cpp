@@ -44,6 +44,14 @@ void upsert_writer::flush(pqxx::work& tx) {
   }
 }
 
+std::string upsert_writer::where_is(const pending_upsert& p, size_t r) {
+  // The page the record came from: the last one starting at or before r.
+  auto page = std::prev(std::upper_bound(
+      p.pages.begin(), p.pages.end(), r,
+      [](size_t i, const std::pair<size_t, std::int64_t>& pg) { return i < pg.first; }));
+  return fmt::format("record {} of the page at offset {}", r - page->first, page->second);
+}
+
 void upsert_writer::append_row() {
   for (size_t c = 0; c < arrays_.size(); ++c) arrays_[c].append(row_[c]);
 }
@@ -68,15 +76,19 @@ run_counters upsert_writer::upsert(pqxx::work& tx, table_state& st, const pendin
     for (size_t k : st.key_columns) {
       auto v = row_[k];
       if (!v) {
-        // The page the record came from: the last one starting at or before r.
-        auto page = std::prev(std::upper_bound(
-            p.pages.begin(), p.pages.end(), r,
-            [](size_t i, const std::pair<size_t, std::int64_t>& pg) { return i < pg.first; }));
-        throw store_error(fmt::format(
-            "{}: record {} of the page at offset {} has no value for primary key column {}",
-            p.resource, r - page->first, page->second, columns[k].name));
+        throw store_error(fmt::format("{}: {} has no value for primary key column {}", p.resource,
+                                      where_is(p, r), columns[k].name));
       }
       key_.add_column(columns[k].type, *v);
+    }
+    for (size_t k : st.required_columns) {
+      if (row_[k]) continue;
+      throw store_error(fmt::format(
+          "{}: {} has no value for column {}, which its hint "
+          "makes `nullable: false` (the field is missing or null, or its value does not fit "
+          "the hint's data_type and went to a variant column); the page was not stored. Remove "
+          "`nullable: false` to load such records",
+          p.resource, where_is(p, r), columns[k].name));
     }
     if (st.key_columns.empty()) {
       // No key (append or replace without primary_key): every row is new.

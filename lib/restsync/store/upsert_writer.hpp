@@ -56,6 +56,8 @@ class upsert_writer {
 
   run_counters upsert(pqxx::work& tx, table_state& st, const pending_upsert& p);
   void append_row();
+  // `record 3 of the page at offset 50`: where the group's record r came from.
+  static std::string where_is(const pending_upsert& p, size_t r);
 
   connection_thread& conn_;
   catalog& tables_;

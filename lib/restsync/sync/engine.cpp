@@ -13,6 +13,7 @@
 #include <set>
 
 #include "restsync/incremental/window.hpp"
+#include "restsync/plan/column_hints.hpp"
 #include "restsync/plan/request_query.hpp"
 #include "restsync/sync/engine_impl.hpp"
 
@@ -59,7 +60,7 @@ asio::awaitable<run_outcome> engine::impl::run(const resource_config& rc, run_fl
 
 asio::awaitable<db::table_spec> engine::impl::prepare_table(const resource_config& rc,
                                                             const resource_plan& plan) {
-  db::table_spec spec{rc.name, rc.primary_key, mode_of(plan.write)};
+  db::table_spec spec{rc.name, rc.primary_key, mode_of(plan.write), store_hints(rc.columns)};
   co_await store.prepare(spec);
   co_return spec;
 }
