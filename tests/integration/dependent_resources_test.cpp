@@ -311,9 +311,12 @@ TEST_CASE("SIGKILL during child runs: per parent, nothing lost and no cursor ahe
             ++expected;
         CAPTURE(table);
         CAPTURE(a.id);
-        CHECK(std::stoll(db.scalar(fmt::format(
-                  "SELECT count(*) FROM analytics.{} WHERE _accounts_id = {} AND {} <= {}", table,
-                  a.id, field == "when" ? "\"when\"" : "created_on", cursor))) >= expected);
+        CHECK(
+            std::stoll(db.scalar(fmt::format(
+                "SELECT count(*) FROM analytics.{} WHERE _accounts_id = {} AND {} <= {}", table,
+                a.id,
+                field == "when" ? "extract(epoch FROM \"when\")" : "extract(epoch FROM created_on)",
+                cursor))) >= expected);
       }
     }
   }
