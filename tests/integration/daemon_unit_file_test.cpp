@@ -70,6 +70,14 @@ std::filesystem::path with_built_program(const char* name, const std::filesystem
   return path;
 }
 
+const std::string systemd_analyze = "/usr/bin/systemd-analyze";
+
+bool have_systemd_analyze() {
+  if (std::filesystem::exists(systemd_analyze)) return true;
+  MESSAGE("systemd-analyze is not installed (Debian package systemd); skipped");
+  return false;
+}
+
 }  // namespace
 
 TEST_CASE("the unit is Type=notify with a watchdog, reload, restarts and the credential") {
@@ -103,11 +111,7 @@ TEST_CASE("the template has the single unit's directives but for the instance's 
 }
 
 TEST_CASE("systemd-analyze verify finds nothing to say about either unit") {
-  const std::string tool = "/usr/bin/systemd-analyze";
-  if (!std::filesystem::exists(tool)) {
-    MESSAGE("systemd-analyze is not installed (Debian package systemd); skipped");
-    return;
-  }
+  if (!have_systemd_analyze()) return;
   temp_dir dir;
   // Documentation=man:restsyncd(8) is checked with `man`: the page as
   // installed.
@@ -115,7 +119,7 @@ TEST_CASE("systemd-analyze verify finds nothing to say about either unit") {
   REQUIRE(std::filesystem::exists(man / "man8/restsyncd.8.gz"));
   for (const std::string name : {single_unit, template_unit}) {
     auto unit = with_built_program(name.c_str(), dir.path());
-    auto r = run_command({tool, "verify", unit.string()}, {{"MANPATH", man.string()}});
+    auto r = run_command({systemd_analyze, "verify", unit.string()}, {{"MANPATH", man.string()}});
     INFO(name, r.out, r.err);
     CHECK(r.code == 0);
     // Unknown keys and bad values are only warnings on stderr.
@@ -125,11 +129,7 @@ TEST_CASE("systemd-analyze verify finds nothing to say about either unit") {
 }
 
 TEST_CASE("systemd-analyze security rates both units 2.0 or lower") {
-  const std::string tool = "/usr/bin/systemd-analyze";
-  if (!std::filesystem::exists(tool)) {
-    MESSAGE("systemd-analyze is not installed (Debian package systemd); skipped");
-    return;
-  }
+  if (!have_systemd_analyze()) return;
   temp_dir dir;
   // The template is rated as one of its instances.
   for (auto [source, instance] : {std::pair{single_unit, "restsyncd.service"},
@@ -137,11 +137,11 @@ TEST_CASE("systemd-analyze security rates both units 2.0 or lower") {
     const std::string name = instance;
     auto unit = dir.path() / name;
     std::filesystem::copy_file(source_dir() / "systemd" / source, unit);
-    process p({tool, "security", "--offline=true", "--no-pager", unit.string()});
-    std::string out = p.stdout_rest(60s);
-    auto code = p.wait(60s);
-    INFO(name, out, p.stderr_text());
-    REQUIRE(code.has_value());
+    auto r =
+        run_command({systemd_analyze, "security", "--offline=true", "--no-pager", unit.string()});
+    const std::string& out = r.out;
+    INFO(name, out, r.err);
+    REQUIRE(r.code >= 0);
     std::smatch m;
     REQUIRE(std::regex_search(
         out, m,
