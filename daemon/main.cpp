@@ -72,6 +72,7 @@ void usage(std::FILE* out) {
       "  --json             with status: JSON instead of a table\n"
       "  --log-level LEVEL  debug, info, warning or error (default: log.level, else info)\n"
       "  --version          print the version\n"
+      "  -h, --help         print this help\n"
       "\n"
       "exit status: 0 success; 1 a resource failed (sync), a resource is older than its\n"
       "max_age (status) or the daemon could not start (run); 64 bad usage;\n"

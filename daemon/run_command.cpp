@@ -291,6 +291,7 @@ class daemon_process {
     live_stats live;
     for (const auto& r : ledger_.resources()) live.in_flight[r.name] = scheduler_.in_flight(r.name);
     live.gate_allowed_rate = scheduler_.allowed_rate();
+    live.gate_configured_rate = cfg_->client.rate_limit.requests_per_second;
     return live;
   }
 

@@ -100,6 +100,8 @@ TEST_CASE("the metrics endpoint is scraped during a run of the daemon") {
   CHECK(sample(text, "restsync_rows_deleted_total{resource=\"users\"}") == 0);
   CHECK(sample(text, "restsync_rescans_total{resource=\"users\"}") == 0);
   CHECK(sample(text, "restsync_stale{resource=\"users\"}") == 0);
+  // No limit of restsync's own in this configuration.
+  CHECK(sample(text, "restsync_gate_configured_requests_per_second") == 0);
   auto last = sample(text, "restsync_last_success_timestamp_seconds{resource=\"labels\"}");
   REQUIRE(last);
   const double now =
@@ -175,6 +177,10 @@ TEST_CASE("requests by status and in flight, and the rate gate's wait, match the
   REQUIRE(waited);
   CHECK(*waited > 0.1);
   CHECK(*waited < 60);
+  // The gate's configured rate, and what it allows now: no 429 came, so the
+  // same.
+  CHECK(sample(text, "restsync_gate_configured_requests_per_second") == 4);
+  CHECK(sample(text, "restsync_gate_allowed_requests_per_second") == 4);
   CHECK(daemon.stop(SIGTERM).first == 0);
 }
 

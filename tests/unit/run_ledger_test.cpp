@@ -172,6 +172,7 @@ TEST_CASE("metrics: per resource counters, last success, staleness and the proce
   live_stats live;
   live.in_flight["users"] = 2;
   live.gate_allowed_rate = 0.7;
+  live.gate_configured_rate = 2;
   process_stats p;
   p.resident_bytes = 12345678;
   p.open_fds = 17;
@@ -204,6 +205,8 @@ TEST_CASE("metrics: per resource counters, last success, staleness and the proce
   CHECK(contains(m, "restsync_requests_in_flight{resource=\"labels\"} 0\n"));
   CHECK(contains(m, "# TYPE restsync_gate_allowed_requests_per_second gauge\n"));
   CHECK(contains(m, "restsync_gate_allowed_requests_per_second 0.7\n"));
+  CHECK(contains(m, "# TYPE restsync_gate_configured_requests_per_second gauge\n"));
+  CHECK(contains(m, "restsync_gate_configured_requests_per_second 2\n"));
   CHECK(contains(m, "restsync_records_filtered_total{resource=\"users\"} 6\n"));
   CHECK(contains(m, "restsync_rows_deleted_total{resource=\"users\"} 2\n"));
   CHECK(contains(m, "restsync_rescans_total{resource=\"users\"} 1\n"));

@@ -169,6 +169,12 @@ std::string render_metrics(const run_ledger& ledger, const live_stats& live,
              "as learned from 429s; 0: no limit");
     w.sample("restsync_gate_allowed_requests_per_second", "", *live.gate_allowed_rate);
   }
+  if (live.gate_configured_rate) {
+    w.family("restsync_gate_configured_requests_per_second", "gauge",
+             "client.rate_limit.requests_per_second, the most the shared rate gate allows; "
+             "0: no limit");
+    w.sample("restsync_gate_configured_requests_per_second", "", *live.gate_configured_rate);
+  }
 
   w.family("restsync_config_reloads_total", "counter", "SIGHUP reloads by result");
   w.sample("restsync_config_reloads_total", "result=\"applied\"",

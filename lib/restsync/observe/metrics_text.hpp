@@ -27,6 +27,9 @@ struct live_stats {
   // Requests per second the shared rate gate allows now: the configured
   // rate, or less as learned from 429s; 0: no limit. Absent: no engine.
   std::optional<double> gate_allowed_rate;
+  // client.rate_limit.requests_per_second of the configuration in force;
+  // 0: no limit. Absent: no configuration yet.
+  std::optional<double> gate_configured_rate;
 };
 
 // A label value with `\`, `"` and newlines escaped as the format requires.
