@@ -92,6 +92,12 @@ asio::awaitable<run_outcome> engine::impl::run(const resource_config& rc, run_fl
   }
   const query_params params = run_query(rc.endpoint, window, creds.params);
   ctx.base_target = append_query(endpoint_url.target, params);
+  ctx.method = rc.endpoint.method;
+  try {
+    ctx.base_body = run_body(rc.endpoint, window);
+  } catch (const std::exception& e) {
+    ctx.fail(fmt::format("{}: cannot build the request body: {}", rc.name, e.what()));
+  }
 
   bool sound = false;  // the scan saw the data hold still
   if (!ctx.failed) {
@@ -125,7 +131,7 @@ asio::awaitable<run_outcome> engine::impl::run(const resource_config& rc, run_fl
   ctx.out.counts.seconds = seconds_since(started);
   // The one way out of a run for its error, to the database, status and
   // metrics alike: a server that echoes the key must not put it there.
-  ctx.out.error = cfg.secrets.mask(ctx.out.error);
+  ctx.out.error = secrets.mask(ctx.out.error);
   if (ctx.run_id != 0) {
     db::run_summary s;
     s.run_id = ctx.run_id;
@@ -156,7 +162,7 @@ asio::awaitable<run_outcome> engine::impl::run(const resource_config& rc, run_fl
     } catch (const std::exception& e) {
       if (!ctx.failed)
         ctx.out.error =
-            cfg.secrets.mask(fmt::format("{}: recording the run failed: {}", rc.name, e.what()));
+            secrets.mask(fmt::format("{}: recording the run failed: {}", rc.name, e.what()));
       ctx.out.ok = false;
     }
   }
