@@ -63,7 +63,10 @@ asio::awaitable<token_source::result> token_source::fetch() {
     request.target = token_url.target;
     request.body = token_request_form(auth_);
     request.content_type = form_content_type;
-    auto r = co_await client_.send(std::move(request), {});
+    // Named, not a braced temporary: GCC 12 destroys temporaries in a
+    // co_await expression twice.
+    net::header_list no_headers;
+    auto r = co_await client_.send(std::move(request), std::move(no_headers));
     attempt_outcome outcome;
     std::string message;
     if (r.ok()) {
