@@ -4,6 +4,7 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <ctime>
@@ -16,6 +17,9 @@ namespace emulator {
 namespace {
 
 constexpr std::string_view json_type = "application/json; charset=utf-8";
+constexpr std::string_view token_path = "/oauth/token";
+// POST <search_prefix><resource>: a list resource searched with a JSON body.
+constexpr std::string_view search_prefix = "/v1/accounts/current/search/";
 constexpr std::uint64_t max_limit = 1'000'000'000;
 
 std::string_view reason(int status) {
@@ -181,6 +185,7 @@ reply app::handle(const request_view& req, clock::time_point now,
   auto path = target.substr(0, q);
   auto query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
   if (path.starts_with("/__")) return control(req, path);
+  if (path == token_path) return token_endpoint(req, now);
   return api(req, path, query, now, wall);
 }
 
@@ -205,6 +210,12 @@ reply app::api(const request_view& req, std::string_view path, std::string_view 
       unknown_account = data == nullptr;
     }
   }
+  const bool searching = resource == resource_count && path.starts_with(search_prefix);
+  if (searching) {
+    resource = find_resource_by_name(path.substr(search_prefix.size()));
+    if (resource != resource_count && resources()[resource].singleton) resource = resource_count;
+  }
+  const std::string_view allowed = searching ? "POST" : "GET";
 
   std::optional<std::string> key;
   if (!opts_.auth_query.empty())
@@ -222,10 +233,13 @@ reply app::api(const request_view& req, std::string_view path, std::string_view 
   if (resource == resource_count) {
     out =
         make_reply(404, errors_body(404, echoed(fmt::format("No such endpoint: {}", path))), close);
-  } else if (req.method != "GET") {
+  } else if (req.method != allowed) {
     out = make_reply(405, errors_body(405, fmt::format("{} is not allowed here", req.method)),
-                     close, "Allow: GET\r\n");
-  } else if (!key || *key != opts_.api_key) {
+                     close, fmt::format("Allow: {}\r\n", allowed));
+  } else if (oauth() && !token_accepted(key.value_or(""), now)) {
+    out = make_reply(rt.quirks.has(quirk::errors_in_200) ? 200 : 401,
+                     errors_body(401, echoed("Invalid or expired token")), close);
+  } else if (!oauth() && (!key || *key != opts_.api_key)) {
     out = make_reply(rt.quirks.has(quirk::errors_in_200) ? 200 : 401,
                      errors_body(401, echoed("Invalid API token")), close);
   } else if (unknown_account) {
@@ -241,7 +255,7 @@ reply app::api(const request_view& req, std::string_view path, std::string_view 
   } else if (auto wait = bucket_.try_take(now)) {
     out = rate_limited(*wait, wall, close);
   } else {
-    out = page(*data, resource, query, close);
+    out = searching ? search(resource, req.body, close) : page(*data, resource, query, close);
     faultable = true;
   }
 
@@ -373,6 +387,124 @@ reply app::page(data_set& data, std::size_t resource, std::string_view query, bo
   return make_reply(200, std::move(body), close);
 }
 
+bool app::token_accepted(std::string_view authorization, clock::time_point now) {
+  constexpr std::string_view scheme = "Bearer ";
+  if (authorization.size() <= scheme.size()) return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) !=
+        std::tolower(static_cast<unsigned char>(scheme[i])))
+      return false;
+  auto it = tokens_.find(authorization.substr(scheme.size()));
+  if (it == tokens_.end() || now >= it->second.expires) return false;
+  const auto max = opts_.runtime.token_max_uses;
+  if (max != 0 && it->second.uses >= max) return false;
+  ++it->second.uses;
+  return true;
+}
+
+reply app::token_endpoint(const request_view& req, clock::time_point now) {
+  const bool close = !req.keep_alive;
+  auto oauth_error = [&](int status, std::string_view error, std::string_view description) {
+    return make_reply(
+        status,
+        fmt::format("{{\"error\":{},\"error_description\":{}}}", quote(error), quote(description)),
+        close);
+  };
+  reply out;
+  if (!oauth()) {
+    out =
+        make_reply(404, errors_body(404, "No such endpoint: /oauth/token (OAuth2 is off)"), close);
+  } else if (req.method != "POST") {
+    out = make_reply(405, errors_body(405, fmt::format("{} is not allowed here", req.method)),
+                     close, "Allow: POST\r\n");
+  } else {
+    const auto form = req.body;
+    const auto id = query_param(form, "client_id");
+    const auto secret = query_param(form, "client_secret");
+    const auto scope = query_param(form, "scope");
+    if (query_param(form, "grant_type") != "client_credentials") {
+      out = oauth_error(400, "unsupported_grant_type", "grant_type must be client_credentials");
+    } else if (id != opts_.oauth_client_id || secret != opts_.oauth_client_secret) {
+      out = oauth_error(401, "invalid_client", "Client authentication failed");
+    } else if (!opts_.oauth_scope.empty() && scope != opts_.oauth_scope) {
+      out = oauth_error(400, "invalid_scope", "the scope this client needs was not requested");
+    } else {
+      const auto n = tokens_issued_++;
+      auto token = fmt::format("tok-{:016x}-{}", mix(opts_.seed, 0x70c3e5ULL, n), n);
+      const auto lifetime = opts_.runtime.token_expires_in;
+      tokens_[token] = issued_token{now + std::chrono::seconds(lifetime), 0};
+      out = make_reply(200,
+                       fmt::format("{{\"access_token\":{},\"token_type\":\"Bearer\","
+                                   "\"expires_in\":{}}}",
+                                   quote(token), lifetime),
+                       close);
+    }
+  }
+  stats_.request(token_path, now, true);
+  stats_.answered(out.status);
+  return out;
+}
+
+reply app::search(std::size_t resource, std::string_view body, bool close) {
+  rapidjson::Document d;
+  d.Parse(body.data(), body.size());
+  if (d.HasParseError() || !d.IsObject())
+    return make_reply(400, errors_body(400, "the body must be a JSON object with `query`"), close);
+  if (!d.HasMember("query"))
+    return make_reply(400, errors_body(400, "`query` is required in the body"), close);
+  std::uint64_t limit = 50, offset = 0;
+  std::optional<std::uint64_t> number;
+  if (auto p = d.FindMember("page"); p != d.MemberEnd()) {
+    if (!p->value.IsObject())
+      return make_reply(400, errors_body(400, "`page` must be an object"), close);
+    for (auto& m : p->value.GetObject()) {
+      std::string_view name(m.name.GetString(), m.name.GetStringLength());
+      if (!m.value.IsUint64())
+        return make_reply(
+            400, errors_body(400, fmt::format("page.{} must be a whole number", name)), close);
+      const auto v = m.value.GetUint64();
+      if (name == "limit" || name == "size") {
+        if (v < 1 || v > max_limit)
+          return make_reply(400, errors_body(400, fmt::format("page.{} out of range", name)),
+                            close);
+        limit = v;
+      } else if (name == "offset") {
+        offset = v;
+      } else if (name == "number") {
+        if (v < 1) return make_reply(400, errors_body(400, "page.number starts at 1"), close);
+        number = v;
+      }
+    }
+  }
+  if (number) offset = (*number - 1) * limit;
+  if (auto c = d.FindMember("cursor"); c != d.MemberEnd() && !c->value.IsNull()) {
+    std::string_view cursor =
+        c->value.IsString() ? std::string_view(c->value.GetString(), c->value.GetStringLength())
+                            : std::string_view();
+    std::uint64_t at = 0;
+    if (cursor.size() < 2 || cursor[0] != 'o' ||
+        std::from_chars(cursor.data() + 1, cursor.data() + cursor.size(), at).ptr !=
+            cursor.data() + cursor.size())
+      return make_reply(400, errors_body(400, "`cursor` is not a cursor this API gave"), close);
+    offset = at;
+  }
+  auto r = page(data_, resource, fmt::format("limit={}&offset={}", limit, offset), close);
+  if (r.status != 200) return r;
+  // Where the next page starts, as page() served this one.
+  auto& quirks = opts_.runtime.quirks;
+  const auto n = data_.served_size(resource, quirks);
+  auto served = limit;
+  if (resource == campaigns && quirks.has(quirk::page_cap))
+    served = std::min<std::uint64_t>(served, opts_.runtime.page_cap);
+  const auto begin = quirks.has(quirk::ignore_offset) ? 0 : std::min<std::uint64_t>(offset, n);
+  const auto end = begin + std::min<std::uint64_t>(served, n - begin);
+  std::string out = std::move(r.body);
+  out.pop_back();
+  if (out.size() > 1) out += ',';
+  out += end < n ? fmt::format("\"next_cursor\":\"o{}\"}}", end) : "\"next_cursor\":null}";
+  return make_reply(200, std::move(out), close);
+}
+
 reply app::control(const request_view& req, std::string_view path) {
   bool close = !req.keep_alive;
   auto method_is = [&](std::string_view m) { return req.method == m; };
@@ -457,6 +589,13 @@ reply app::apply_config(std::string_view body, bool close) {
         if (!v.IsUint64() || v.GetUint64() < 1)
           throw usage_error("page_cap: must be a whole number from 1");
         next.page_cap = v.GetUint64();
+      } else if (name == "token_expires_in") {
+        if (!v.IsUint64() || v.GetUint64() > 366 * 86400)
+          throw usage_error("token_expires_in: must be a whole number of seconds up to a year");
+        next.token_expires_in = v.GetUint64();
+      } else if (name == "token_max_uses") {
+        if (!v.IsUint64()) throw usage_error("token_max_uses: must be a whole number");
+        next.token_max_uses = v.GetUint64();
       } else if (name == "pad_bytes") {
         if (!v.IsUint64() || v.GetUint64() > (std::uint64_t{1} << 30))
           throw usage_error("pad_bytes: must be a whole number from 0 to 1073741824");
@@ -464,7 +603,7 @@ reply app::apply_config(std::string_view body, bool close) {
       } else {
         throw usage_error(fmt::format(
             "{}: unknown setting (faults, quirks, rate_limit, latency_ms, retry_after, page_cap, "
-            "pad_bytes)",
+            "pad_bytes, token_expires_in, token_max_uses)",
             name));
       }
     }
@@ -480,9 +619,10 @@ std::string app::config_json() const {
   auto& rt = opts_.runtime;
   return fmt::format(
       "{{\"faults\":{},\"quirks\":{},\"rate_limit\":{},\"latency_ms\":{},\"retry_after\":{},"
-      "\"page_cap\":{},\"pad_bytes\":{}}}",
+      "\"page_cap\":{},\"pad_bytes\":{},\"token_expires_in\":{},\"token_max_uses\":{}}}",
       quote(to_string(rt.faults)), quote(to_string(rt.quirks)), rt.rate_limit, rt.latency.count(),
-      quote(to_string(rt.retry_after)), rt.page_cap, rt.pad_bytes);
+      quote(to_string(rt.retry_after)), rt.page_cap, rt.pad_bytes, rt.token_expires_in,
+      rt.token_max_uses);
 }
 
 }  // namespace emulator

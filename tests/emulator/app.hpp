@@ -20,7 +20,9 @@ namespace emulator {
 struct request_view {
   std::string_view method;
   std::string_view target;
-  std::optional<std::string_view> api_key;  // the auth header's value, if sent
+  // The auth header's value, if sent; under OAuth2 (--oauth-client-id) the
+  // Authorization header's.
+  std::optional<std::string_view> api_key;
   std::string_view body;
   bool keep_alive = true;
 };
@@ -65,6 +67,14 @@ class app {
   // id no account has now. Other accounts' records are made on first use,
   // from the seed and the id.
   data_set* account_data(std::string_view id);
+  // POST …/search/<resource>: the list's page that the JSON body asks for.
+  reply search(std::size_t resource, std::string_view body, bool close);
+  // POST /oauth/token: a bearer token for the configured client credentials.
+  reply token_endpoint(const request_view& req, clock::time_point now);
+  // Whether an API request's Authorization header carries a token that is
+  // good now; counts the use.
+  bool token_accepted(std::string_view authorization, clock::time_point now);
+  bool oauth() const { return !opts_.oauth_client_id.empty(); }
   reply apply_config(std::string_view body, bool close);
   std::string config_json() const;
 
@@ -77,6 +87,12 @@ class app {
   std::uint64_t api_requests_ = 0;
   std::uint64_t empty_pages_ = 0;
   std::uint64_t retry_afters_ = 0;
+  struct issued_token {
+    clock::time_point expires;
+    std::uint64_t uses = 0;
+  };
+  std::map<std::string, issued_token, std::less<>> tokens_;
+  std::uint64_t tokens_issued_ = 0;
 };
 
 // An IMF-fixdate, as HTTP dates are written: "Sun, 06 Nov 1994 08:49:37 GMT".

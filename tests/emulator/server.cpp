@@ -95,7 +95,11 @@ asio::awaitable<void> session(Stream& stream, app* a) {
     view.target = req.target();
     view.body = req.body();
     view.keep_alive = req.keep_alive();
-    if (auto it = req.find(a->opts().auth_header); it != req.end()) view.api_key = it->value();
+    // Under OAuth2 the credential is the Authorization header's bearer token.
+    const auto& o = a->opts();
+    const std::string_view auth_header =
+        o.oauth_client_id.empty() ? std::string_view(o.auth_header) : "Authorization";
+    if (auto it = req.find(auth_header); it != req.end()) view.api_key = it->value();
 
     auto r = a->handle(view, std::chrono::steady_clock::now(), std::chrono::system_clock::now());
     if (a->opts().verbose) log_request(view, r);

@@ -225,6 +225,11 @@ std::string_view usage() {
   --auth-header NAME        header that carries the key (default api_key)
   --auth-query NAME         take the key from this query parameter instead
   --tls-cert FILE --tls-key FILE   serve HTTPS with this certificate chain and key
+  --oauth-client-id ID --oauth-client-secret S   OAuth2: POST /oauth/token issues
+                            tokens, API requests need `Authorization: Bearer <token>`
+  --oauth-scope S           the token request must carry scope=S
+  --token-expires-in SEC    lifetime of a token (default 3600)
+  --token-max-uses N        API requests one token authorises (default 0: no limit)
   --seed S                  data and fault seed (default 1)
   --records N               records in every list resource
   --records RESOURCE=N      records in one list resource (repeatable)
@@ -294,6 +299,17 @@ options parse_command_line(const std::vector<std::string>& args) {
     } else if (name == "--auth-query") {
       opts.auth_query = take_value();
       if (opts.auth_query.empty()) throw usage_error("--auth-query: must not be empty");
+    } else if (name == "--oauth-client-id") {
+      opts.oauth_client_id = take_value();
+      if (opts.oauth_client_id.empty()) throw usage_error("--oauth-client-id: must not be empty");
+    } else if (name == "--oauth-client-secret") {
+      opts.oauth_client_secret = take_value();
+    } else if (name == "--oauth-scope") {
+      opts.oauth_scope = take_value();
+    } else if (name == "--token-expires-in") {
+      opts.runtime.token_expires_in = parse_uint(take_value(), "--token-expires-in", 366 * 86400);
+    } else if (name == "--token-max-uses") {
+      opts.runtime.token_max_uses = parse_uint(take_value(), "--token-max-uses", UINT64_MAX);
     } else if (name == "--tls-cert") {
       opts.tls_cert = take_value();
     } else if (name == "--tls-key") {
@@ -339,6 +355,10 @@ options parse_command_line(const std::vector<std::string>& args) {
   if (opts.help) return opts;
   if (!have_listen) throw usage_error("--listen: required (HOST:PORT, port 0 picks a free one)");
   if (!have_key) throw usage_error("--api-key: required");
+  if (opts.oauth_client_id.empty() != opts.oauth_client_secret.empty())
+    throw usage_error(opts.oauth_client_id.empty()
+                          ? "--oauth-client-id: required with --oauth-client-secret"
+                          : "--oauth-client-secret: required with --oauth-client-id");
   if (opts.tls_cert.empty() != opts.tls_key.empty())
     throw usage_error(opts.tls_cert.empty() ? "--tls-cert: required with --tls-key"
                                             : "--tls-key: required with --tls-cert");

@@ -78,6 +78,11 @@ struct runtime_settings {
   // Bytes of padding (`"pad":"xxx…"`) added to every record of a list page:
   // oversized pages from a small data set.
   std::size_t pad_bytes = 0;
+  // OAuth2 (with --oauth-client-id): the lifetime of a token issued from now
+  // on, answered as expires_in and enforced; and how many API requests one
+  // token may authorise before it is refused as expired (0: no limit).
+  std::uint64_t token_expires_in = 3600;
+  std::uint64_t token_max_uses = 0;
 };
 
 double parse_rate_limit(std::string_view text, std::string_view what);
@@ -93,6 +98,11 @@ struct options {
   // When set, the key is read from this query parameter instead of the header.
   std::string auth_query;
   std::string tls_cert, tls_key;
+  // OAuth2 client credentials: when client_id is set, POST /oauth/token
+  // issues tokens for these credentials and API requests need
+  // `Authorization: Bearer <token>` instead of the key. scope, when set,
+  // must come with the token request.
+  std::string oauth_client_id, oauth_client_secret, oauth_scope;
   std::uint64_t seed = 1;
   std::array<std::size_t, resource_count> records{};
   bool verbose = false;

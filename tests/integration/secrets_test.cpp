@@ -115,3 +115,43 @@ TEST_CASE("the key in a header, echoed by the server, is never written in clear"
 TEST_CASE("the key in the query is never written in clear, nor any URL with it") {
   check_key_kept_secret(true);
 }
+
+TEST_CASE("OAuth2: the client secret and the tokens, echoed by the server, are never stored") {
+  const std::string secret = "oauth-secret-3c9e71a2b5";
+  emulator emu({"--oauth-client-id", "restsync-client", "--oauth-client-secret", secret, "--quirks",
+                "singletons,feed_order,echo_key", "--token-max-uses", "2"});
+  scratch_database db;
+  // users renews its token after each two pages; `missing` is a 404 whose
+  // error repeats the Authorization header the request sent.
+  const std::string yaml =
+      "client:\n"
+      "  base_url: ${env:ANALYTICS_BASE_URL}\n"
+      "  auth:\n"
+      "    type: oauth2_client_credentials\n"
+      "    access_token_url: ${env:ANALYTICS_BASE_URL}/oauth/token\n"
+      "    client_id: restsync-client\n"
+      "    client_secret: ${env:CLIENT_SECRET}\n"
+      "  max_in_flight: 1\n"
+      "resources:\n"
+      "  - name: users\n"
+      "    primary_key: id\n"
+      "    endpoint: {path: /v1/accounts/current/users, data_selector: _data,\n"
+      "               paginator: {type: offset, limit: 20}}\n"
+      "  - name: missing\n"
+      "    primary_key: id\n"
+      "    endpoint: {path: /v1/accounts/current/nope, paginator: single_page}\n";
+  auto r = run_sync(yaml, emu, db, {"--log-level", "debug"}, {{"CLIENT_SECRET", secret}});
+  INFO(r.log);
+  CHECK(r.status == 1);
+  const std::string error = db.scalar(
+      "SELECT error FROM analytics._rs_runs WHERE resource = 'missing' ORDER BY id LIMIT 1");
+  INFO("stored error: ", error);
+  // The server echoed the token; what is stored shows the mask in its place.
+  CHECK(error.find("(key 'Bearer ***')") != std::string::npos);
+  CHECK(r.log.find("event=token_rejected") != std::string::npos);
+  const std::string stored = database_text(db);
+  for (const auto& text : {r.log, stored}) {
+    CHECK(text.find(secret) == std::string::npos);
+    CHECK(text.find("tok-") == std::string::npos);
+  }
+}

@@ -514,8 +514,8 @@ TEST_CASE("auth mistakes") {
         "t.yaml:3:9: client.auth: missing required key `api_key` (the key, e.g. "
         "`${env:API_KEY}`)");
   CHECK(error_with_auth("  auth: {type: apikey, api_key: x}\n") ==
-        "t.yaml:3:16: client.auth.type: `apikey` is not one of bearer, http_basic, api_key; did "
-        "you mean `api_key`?");
+        "t.yaml:3:16: client.auth.type: `apikey` is not one of bearer, http_basic, api_key, "
+        "oauth2_client_credentials; did you mean `api_key`?");
   CHECK(error_with_auth("  auth: {type: bearer, token: x, api_key: y}\n") ==
         "t.yaml:3:34: unknown key `api_key` in `client.auth` (auth type bearer); the keys "
         "allowed here are type, token");
@@ -620,7 +620,7 @@ TEST_CASE("paginator mistakes") {
         "(paginator type offset); did you mean `offset_param`?");
   CHECK(error("{type: cursor, limit: 5}") ==
         "t.yaml:8:33: unknown key `limit` in `resources[0].endpoint.paginator` (paginator type "
-        "cursor); the keys allowed here are type, cursor_path, cursor_param");
+        "cursor); the keys allowed here are type, cursor_path, cursor_param, cursor_body_path");
   CHECK(error("pages") ==
         "t.yaml:8:18: resources[0].endpoint.paginator.type: `pages` is not one of single_page, "
         "offset, page_number, cursor, json_link, header_link");
@@ -973,8 +973,9 @@ TEST_CASE("bad enum values list the allowed ones") {
   CHECK(first_error(text) ==
         "t.yaml:9:24: resources[0].write_disposition: `mrege` is not one of merge, append, "
         "replace; did you mean `merge`?");
-  text = yaml(minimal) + "      method: POST\n";
-  CHECK(first_error(text) == "t.yaml:9:15: resources[0].endpoint.method: `POST` is not one of GET");
+  text = yaml(minimal) + "      method: PUT\n";
+  CHECK(first_error(text) ==
+        "t.yaml:9:15: resources[0].endpoint.method: `PUT` is not one of GET, POST");
 }
 
 TEST_CASE("durations in the configuration") {
@@ -1997,7 +1998,7 @@ TEST_CASE("dependent resources: mistakes are named where they are") {
     endpoint:
       path: /v1/accounts/{resources.accounts.id/campaigns
 )"),
-                 "is not closed"));
+                 "has no `}`"));
   CHECK(contains(error(R"(  - name: campaigns
     primary_key: [id, _accounts_id]
     endpoint:

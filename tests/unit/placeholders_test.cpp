@@ -11,9 +11,11 @@ TEST_CASE("placeholders: names in order, literal braces doubled, mistakes named"
   CHECK(std::get<names>(placeholder_names("/a/{resources.x.id}/b/{y}")) ==
         names{"resources.x.id", "y"});
   CHECK(std::get<names>(placeholder_names("{{literal}} {a}")) == names{"a"});
-  CHECK(std::get<std::string>(placeholder_names("/a/{x")).find("not closed") != std::string::npos);
-  CHECK(std::get<std::string>(placeholder_names("/a/x}")).find("closes no") != std::string::npos);
-  CHECK(std::get<std::string>(placeholder_names("{}")).find("empty") != std::string::npos);
+  CHECK(std::get<std::string>(placeholder_names("/a/{x")).find("has no `}`") != std::string::npos);
+  CHECK(std::get<std::string>(placeholder_names("/a/x}")).find("closes nothing") !=
+        std::string::npos);
+  CHECK(std::get<std::string>(placeholder_names("{}")).find("holds no placeholder name") !=
+        std::string::npos);
   CHECK(std::get<std::string>(placeholder_names("{a:>3}")).find("plain") != std::string::npos);
 }
 

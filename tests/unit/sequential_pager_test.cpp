@@ -30,7 +30,7 @@ received_page records(std::int64_t n, int seed) {
 
 void check_next(const pager_step& s, const std::string& target) {
   REQUIRE(s.what == pager_step::kind::next);
-  CHECK(s.target == target);
+  CHECK(s.request.target == target);
 }
 
 void check_done(const pager_step& s) {
@@ -42,7 +42,7 @@ void check_done(const pager_step& s) {
 
 TEST_CASE("single_page: one request, done after it whatever it holds") {
   sequential_pager pager(settings_for(single_page_paginator{}));
-  CHECK(pager.first_target() == "/v1/items?status=open");
+  CHECK(pager.first_request().target == "/v1/items?status=open");
   auto p = records(50, 1);
   p.next = "more";  // hints do not matter
   check_done(pager.on_page(p));
@@ -55,7 +55,7 @@ TEST_CASE("page_number: numbers from page, done at an empty page") {
   n.page = 1;
   n.page_param = "p";
   sequential_pager pager(settings_for(n));
-  CHECK(pager.first_target() == "/v1/items?status=open&p=1");
+  CHECK(pager.first_request().target == "/v1/items?status=open&p=1");
   check_next(pager.on_page(records(10, 1)), "/v1/items?status=open&p=2");
   check_next(pager.on_page(records(10, 2)), "/v1/items?status=open&p=3");
   check_done(pager.on_page(records(0, 3)));
@@ -64,7 +64,7 @@ TEST_CASE("page_number: numbers from page, done at an empty page") {
 
 TEST_CASE("page_number: a short page is not the end, an empty one is") {
   sequential_pager pager(settings_for(page_number_paginator{}));
-  CHECK(pager.first_target() == "/v1/items?status=open&page=0");
+  CHECK(pager.first_request().target == "/v1/items?status=open&page=0");
   check_next(pager.on_page(records(3, 1)), "/v1/items?status=open&page=1");
   check_done(pager.on_page(records(0, 2)));
 }
@@ -90,7 +90,7 @@ TEST_CASE("page_number: the total counts from base_page, not from the start page
   n.base_page = 0;
   n.page = 2;  // starts at the third page of 3
   sequential_pager pager(settings_for(n));
-  CHECK(pager.first_target() == "/v1/items?status=open&page=2");
+  CHECK(pager.first_request().target == "/v1/items?status=open&page=2");
   auto p = records(10, 1);
   p.total = 3;
   check_done(pager.on_page(p));
@@ -138,7 +138,7 @@ TEST_CASE("cursor: the page's cursor goes back as the parameter; done without on
   cursor_paginator c;
   c.cursor_param = "after";
   sequential_pager pager(settings_for(c));
-  CHECK(pager.first_target() == "/v1/items?status=open");
+  CHECK(pager.first_request().target == "/v1/items?status=open");
   auto p = records(10, 1);
   p.next = "abc def";
   check_next(pager.on_page(p), "/v1/items?status=open&after=abc%20def");

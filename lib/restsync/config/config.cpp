@@ -77,6 +77,8 @@ std::string_view to_string(auth_type t) {
       return "http_basic";
     case auth_type::api_key:
       return "api_key";
+    case auth_type::oauth2_client_credentials:
+      return "oauth2_client_credentials";
   }
   return "?";
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "restsync/config/secrets.hpp"
+#include "restsync/http/request.hpp"
 #include "restsync/http/url.hpp"
 #include "restsync/observe/log.hpp"
 
@@ -27,7 +28,7 @@ using json_path = std::vector<std::string>;
 // `_data.partialCollection`, or `$` for the whole document.
 std::string to_string(const json_path& path);
 
-enum class auth_type { none, bearer, http_basic, api_key };
+enum class auth_type { none, bearer, http_basic, api_key, oauth2_client_credentials };
 enum class api_key_location { header, query };
 
 struct auth_config {
@@ -38,6 +39,16 @@ struct auth_config {
   std::string name = "Authorization";  // api_key: the header or query parameter
   std::string api_key;
   api_key_location location = api_key_location::header;
+  // oauth2_client_credentials (dlt's OAuth2ClientCredentials): a token from
+  // access_token_url, fetched with client_id and client_secret (form-encoded,
+  // grant_type=client_credentials, then access_token_request_data), sent as
+  // a bearer token; its lifetime is the response's expires_in, else
+  // default_token_expiration.
+  std::string access_token_url;
+  std::string client_id;
+  std::string client_secret;
+  query_params access_token_request_data;  // in file order
+  milliseconds default_token_expiration{3600 * 1000};
 };
 
 // The process-wide token bucket every request passes.
@@ -72,11 +83,17 @@ struct client_config {
 
 struct single_page_paginator {};
 
+// A paginator's *_body_path: where in the JSON body of a POST the position
+// goes instead of a query parameter; nested objects are made as needed.
+using body_path = std::optional<json_path>;
+
 struct offset_paginator {
   std::int64_t limit = 50;
-  std::int64_t offset = 0;  // of the first page
-  std::string offset_param = "offset";
-  std::string limit_param = "limit";
+  std::int64_t offset = 0;              // of the first page
+  std::string offset_param = "offset";  // unused with offset_body_path
+  std::string limit_param = "limit";    // unused with limit_body_path
+  body_path offset_body_path;
+  body_path limit_body_path;
   std::optional<json_path> total_path;         // where the response reports the record count
   std::optional<std::int64_t> maximum_offset;  // stop before requesting past it
   // A page shorter than one the scan was served ends it (restsync's own
@@ -85,17 +102,20 @@ struct offset_paginator {
 };
 
 struct page_number_paginator {
-  std::int64_t base_page = 0;  // the number of the API's first page
-  std::int64_t page = 0;       // the page to start at; defaults to base_page
-  std::string page_param = "page";
+  std::int64_t base_page = 0;       // the number of the API's first page
+  std::int64_t page = 0;            // the page to start at; defaults to base_page
+  std::string page_param = "page";  // unused with page_body_path
+  body_path page_body_path;
   std::optional<json_path> total_path;  // where the response reports the page count
   std::optional<std::int64_t> maximum_page;
 };
 
-// The next page's cursor sits in the body and goes back as a query parameter.
+// The next page's cursor sits in the body and goes back as a query
+// parameter, or into the request's body at cursor_body_path.
 struct cursor_paginator {
   json_path cursor_path{"cursors", "next"};
-  std::string cursor_param = "cursor";
+  std::string cursor_param = "cursor";  // unused with cursor_body_path
+  body_path cursor_body_path;
 };
 
 // The next page's whole URL sits in the body.
@@ -159,7 +179,12 @@ struct response_action {
 };
 
 struct endpoint_config {
-  std::string path;         // relative to base_url, or an absolute http(s) URL
+  std::string path;  // relative to base_url, or an absolute http(s) URL
+  http_method method = http_method::get;
+  // dlt's `json`: the body of a POST as JSON text, its strings templates
+  // with placeholders (plan/request_body.hpp fills them per run). Absent:
+  // no body, unless a paginator writes its position into one.
+  std::optional<std::string> json;
   query_params params;      // in file order; numbers and booleans as written
   json_path data_selector;  // empty: the whole body
   // A list of two or more selectors, one per shape of the body, tried in

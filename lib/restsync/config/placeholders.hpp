@@ -1,5 +1,6 @@
 // dlt's `{…}` placeholders in a path or a parameter (Python's str.format
-// syntax: `{name}`, with `{{` and `}}` for literal braces), found and filled.
+// syntax: `{name}`, with `{{` and `}}` for literal braces), found and filled,
+// on placeholder.hpp's parse_template (which request bodies use too).
 #pragma once
 
 #include <functional>

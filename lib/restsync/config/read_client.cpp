@@ -19,12 +19,18 @@ namespace {
 constexpr std::string_view client_keys[] = {"base_url",       "auth",          "headers",
                                             "rate_limit",     "max_in_flight", "timeout",
                                             "max_body_bytes", "memory_budget", "tls"};
-constexpr named<auth_type> auth_types[] = {{"bearer", auth_type::bearer},
-                                           {"http_basic", auth_type::http_basic},
-                                           {"api_key", auth_type::api_key}};
+constexpr named<auth_type> auth_types[] = {
+    {"bearer", auth_type::bearer},
+    {"http_basic", auth_type::http_basic},
+    {"api_key", auth_type::api_key},
+    {"oauth2_client_credentials", auth_type::oauth2_client_credentials}};
 constexpr std::string_view bearer_keys[] = {"type", "token"};
 constexpr std::string_view http_basic_keys[] = {"type", "username", "password"};
 constexpr std::string_view api_key_keys[] = {"type", "name", "api_key", "location"};
+constexpr std::string_view oauth2_keys[] = {
+    "type",          "access_token_url",          "client_id",
+    "client_secret", "access_token_request_data", "default_token_expiration",
+    "access_token"};
 constexpr named<api_key_location> api_key_locations[] = {{"header", api_key_location::header},
                                                          {"query", api_key_location::query}};
 constexpr std::string_view rate_limit_keys[] = {"requests_per_second", "burst"};
@@ -132,7 +138,10 @@ client_config loader::read_client(const config_node& n) {
 
 auth_config loader::read_auth(const config_node& n) {
   auth_config a;
-  if (!expect_map(n, "a map with `type` (bearer, http_basic or api_key) and its keys")) return a;
+  if (!expect_map(n,
+                  "a map with `type` (bearer, http_basic, api_key or oauth2_client_credentials) "
+                  "and its keys"))
+    return a;
   // dlt assumes a bearer token when the type is left out.
   auth_type type = auth_type::bearer;
   if (const auto* t = optional(n, "type")) {
@@ -189,8 +198,67 @@ auth_config loader::read_auth(const config_node& n) {
         }
       }
       break;
+    case auth_type::oauth2_client_credentials:
+      a.type = auth_type::oauth2_client_credentials;
+      check_keys(n, oauth2_keys, "(auth type oauth2_client_credentials)");
+      read_oauth2(n, a);
+      break;
   }
   return a;
+}
+
+void loader::read_oauth2(const config_node& n, auth_config& a) {
+  if (const auto* v = required(n, "access_token_url",
+                               "the token endpoint's http(s) URL, such as "
+                               "`https://auth.example.com/oauth/token`")) {
+    if (auto s = non_empty_string(*v, "the token endpoint's http(s) URL")) {
+      std::string reason;
+      try {
+        parse_url(*s);
+        if (s->find('#') != std::string::npos) reason = "must not carry a fragment";
+      } catch (const std::invalid_argument& e) {
+        reason = secrets_.contains_secret(*s) ? "is not an absolute http(s) URL" : e.what();
+      }
+      if (reason.empty())
+        a.access_token_url = *s;
+      else
+        fail(*v, fmt::format("{}: {}; expected an absolute http(s) URL such as "
+                             "`https://auth.example.com/oauth/token`",
+                             shown(*v), reason));
+    }
+  }
+  // dlt treats both as secrets; the id is masked too.
+  if (const auto* v = required(n, "client_id", "the client's id, e.g. `${env:CLIENT_ID}`")) {
+    if (auto s = non_empty_string(*v, "the client's id", true)) a.client_id = *s;
+  }
+  if (const auto* v =
+          required(n, "client_secret", "the client's secret, e.g. `${credential:client_secret}`")) {
+    if (auto s = non_empty_string(*v, "the client's secret", true)) a.client_secret = *s;
+  }
+  if (const auto* v = optional(n, "access_token_request_data")) {
+    if (expect_map(*v,
+                   "a map of form fields sent to the token endpoint, such as "
+                   "`{scope: read, audience: https://api.example.com}`")) {
+      for (std::size_t i = 0; i < v->keys.size(); ++i) {
+        const config_node& value = v->items[i];
+        if (value.kind != node_kind::scalar) {
+          fail(value, fmt::format("expected a string, number or boolean (a form field), found {}",
+                                  kind_name(value.kind)));
+          continue;
+        }
+        if (auto s = string_value(value, looks_secret(v->keys[i].name)))
+          a.access_token_request_data.emplace_back(v->keys[i].name, *s);
+      }
+    }
+  }
+  if (const auto* v = optional(n, "default_token_expiration")) {
+    if (auto d = duration_value(*v, false)) a.default_token_expiration = *d;
+  }
+  if (const auto* v = n.find("access_token")) {
+    fail(*v,
+         "restsync fetches the token from `access_token_url` itself and renews it (dlt, too, "
+         "replaces a given token at the first request); remove `access_token`");
+  }
 }
 
 query_params loader::read_headers(const config_node& n) {

@@ -1,11 +1,14 @@
 // A resource's `endpoint`: path, method, params (and dlt's incremental
-// param form), data_selector, and its `error_handler`; the paginator and
-// incremental sections have readers of their own.
+// param form), the JSON body, data_selector, and its `error_handler`; the
+// paginator and incremental sections have readers of their own.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <stdexcept>
+#include <type_traits>
+#include <variant>
 
+#include "restsync/config/placeholder.hpp"
 #include "restsync/config/reader.hpp"
 #include "restsync/http/url.hpp"
 
@@ -13,11 +16,45 @@ namespace restsync::config_reader {
 
 namespace {
 
-constexpr std::string_view endpoint_keys[] = {"path",          "method",          "params",
-                                              "data_selector", "paginator",       "error_handler",
-                                              "incremental",   "response_actions"};
+constexpr std::string_view endpoint_keys[] = {"path",          "method",        "params",
+                                              "json",          "data_selector", "paginator",
+                                              "error_handler", "incremental",   "response_actions"};
 constexpr std::string_view response_action_keys[] = {"status_code", "content", "action"};
-constexpr std::string_view methods[] = {"GET"};
+constexpr named<http_method> methods[] = {{"GET", http_method::get}, {"POST", http_method::post}};
+
+void append_json_string(std::string_view s, std::string& out) {
+  out += '"';
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20) {
+      out += fmt::format("\\u{:04x}", u);
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+// Why value cannot be written at path of the body template json, or empty:
+// every step before the last must be absent (dlt makes the object) or a map.
+std::string body_path_blocked(const config_node* json, const json_path& path) {
+  if (json == nullptr) return {};
+  if (json->kind != node_kind::map)
+    return "the body (`json`) is a list, so a position cannot be written into it";
+  const config_node* at = json;
+  for (std::size_t i = 0; i + 1 < path.size(); ++i) {
+    at = at->find(path[i]);
+    if (at == nullptr) return {};
+    if (at->kind != node_kind::map)
+      return fmt::format("`json` already holds {} at `{}`, not a map to write `{}` into",
+                         kind_name(at->kind),
+                         to_string(json_path(path.begin(), path.begin() + i + 1)), path[i + 1]);
+  }
+  return {};
+}
 constexpr std::string_view error_handler_keys[] = {
     "retry_on_status_codes",  "max_retries",         "backoff_factor",  "max_backoff",
     "max_rate_limit_retries", "max_rate_limit_wait", "max_retry_after", "min_rate_limit_wait"};
@@ -51,7 +88,19 @@ void loader::read_endpoint(const config_node& n, endpoint_config& e,
       }
     }
   }
-  if (const auto* v = optional(n, "method")) choice_index(*v, methods);
+  if (const auto* v = optional(n, "method")) {
+    if (auto m = choice(*v, methods)) e.method = *m;
+  }
+  if (const auto* v = optional(n, "json")) {
+    if (v->kind != node_kind::map && v->kind != node_kind::sequence) {
+      fail(*v, fmt::format("expected the request body as a map (or a list), such as "
+                           "`{{query: open, page: {{limit: 50}}}}`, found {}",
+                           kind_name(v->kind)));
+    } else {
+      std::string body;
+      if (append_json(*v, false, body)) e.json = std::move(body);
+    }
+  }
 
   const config_node* param_incremental = nullptr;
   std::string param_incremental_name;
@@ -145,6 +194,8 @@ void loader::read_endpoint(const config_node& n, endpoint_config& e,
   if (const auto* v = optional(n, "response_actions"))
     e.response_actions = read_response_actions(*v);
 
+  check_body(n, e);
+
   const config_node* incremental = optional(n, "incremental");
   if (incremental != nullptr && param_incremental != nullptr) {
     fail(*param_incremental,
@@ -155,6 +206,119 @@ void loader::read_endpoint(const config_node& n, endpoint_config& e,
   } else if (param_incremental != nullptr) {
     e.incremental = read_incremental(*param_incremental, true);
     if (e.incremental) e.incremental->start_param = param_incremental_name;
+  }
+}
+
+bool loader::append_json(const config_node& n, bool secret, std::string& out) {
+  switch (n.kind) {
+    case node_kind::null:
+      out += "null";
+      return true;
+    case node_kind::map: {
+      bool ok = true;
+      out += '{';
+      for (std::size_t i = 0; i < n.keys.size(); ++i) {
+        if (i > 0) out += ',';
+        append_json_string(n.keys[i].name, out);
+        out += ':';
+        // As for params and headers: a member named like a credential is a secret.
+        ok = append_json(n.items[i], secret || looks_secret(n.keys[i].name), out) && ok;
+      }
+      out += '}';
+      return ok;
+    }
+    case node_kind::sequence: {
+      bool ok = true;
+      out += '[';
+      for (std::size_t i = 0; i < n.items.size(); ++i) {
+        if (i > 0) out += ',';
+        ok = append_json(n.items[i], secret, out) && ok;
+      }
+      out += ']';
+      return ok;
+    }
+    case node_kind::scalar:
+      break;
+  }
+  auto s = string_value(n, secret);
+  if (!s) return false;
+  if (!n.quoted) {
+    // YAML 1.2's core types, as a JSON body has them; quote a value to send
+    // it as a string.
+    if (*s == "true" || *s == "false" || is_json_number(*s)) {
+      out += *s;
+      return true;
+    }
+  }
+  auto pieces = parse_template(*s);
+  if (auto* why = std::get_if<std::string>(&pieces)) {
+    fail(n, fmt::format("{}: {}", shown(n), *why));
+    return false;
+  }
+  const auto known = body_placeholders();
+  for (const auto& p : std::get<std::vector<template_piece>>(pieces)) {
+    if (!p.placeholder) continue;
+    if (std::find(known.begin(), known.end(), p.text) == known.end()) {
+      fail(n, fmt::format("`{{{}}}` is not a placeholder restsync fills; a body may hold {}; "
+                          "write `{{{{` and `}}}}` for literal braces",
+                          p.text, fmt::format("`{{{}}}`", fmt::join(known, "}`, `{"))));
+      return false;
+    }
+  }
+  append_json_string(*s, out);
+  return true;
+}
+
+void loader::check_body(const config_node& n, const endpoint_config& e) {
+  const config_node* json = n.find("json");
+  if (json != nullptr && (json->kind != node_kind::map && json->kind != node_kind::sequence))
+    json = nullptr;
+  if (json != nullptr && e.method == http_method::get) {
+    fail(*json,
+         "a body is sent only with `method: POST`; add `method: POST` to the endpoint (a GET "
+         "with a body is dropped by many servers and proxies)");
+  }
+  const config_node* paginator = n.find("paginator");
+  if (paginator == nullptr || paginator->kind != node_kind::map) return;
+  std::vector<std::pair<const config_node*, json_path>> written;
+  std::visit(
+      [&](const auto& p) {
+        using P = std::decay_t<decltype(p)>;
+        auto note = [&](std::string_view key, const body_path& path) {
+          if (const config_node* v = paginator->find(key); v != nullptr && path)
+            written.emplace_back(v, *path);
+        };
+        if constexpr (std::is_same_v<P, offset_paginator>) {
+          note("offset_body_path", p.offset_body_path);
+          note("limit_body_path", p.limit_body_path);
+        } else if constexpr (std::is_same_v<P, page_number_paginator>) {
+          note("page_body_path", p.page_body_path);
+        } else if constexpr (std::is_same_v<P, cursor_paginator>) {
+          note("cursor_body_path", p.cursor_body_path);
+        }
+      },
+      e.paginator);
+  for (std::size_t i = 0; i < written.size(); ++i) {
+    const auto& [node, path] = written[i];
+    if (e.method == http_method::get) {
+      fail(*node,
+           "the position goes into the request body, which is sent only with `method: POST`; "
+           "add `method: POST` to the endpoint, or send the position as a query parameter");
+      continue;
+    }
+    if (auto why = body_path_blocked(json, path); !why.empty()) {
+      fail(*node, fmt::format("{}: {}", shown(*node), why));
+      continue;
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      const auto& other = written[j].second;
+      const auto shorter = std::min(path.size(), other.size());
+      if (std::equal(path.begin(), path.begin() + static_cast<std::ptrdiff_t>(shorter),
+                     other.begin()))
+        fail(*node, fmt::format("{} writes where `{}` already writes (`{}`); give each its own "
+                                "field",
+                                shown(*node), written[j].first->path, to_string(other)));
+    }
   }
 }
 

@@ -19,11 +19,12 @@ constexpr named<paginator_kind> paginator_types[] = {
 constexpr auto paginator_type_names = names_of(paginator_types);
 constexpr std::string_view single_page_keys[] = {"type"};
 constexpr std::string_view offset_keys[] = {
-    "type",        "limit",      "offset",         "offset_param",
-    "limit_param", "total_path", "maximum_offset", "stop_on_short_page"};
-constexpr std::string_view page_number_keys[] = {"type",       "base_page",  "page",
-                                                 "page_param", "total_path", "maximum_page"};
-constexpr std::string_view cursor_keys[] = {"type", "cursor_path", "cursor_param"};
+    "type",       "limit",          "offset",           "offset_param",    "limit_param",
+    "total_path", "maximum_offset", "offset_body_path", "limit_body_path", "stop_on_short_page"};
+constexpr std::string_view page_number_keys[] = {
+    "type", "base_page", "page", "page_param", "total_path", "maximum_page", "page_body_path"};
+constexpr std::string_view cursor_keys[] = {"type", "cursor_path", "cursor_param",
+                                            "cursor_body_path"};
 constexpr std::string_view json_link_keys[] = {"type", "next_url_path"};
 constexpr std::string_view header_link_keys[] = {"type", "links_next_key"};
 
@@ -57,6 +58,21 @@ std::optional<paginator_config> loader::read_paginator(const config_node& n) {
     }
   };
 
+  // dlt's *_body_path: the position goes into the body instead of the query
+  // parameter, so the two are exclusive (as in dlt).
+  auto body_path_of = [this, &n, &path_of](std::string_view key, std::string_view param_key,
+                                           body_path& into) {
+    path_of(n, key, into);
+    if (!into) return;
+    if (const auto* param = n.find(param_key); param != nullptr && param->kind != node_kind::null) {
+      fail(*n.find(key),
+           fmt::format("`{}` and `{}` both say where the position goes; give one of the two "
+                       "(over a paginator from resource_defaults, `{}: ~` removes the default's)",
+                       key, param_key, param_key));
+      into.reset();
+    }
+  };
+
   switch (*type) {
     case paginator_kind::single_page:
       check_keys(n, single_page_keys, note);
@@ -72,6 +88,8 @@ std::optional<paginator_config> loader::read_paginator(const config_node& n) {
       }
       name_of(n, "offset_param", p.offset_param);
       name_of(n, "limit_param", p.limit_param);
+      body_path_of("offset_body_path", "offset_param", p.offset_body_path);
+      body_path_of("limit_body_path", "limit_param", p.limit_body_path);
       path_of(n, "total_path", p.total_path);
       if (const auto* v = optional(n, "maximum_offset")) {
         if (auto x = integer_value(*v, 1, max_int64)) p.maximum_offset = *x;
@@ -92,6 +110,7 @@ std::optional<paginator_config> loader::read_paginator(const config_node& n) {
         if (auto x = integer_value(*v, p.base_page, max_int64)) p.page = *x;
       }
       name_of(n, "page_param", p.page_param);
+      body_path_of("page_body_path", "page_param", p.page_body_path);
       path_of(n, "total_path", p.total_path);
       if (const auto* v = optional(n, "maximum_page")) {
         if (auto x = integer_value(*v, std::max<std::int64_t>(p.base_page, 1), max_int64)) {
@@ -105,6 +124,7 @@ std::optional<paginator_config> loader::read_paginator(const config_node& n) {
       cursor_paginator p;
       path_of(n, "cursor_path", p.cursor_path);
       name_of(n, "cursor_param", p.cursor_param);
+      body_path_of("cursor_body_path", "cursor_param", p.cursor_body_path);
       return p;
     }
     case paginator_kind::json_link: {

@@ -127,6 +127,7 @@ class loader {
   // One reader per section, each in its config/read_*.cpp.
   client_config read_client(const config_node& n);
   auth_config read_auth(const config_node& n);
+  void read_oauth2(const config_node& n, auth_config& a);
   query_params read_headers(const config_node& n);
   destination_config read_destination(const config_node& n);
   daemon_config read_daemon(const config_node& n);
@@ -151,6 +152,10 @@ class loader {
   std::optional<parent_config> read_parent(const config_node& n,
                                            const std::vector<parent_ref>& refs);
   void check_parents(const std::vector<resource_config>& resources);
+  // endpoint.json as JSON text; false (reported) when a value is not fit.
+  bool append_json(const config_node& n, bool secret, std::string& out);
+  // method, json and the paginator's body paths, which must agree.
+  void check_body(const config_node& n, const endpoint_config& e);
   std::optional<paginator_config> read_paginator(const config_node& n);
   error_handler_config read_error_handler(const config_node& n);
   std::vector<response_action> read_response_actions(const config_node& n);

@@ -51,6 +51,8 @@ config_node convert(const YAML::Node& node, source_mark fallback, std::string pa
     case YAML::NodeType::Scalar:
       out.kind = node_kind::scalar;
       out.scalar = node.Scalar();
+      // yaml-cpp tags a quoted (or literal block) scalar `!`, a plain one `?`.
+      out.quoted = node.Tag() == "!";
       break;
     case YAML::NodeType::Sequence: {
       out.kind = node_kind::sequence;

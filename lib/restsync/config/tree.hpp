@@ -28,6 +28,9 @@ struct config_key {
 struct config_node {
   node_kind kind = node_kind::null;
   std::string scalar;  // as written, before any ${…} substitution
+  // A scalar written in quotes: a string whatever it reads as (`"5"`), where
+  // a type matters (a JSON body).
+  bool quoted = false;
   source_mark mark;
   // Where the node sits in the file, as a person would name it:
   // `resources[2].endpoint.paginator`. Merged nodes keep the path they were

@@ -33,6 +33,9 @@ request_credentials credentials_for(const auth_config& auth) {
   switch (auth.type) {
     case auth_type::none:
       break;
+    case auth_type::oauth2_client_credentials:
+      // The token is fetched while running: sync/token_source.hpp.
+      break;
     case auth_type::bearer:
       c.headers.emplace_back("Authorization", "Bearer " + auth.token);
       break;

@@ -242,7 +242,7 @@ struct http_client::impl {
 
   template <class Stream>
   asio::awaitable<http_result> exchange_on(Stream& stream, connection& conn,
-                                           http::request<http::empty_body>& req, bool& keep,
+                                           http::request<http::string_body>& req, bool& keep,
                                            bool& stale, const body_admission& admit) {
     error_code ec;
     conn.lowest().expires_after(settings.read_timeout);
@@ -297,7 +297,7 @@ struct http_client::impl {
     co_return out;
   }
 
-  asio::awaitable<http_result> exchange(connection& conn, http::request<http::empty_body>& req,
+  asio::awaitable<http_result> exchange(connection& conn, http::request<http::string_body>& req,
                                         bool& keep, bool& stale, const body_admission& admit) {
     if (conn.secure) co_return co_await exchange_on(*conn.secure, conn, req, keep, stale, admit);
     co_return co_await exchange_on(*conn.plain, conn, req, keep, stale, admit);
@@ -309,17 +309,27 @@ http_client::http_client(asio::any_io_executor ex, url origin, http_settings set
 
 http_client::~http_client() = default;
 
-asio::awaitable<http_result> http_client::get(std::string target, header_list headers,
-                                              body_admission admit, std::function<void()> sending) {
-  http::request<http::empty_body> req{http::verb::get, target, 11};
+asio::awaitable<http_result> http_client::send(http_request request, header_list headers,
+                                               body_admission admit,
+                                               std::function<void()> sending) {
+  const auto verb = request.method == http_method::post ? http::verb::post : http::verb::get;
+  http::request<http::string_body> req{verb, request.target, 11};
   req.set(http::field::host, impl_->origin.host_header());
   req.set(http::field::user_agent, impl_->settings.user_agent);
   req.set(http::field::accept, "application/json");
   for (auto& [name, value] : headers) req.set(name, value);
+  if (request.body) {
+    req.set(http::field::content_type, request.content_type);
+    req.body() = std::move(*request.body);
+  }
+  // Content-Length always, 0 for a POST without a body (servers may refuse
+  // a POST without a length); none for a GET without one.
+  if (request.body || verb == http::verb::post) req.prepare_payload();
   req.keep_alive(true);
 
-  // A pooled connection may have been closed by the server while idle; a GET
-  // that failed before any response byte is safe to send once more on a new one.
+  // A pooled connection may have been closed by the server while idle; a
+  // request that failed before any response byte is safe to send once more
+  // on a new one (see send).
   for (int round = 0;; ++round) {
     std::unique_ptr<connection> conn;
     bool reused = false;

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "restsync/http/request.hpp"
 #include "restsync/http/settings.hpp"
 #include "restsync/http/url.hpp"
 
@@ -58,15 +59,20 @@ class http_client {
   http_client(const http_client&) = delete;
   http_client& operator=(const http_client&) = delete;
 
-  // GET target (path and query) with the given extra headers. Never throws
-  // for network or protocol trouble: that comes back in http_result.
+  // Sends request (its target is path and query) with the given extra
+  // headers; a body goes with its Content-Type and Content-Length. Never
+  // throws for network or protocol trouble: that comes back in http_result.
   // admit, when set, is asked before a body is read (see body_admission);
   // the read timeout starts again after it. sending, when set, is called
   // each time the request is about to be written, once its connection is
-  // open (after a connect or TLS handshake, if it needed one).
-  boost::asio::awaitable<http_result> get(std::string target, header_list headers,
-                                          body_admission admit = {},
-                                          std::function<void()> sending = {});
+  // open (after a connect or TLS handshake, if it needed one). A request
+  // whose pooled connection turns out closed before any response byte is
+  // sent once more on a new one: a GET, and a POST too, which restsync only
+  // sends to queries that read (endpoints configured as resources, a token
+  // endpoint).
+  boost::asio::awaitable<http_result> send(http_request request, header_list headers,
+                                           body_admission admit = {},
+                                           std::function<void()> sending = {});
 
   // Closes idle connections; requests in flight finish or fail on their own.
   void close_idle();

@@ -120,7 +120,16 @@ logger::logger(log_level min, std::FILE* out, std::optional<bool> journald)
 
 void logger::set_secrets(secret_set s) {
   std::lock_guard lock(mu_);
-  secrets_ = std::move(s);
+  config_secrets_ = std::move(s);
+  secrets_ = config_secrets_;
+  secrets_.add_all(runtime_secrets_);
+}
+
+void logger::set_runtime_secrets(secret_set s) {
+  std::lock_guard lock(mu_);
+  runtime_secrets_ = std::move(s);
+  secrets_ = config_secrets_;
+  secrets_.add_all(runtime_secrets_);
 }
 
 void logger::set_sink(log_sink* sink) {

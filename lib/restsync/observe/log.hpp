@@ -85,6 +85,9 @@ class logger {
   void set_level(log_level l) { min_.store(l, std::memory_order_relaxed); }
   log_level level() const { return min_.load(std::memory_order_relaxed); }
   void set_secrets(secret_set s);
+  // Secrets learnt while running (an OAuth2 token), masked as well; kept
+  // when set_secrets replaces the configuration's.
+  void set_runtime_secrets(secret_set s);
   // Lines go to sink instead of the FILE* until it is reset to null; the
   // sink must outlive its use here.
   void set_sink(log_sink* sink);
@@ -108,7 +111,9 @@ class logger {
   std::atomic<log_level> min_;
   std::FILE* out_;
   bool journald_;
-  secret_set secrets_;
+  secret_set config_secrets_;
+  secret_set runtime_secrets_;
+  secret_set secrets_;  // both
   log_sink* sink_ = nullptr;
   std::mutex mu_;
 };

@@ -739,6 +739,7 @@ std::variant<page, page_error> page::read(std::string body, const page_spec& spe
     if (next != nullptr && !next->IsNull()) {
       auto text = scalar_text(*next);
       if (!text.empty()) out.next_ = std::move(text);
+      out.next_is_number_ = next->IsNumber() || is_marked_number(*next);
     }
   }
 

@@ -128,6 +128,8 @@ class page {
   const std::optional<int64_t>& total() const { return total_; }
   // The cursor or URL at next_path; absent when missing, null or "".
   const std::optional<std::string>& next() const { return next_; }
+  // The hint at next_path was a JSON number.
+  bool next_is_number() const { return next_is_number_; }
   // The selector landed on one object, which is the only record.
   bool singleton() const { return singleton_; }
   const rapidjson::Document& document() const { return *doc_; }
@@ -145,6 +147,7 @@ class page {
   std::vector<const rapidjson::Value*> records_;
   std::optional<int64_t> total_;
   std::optional<std::string> next_;
+  bool next_is_number_ = false;
   bool singleton_ = false;
 };
 

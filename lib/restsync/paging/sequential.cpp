@@ -18,9 +18,25 @@ std::string paging_parameter(const paginator_config& p) {
   return "next link";
 }
 
+namespace {
+
+run_request run_of(const sequential_settings& s) { return {s.method, s.base_target, s.base_body}; }
+
+}  // namespace
+
 sequential_pager::sequential_pager(sequential_settings settings)
     : s_(std::move(settings)), page_no_(first_position(s_.paginator)) {
-  first_ = append_query(s_.base_target, paging_query(s_.paginator, page_no_));
+  first_ = request_at(run_of(s_), s_.paginator, page_no_);
+}
+
+// A next link is a whole URL: the run's query is in it, or not, as the API
+// wrote it; a POST sends the run's body to it again.
+http_request sequential_pager::link_request(std::string target) const {
+  http_request r;
+  r.method = s_.method;
+  r.target = std::move(target);
+  r.body = s_.base_body;
+  return r;
 }
 
 std::string sequential_pager::shown(std::string_view target) const {
@@ -40,8 +56,8 @@ std::optional<std::string> sequential_pager::resolve_link(const std::string& lin
 
 // The next request after p; nullopt with failure.what still done when p was
 // the last page, or with failure set to failed.
-std::optional<std::string> sequential_pager::next_target(const received_page& p,
-                                                         pager_step& failure) {
+std::optional<http_request> sequential_pager::next_request(const received_page& p,
+                                                           pager_step& failure) {
   const auto& pag = s_.paginator;
   if (std::holds_alternative<single_page_paginator>(pag) || p.singleton) {
     // one page is the whole collection
@@ -51,12 +67,11 @@ std::optional<std::string> sequential_pager::next_target(const received_page& p,
     ++page_no_;
     const bool past_total = p.total && page_no_ - n->base_page >= *p.total;
     const bool past_max = n->maximum_page && page_no_ > *n->maximum_page;
-    if (p.records > 0 && !past_total && !past_max)
-      return append_query(s_.base_target, paging_query(pag, page_no_));
+    if (p.records > 0 && !past_total && !past_max) return request_at(run_of(s_), pag, page_no_);
     return std::nullopt;
   }
   if (auto* c = std::get_if<cursor_paginator>(&pag)) {
-    if (p.next) return append_query(s_.base_target, {{c->cursor_param, *p.next}});
+    if (p.next) return request_with_cursor(run_of(s_), *c, *p.next, p.next_is_number);
     return std::nullopt;
   }
   std::optional<std::string> link;
@@ -72,8 +87,9 @@ std::optional<std::string> sequential_pager::next_target(const received_page& p,
     failure.message = fmt::format(
         "next link {} points to another origin than {}; refusing to send credentials there",
         shown(*link), s_.origin);
+    return std::nullopt;
   }
-  return resolved;
+  return link_request(std::move(*resolved));
 }
 
 pager_step sequential_pager::on_page(const received_page& p) {
@@ -90,17 +106,19 @@ pager_step sequential_pager::on_page(const received_page& p) {
       return step;
     }
   }
-  auto next = next_target(p, step);
+  auto next = next_request(p, step);
   if (step.what == pager_step::kind::failed) return step;
   if (!next) return step;  // done
-  if (!seen_.insert(*next).second) {
+  if (!seen_.emplace(next->target, next->body.value_or("")).second) {
     step.what = pager_step::kind::failed;
     step.message = fmt::format(
-        "the API sent the same next page twice ({}); stopping to avoid a loop", shown(*next));
+        "the API sent the same next page twice ({}{}); stopping to avoid a "
+        "loop",
+        shown(next->target), next->body ? fmt::format(", body {}", *next->body) : "");
     return step;
   }
   step.what = pager_step::kind::next;
-  step.target = std::move(*next);
+  step.request = std::move(*next);
   return step;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "restsync/config/config.hpp"
+#include "restsync/http/request.hpp"
 #include "restsync/http/url.hpp"
 #include "restsync/paging/repeat_guard.hpp"
 
@@ -22,6 +23,10 @@ struct sequential_settings {
   paginator_config paginator;
   // The origin-relative path of every request, with the run's query.
   std::string base_target;
+  // The run's method and body (request_query.hpp's run_request): a body
+  // paginator writes its position into the body.
+  http_method method = http_method::get;
+  std::optional<std::string> base_body;
   // scheme://host:port: a next link must stay on it, since the requests
   // carry credentials.
   std::string origin;
@@ -44,6 +49,8 @@ struct received_page {
   // or "").
   std::optional<std::int64_t> total;
   std::optional<std::string> next;
+  // The hint was a JSON number (a cursor written into a body stays one).
+  bool next_is_number = false;
   // The raw Link response header, for header_link.
   std::optional<std::string> link;
 };
@@ -55,8 +62,8 @@ struct pager_step {
     failed,  // stop with message
   };
   kind what = kind::done;
-  std::string target;   // for next: origin-relative, with the query
-  std::string message;  // for failed, without the resource's name
+  http_request request;  // for next: its target origin-relative, with the query
+  std::string message;   // for failed, without the resource's name
   // For failed: whether the page just received is still good to store. A
   // page that repeats earlier ones is not; the page before a bad next link is.
   bool store_page = true;
@@ -74,14 +81,14 @@ struct pager_step {
 //   header_link: done without a Link header or without its rel;
 //   json_link, header_link: a link to another origin (or that does not parse
 //     as a URL) fails;
-//   cursor, json_link, header_link, page_number: a next request already sent
-//     in this scan fails (the API would loop).
+//   cursor, json_link, header_link, page_number: a next request (its target
+//     and body) already sent in this scan fails (the API would loop).
 class sequential_pager {
  public:
   explicit sequential_pager(sequential_settings settings);
 
   // The request of the scan's first page.
-  const std::string& first_target() const { return first_; }
+  const http_request& first_request() const { return first_; }
 
   // Decides after the page that answered the latest request.
   pager_step on_page(const received_page& p);
@@ -90,15 +97,16 @@ class sequential_pager {
   std::int64_t pages() const { return pages_; }
 
  private:
-  std::optional<std::string> next_target(const received_page& p, pager_step& failure);
+  std::optional<http_request> next_request(const received_page& p, pager_step& failure);
+  http_request link_request(std::string target) const;
   std::optional<std::string> resolve_link(const std::string& link) const;
   std::string shown(std::string_view target) const;
 
   sequential_settings s_;
-  std::string first_;
+  http_request first_;
   std::int64_t page_no_ = 0;  // page_number's current page
   std::int64_t pages_ = 0;
-  std::set<std::string> seen_;
+  std::set<std::pair<std::string, std::string>> seen_;  // target and body sent
   page_repeat_guard repeats_;
 };
 

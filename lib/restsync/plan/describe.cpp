@@ -8,6 +8,7 @@
 
 #include "restsync/config/byte_size.hpp"
 #include "restsync/config/duration.hpp"
+#include "restsync/http/oauth.hpp"
 #include "restsync/overloaded.hpp"
 #include "restsync/plan/column_hints.hpp"
 #include "restsync/plan/request_query.hpp"
@@ -36,6 +37,19 @@ std::string describe_auth(const config& cfg) {
       return fmt::format("http_basic user `{}`, password {}", a.username, masked);
     case auth_type::api_key:
       return fmt::format("api_key in {} `{}`: {}", to_string(a.location), a.name, masked);
+    case auth_type::oauth2_client_credentials: {
+      std::string s = fmt::format(
+          "oauth2_client_credentials: a token from POST {} (client_id {}, client_secret {}",
+          a.access_token_url, masked, masked);
+      for (const auto& [name, value] : a.access_token_request_data)
+        s += fmt::format(", {}={}", name, value);
+      const auto lifetime = a.default_token_expiration;
+      s += fmt::format(
+          "), sent as a bearer token; renewed before it expires (expires_in, else {}: renewed "
+          "{} before) and after a 401",
+          format_duration(lifetime), format_duration(renewal_margin(lifetime)));
+      return s;
+    }
   }
   return "?";
 }
@@ -90,6 +104,13 @@ query_params first_request_params(const config& cfg, const endpoint_config& e) {
   return q;
 }
 
+// The body of the first request (Content-Type: application/json), as the
+// engine builds it; nullopt when it sends none.
+std::optional<std::string> first_request_body(const endpoint_config& e) {
+  const run_request run{e.method, "/", run_body(e, first_run_window(e))};
+  return request_at(run, e.paginator, first_position(e.paginator)).body;
+}
+
 // Percent-encodes text but leaves the masks readable.
 std::string encode_around_masks(std::string_view text) {
   std::string out;
@@ -121,18 +142,24 @@ std::string describe_paginator(const paginator_config& paginator) {
       overloaded{
           [](const single_page_paginator&) { return std::string("single_page: one request"); },
           [](const offset_paginator& p) {
+            auto where = [](const body_path& path, const std::string& param) {
+              return path ? fmt::format("body `{}`", to_string(*path)) : fmt::format("`{}`", param);
+            };
             std::string s = fmt::format(
-                "offset: `{}` from {} in steps of the page size, `{}`={}; ends at an empty page",
-                p.offset_param, p.offset, p.limit_param, p.limit);
+                "offset: {} from {} in steps of the page size, {}={}; ends at an empty page",
+                where(p.offset_body_path, p.offset_param), p.offset,
+                where(p.limit_body_path, p.limit_param), p.limit);
             if (p.total_path)
               s += fmt::format(" or at the total in `{}`", to_string(*p.total_path));
             if (p.maximum_offset) s += fmt::format(", never past offset {}", *p.maximum_offset);
             return s;
           },
           [](const page_number_paginator& p) {
-            std::string s =
-                fmt::format("page_number: `{}` from {} (first page {}); ends at an empty page",
-                            p.page_param, p.page, p.base_page);
+            std::string s = fmt::format(
+                "page_number: {} from {} (first page {}); ends at an empty page",
+                p.page_body_path ? fmt::format("body `{}`", to_string(*p.page_body_path))
+                                 : fmt::format("`{}`", p.page_param),
+                p.page, p.base_page);
             if (p.total_path) {
               s += fmt::format(" or at the page count in `{}`", to_string(*p.total_path));
             }
@@ -140,8 +167,11 @@ std::string describe_paginator(const paginator_config& paginator) {
             return s;
           },
           [](const cursor_paginator& p) {
-            return fmt::format("cursor: next cursor from `{}`, sent as `{}`; ends without one",
-                               to_string(p.cursor_path), p.cursor_param);
+            return fmt::format("cursor: next cursor from `{}`, sent as {}; ends without one",
+                               to_string(p.cursor_path),
+                               p.cursor_body_path
+                                   ? fmt::format("body `{}`", to_string(*p.cursor_body_path))
+                                   : fmt::format("`{}`", p.cursor_param));
           },
           [](const json_link_paginator& p) {
             return fmt::format("json_link: next page's URL from `{}`; ends without one",
@@ -253,6 +283,8 @@ config masked_copy(const config& cfg) {
   mask_all(s, c.base_url);
   mask_all(s, c.auth.username);
   mask_all(s, c.auth.name);
+  mask_all(s, c.auth.access_token_url);
+  mask_all(s, c.auth.access_token_request_data);
   mask_all(s, c.headers);
   mask_all(s, c.tls.ca_file);
   for (auto& r : m.resources) {
@@ -262,6 +294,7 @@ config masked_copy(const config& cfg) {
     endpoint_config& e = r.endpoint;
     mask_all(s, e.path);
     mask_all(s, e.params);
+    mask_all(s, e.json);
     mask_all(s, e.data_selector);
     for (auto& p : e.data_selectors) mask_all(s, p);
     std::visit(overloaded{
@@ -270,14 +303,18 @@ config masked_copy(const config& cfg) {
                      mask_all(s, p.offset_param);
                      mask_all(s, p.limit_param);
                      mask_all(s, p.total_path);
+                     mask_all(s, p.offset_body_path);
+                     mask_all(s, p.limit_body_path);
                    },
                    [&s](page_number_paginator& p) {
                      mask_all(s, p.page_param);
                      mask_all(s, p.total_path);
+                     mask_all(s, p.page_body_path);
                    },
                    [&s](cursor_paginator& p) {
                      mask_all(s, p.cursor_path);
                      mask_all(s, p.cursor_param);
+                     mask_all(s, p.cursor_body_path);
                    },
                    [&s](json_link_paginator& p) { mask_all(s, p.next_url_path); },
                    [&s](header_link_paginator& p) { mask_all(s, p.links_next_key); },
@@ -354,7 +391,9 @@ std::string describe_plan(const config& unmasked) {
     const endpoint_config& e = r.endpoint;
     out += fmt::format("\n  {}\n", r.name);
     line(out, 4, "first request",
-         "GET " + with_query(plan_resource(c, r).endpoint_url, first_request_params(cfg, e)));
+         fmt::format("{} {}", to_string(e.method),
+                     with_query(plan_resource(c, r).endpoint_url, first_request_params(cfg, e))));
+    if (auto body = first_request_body(e)) line(out, 4, "body", *body);
     if (r.parent) line(out, 4, "parent", describe_parent(r));
     line(out, 4, "primary_key",
          r.primary_key.empty() ? std::string("none")

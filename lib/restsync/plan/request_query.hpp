@@ -1,5 +1,6 @@
-// The query strings of a resource's requests, built in one place for the
-// engine, which sends them, and for check-config, which prints the first.
+// The requests of a resource (method, query string and body), built in one
+// place for the engine, which sends them, and for check-config, which prints
+// the first.
 #pragma once
 
 #include <cstdint>
@@ -7,7 +8,9 @@
 #include <string>
 
 #include "restsync/config/config.hpp"
+#include "restsync/http/request.hpp"
 #include "restsync/http/url.hpp"
+#include "restsync/plan/request_body.hpp"
 
 namespace restsync {
 
@@ -29,9 +32,40 @@ window_text first_run_window(const endpoint_config& e);
 query_params run_query(const endpoint_config& e, const window_text& w,
                        const query_params& credentials);
 
-// What paging adds for the request at position (an offset, a page number):
-// limit then offset, or the page; nothing for the other paginators.
+// The body every request of a run starts from: endpoint.json with the
+// window's values in its placeholders (fill_body); nullopt without `json`.
+std::optional<std::string> run_body(const endpoint_config& e, const window_text& w);
+
+// The values of the {incremental.*} placeholders: a JSON number literal
+// (an epoch cursor) is a number, anything else a string.
+placeholder_lookup window_placeholders(const window_text& w);
+
+// What paging adds to the query of the request at position (an offset, a
+// page number): limit then offset, or the page; nothing for the other
+// paginators, nor for what goes into the body (a *_body_path).
 query_params paging_query(const paginator_config& p, std::int64_t position);
+
+// What paging writes into the body of the request at position: the offset
+// and the limit at their *_body_path, or the page at page_body_path.
+std::vector<body_field> paging_fields(const paginator_config& p, std::int64_t position);
+
+// What every request of a run shares: its method, the target with the
+// run's query (run_query), and the run's body (run_body).
+struct run_request {
+  http_method method = http_method::get;
+  std::string target;
+  std::optional<std::string> body;
+};
+
+// The request at position: paging_query appended to the run's target,
+// paging_fields written into its body (into `{}` when the run has none).
+http_request request_at(const run_request& run, const paginator_config& p, std::int64_t position);
+
+// The request of a cursor paginator's next page: the cursor as its
+// cursor_param, or at cursor_body_path (a number as a number, as the API
+// sent it).
+http_request request_with_cursor(const run_request& run, const cursor_paginator& p,
+                                 const std::string& cursor, bool cursor_is_number);
 
 // The position a scan starts at: offset's `offset`, page_number's `page`, else 0.
 std::int64_t first_position(const paginator_config& p);

@@ -113,6 +113,12 @@ asio::awaitable<run_outcome> engine::impl::run_scan(const resource_config& rc, r
   const query_params params = scope ? run_query(scope->endpoint, window, creds.params)
                                     : run_query(rc.endpoint, window, creds.params);
   ctx.base_target = append_query(endpoint_url.target, params);
+  ctx.method = rc.endpoint.method;
+  try {
+    ctx.base_body = run_body(rc.endpoint, window);
+  } catch (const std::exception& e) {
+    ctx.fail(fmt::format("{}: cannot build the request body: {}", rc.name, e.what()));
+  }
 
   bool sound = false;  // the scan saw the data hold still
   if (!ctx.failed) {
@@ -148,7 +154,7 @@ asio::awaitable<run_outcome> engine::impl::run_scan(const resource_config& rc, r
   ctx.out.counts.seconds = seconds_since(started);
   // The one way out of a run for its error, to the database, status and
   // metrics alike: a server that echoes the key must not put it there.
-  ctx.out.error = cfg.secrets.mask(ctx.out.error);
+  ctx.out.error = secrets.mask(ctx.out.error);
   if (ctx.run_id != 0) {
     db::run_summary s;
     s.run_id = ctx.run_id;
@@ -179,7 +185,7 @@ asio::awaitable<run_outcome> engine::impl::run_scan(const resource_config& rc, r
     } catch (const std::exception& e) {
       if (!ctx.failed)
         ctx.out.error =
-            cfg.secrets.mask(fmt::format("{}: recording the run failed: {}", rc.name, e.what()));
+            secrets.mask(fmt::format("{}: recording the run failed: {}", rc.name, e.what()));
       ctx.out.ok = false;
     }
   }

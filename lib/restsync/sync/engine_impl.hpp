@@ -9,6 +9,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -29,10 +30,12 @@
 #include "restsync/paging/page.hpp"
 #include "restsync/paging/repeat_guard.hpp"
 #include "restsync/plan/limits.hpp"
+#include "restsync/plan/request_query.hpp"
 #include "restsync/plan/resource_plan.hpp"
 #include "restsync/store/record_key.hpp"
 #include "restsync/store/store.hpp"
 #include "restsync/sync/engine.hpp"
+#include "restsync/sync/token_source.hpp"
 
 namespace restsync::sync {
 
@@ -98,6 +101,10 @@ struct run_context {
   std::size_t window = 0;
   net::http_client* client;
   std::string base_target;  // origin-relative path with the endpoint's params
+  http_method method = http_method::get;
+  // endpoint.json filled for the run (run_body); paging writes into it.
+  std::optional<std::string> base_body;
+  run_request shared_request() const { return {method, base_target, base_body}; }
   net::header_list headers;
   page_spec spec;
   retry_policy policy;
@@ -197,6 +204,13 @@ struct engine::impl {
   std::vector<std::shared_ptr<const resource_plan>> plans;
   // Told of every run, request, wait and page when set (engine::set_progress).
   progress_sink* progress = nullptr;
+  // The OAuth2 token (auth oauth2_client_credentials), null for other auth.
+  std::unique_ptr<token_source> tokens;
+  // The tokens fetched lately (the current one and the one before, which
+  // requests in flight may still carry), and every secret to mask: the
+  // configuration's and these.
+  std::deque<std::string> recent_tokens;
+  secret_set secrets;
 
   impl(asio::any_io_executor e, const config& c, db::store& s, logger& l)
       : ex(e),
@@ -212,6 +226,22 @@ struct engine::impl {
         plans(c.resources.size()) {
     for (std::size_t i = 0; i < c.resources.size(); ++i) resource_index[c.resources[i].name] = i;
     for (const auto& [name, value] : creds.params) credential_params.push_back(name);
+    secrets = c.secrets;
+    if (c.client.auth.type == auth_type::oauth2_client_credentials)
+      tokens = std::make_unique<token_source>(
+          e, c.client.auth, client_for(parse_url(c.client.auth.access_token_url)), l,
+          [this](const std::string& token) { note_token(token); });
+  }
+
+  // A token fetched: masked from here on in the log and in run errors.
+  void note_token(const std::string& token) {
+    recent_tokens.push_back(token);
+    if (recent_tokens.size() > 2) recent_tokens.pop_front();
+    secret_set fetched;
+    for (const auto& t : recent_tokens) fetched.add(t);
+    secrets = cfg.secrets;
+    secrets.add_all(fetched);
+    log.set_runtime_secrets(std::move(fetched));
   }
 
   // A target (or link) as messages show it: no credential in its query.
@@ -242,7 +272,7 @@ struct engine::impl {
   // arrived whole or the reason it could not. still_needed, when given, is
   // asked each time the gate lets the request through; false withdraws it
   // unsent.
-  asio::awaitable<fetch_result> fetch(run_context& ctx, std::string target,
+  asio::awaitable<fetch_result> fetch(run_context& ctx, http_request request,
                                       std::function<bool()> still_needed);
   // fetch.cpp: stores one page. position is the page's offset, or its index
   // in a sequential scan; where names it in messages.

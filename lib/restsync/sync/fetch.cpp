@@ -2,47 +2,29 @@
 // client and the retry policy; and one page, through the store.
 #include <fmt/format.h>
 
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 #include "restsync/flow/response_class.hpp"
 #include "restsync/sync/engine_impl.hpp"
+#include "restsync/sync/waits.hpp"
 
 namespace restsync::sync {
 
 namespace {
 
-transport_error to_retry_error(net::transport_error_kind k) {
-  switch (k) {
-    case net::transport_error_kind::connect_failed:
-      return transport_error::connect_failed;
-    case net::transport_error_kind::timeout:
-      return transport_error::timeout;
-    case net::transport_error_kind::truncated:
-      return transport_error::truncated_body;
-    case net::transport_error_kind::tls:
-      return transport_error::tls_error;
-    case net::transport_error_kind::reset:
-    case net::transport_error_kind::body_too_large:
-    case net::transport_error_kind::protocol:
-      return transport_error::reset;
-  }
-  return transport_error::reset;
-}
-
-asio::awaitable<void> sleep_for(milliseconds d) {
-  asio::steady_timer t(co_await asio::this_coro::executor, d);
-  boost::system::error_code ec;
-  co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+bool unauthorized(const attempt_outcome& o) {
+  using k = attempt_outcome::kind;
+  return (o.what == k::response && o.status == 401) ||
+         (o.what == k::errors_in_body && o.error_code == 401);
 }
 
 }  // namespace
 
-asio::awaitable<fetch_result> engine::impl::fetch(run_context& ctx, std::string target,
+asio::awaitable<fetch_result> engine::impl::fetch(run_context& ctx, http_request request,
                                                   std::function<bool()> still_needed) {
+  const std::string& target = request.target;
   retry_counts used;
+  // OAuth2: the request was sent again with a new token after a 401; a
+  // second 401 fails it.
+  bool renewed_after_401 = false;
   // Memory first: a request that waited for memory after the gate would
   // have spent a token that a request with room could have used.
   const auto asked_memory = steady::now();
@@ -61,6 +43,21 @@ asio::awaitable<fetch_result> engine::impl::fetch(run_context& ctx, std::string 
       withdrawn.withdrawn = true;
       co_return withdrawn;
     }
+    // The token after the gate, so that a wait there cannot make it stale;
+    // usually the cached one, else this request waits for its fetch.
+    std::string token;
+    if (tokens) {
+      auto t = co_await tokens->get();
+      if (!t.ok()) {
+        gate.refund();
+        fetch_result failed;
+        failed.error = fmt::format("{}: {}", ctx.rc.name, t.error);
+        co_return failed;
+      }
+      token = std::move(t.token);
+    }
+    net::header_list headers = ctx.headers;
+    if (tokens) headers.emplace_back("Authorization", "Bearer " + token);
     ++ctx.out.counts.requests;
     if (progress) progress->request_sent(ctx.rc.name);
     auto started = steady::now();
@@ -68,7 +65,7 @@ asio::awaitable<fetch_result> engine::impl::fetch(run_context& ctx, std::string 
     // an event loop that is going away: nothing reads the count then.
     ++in_flight[ctx.index];
     std::function<void()> sending = [this] { gate.on_sent(); };
-    auto result = co_await ctx.client->get(target, ctx.headers, admit, std::move(sending));
+    auto result = co_await ctx.client->send(request, std::move(headers), admit, std::move(sending));
     --in_flight[ctx.index];
     if (result.ok()) {
       ++ctx.out.counts.responses_by_status[result.response->status];
@@ -82,7 +79,7 @@ asio::awaitable<fetch_result> engine::impl::fetch(run_context& ctx, std::string 
     fetch_result fr;
     response_attempt attempt;
     if (!result.ok()) {
-      attempt = classify_transport(to_retry_error(result.error), result.error_message);
+      attempt = classify_transport(retry_error_of(result.error), result.error_message);
     } else {
       auto& res = *result.response;
       auto c = classify_response(res.status, std::move(res.body), res.retry_after, ctx.spec,
@@ -118,6 +115,18 @@ asio::awaitable<fetch_result> engine::impl::fetch(run_context& ctx, std::string 
       }
       attempt = std::move(std::get<response_attempt>(c));
     }
+    if (tokens && unauthorized(attempt.outcome) && !renewed_after_401) {
+      // The token expired early or was revoked: one new token, the same request again.
+      renewed_after_401 = true;
+      gate.on_accepted();
+      tokens->reject(token);
+      log.info("token_rejected", {{"resource", ctx.rc.name},
+                                  {"path", shown(target)},
+                                  {"detail",
+                                   "401 with the cached OAuth2 token: fetching a new "
+                                   "one and sending the request again"}});
+      continue;
+    }
     auto verdict = judge(attempt, ctx.policy, used, std::chrono::system_clock::now(), random01());
     const auto& decision = verdict.decision;
     // The gate learns from every answer: a 429 slows it (before the pause,
@@ -144,7 +153,12 @@ asio::awaitable<fetch_result> engine::impl::fetch(run_context& ctx, std::string 
       if (progress) progress->wait_ended(ctx.rc.name);
       continue;
     }
-    fr.error = fmt::format("{}: GET {} failed: {}", ctx.rc.name, shown(target), verdict.message);
+    fr.error = fmt::format("{}: {} {} failed: {}{}", ctx.rc.name, to_string(request.method),
+                           shown(target), verdict.message,
+                           renewed_after_401 && unauthorized(attempt.outcome)
+                               ? " (with an OAuth2 token fetched after the 401 before; check "
+                                 "the client's permissions)"
+                               : "");
     co_return fr;
   }
 }

@@ -28,11 +28,12 @@ struct engine::impl::offset_run {
 asio::awaitable<void> engine::impl::offset_task(run_context& ctx, offset_run& run,
                                                 std::int64_t offset, const offset_paginator& p) {
   try {
-    auto target = append_query(ctx.base_target, paging_query(ctx.rc.endpoint.paginator, offset));
+    // Each request carries its own body: its position is written into it.
+    auto request = request_at(ctx.shared_request(), ctx.rc.endpoint.paginator, offset);
     std::function<bool()> still_needed = [&ctx, &run, offset] {
       return !ctx.stop && !run.scan.withdraw_if_unneeded(offset);
     };
-    auto r = co_await fetch(ctx, target, std::move(still_needed));
+    auto r = co_await fetch(ctx, std::move(request), std::move(still_needed));
     if (r.withdrawn) {
       // Nothing to report: either the scan took it back, or the run stopped.
     } else if (r.ignored) {
@@ -264,10 +265,9 @@ void engine::impl::note_sizes_vary(run_context& ctx) {
 // did not reach the end. nullopt: the request failed (and so did the run).
 asio::awaitable<std::optional<engine::impl::anchor_check>> engine::impl::check_anchor(
     run_context& ctx) {
-  auto target =
-      append_query(ctx.base_target, paging_query(ctx.rc.endpoint.paginator, ctx.anchor_position));
+  auto request = request_at(ctx.shared_request(), ctx.rc.endpoint.paginator, ctx.anchor_position);
   std::function<bool()> always;
-  auto r = co_await fetch(ctx, target, std::move(always));
+  auto r = co_await fetch(ctx, std::move(request), std::move(always));
   if (r.ignored) {
     // The re-read cannot vouch for the scan: nothing is marked deleted.
     ctx.ignore(*r.ignored);

@@ -11,15 +11,17 @@ asio::awaitable<void> engine::impl::page_sequential(run_context& ctx) {
   sequential_settings settings;
   settings.paginator = ctx.rc.endpoint.paginator;
   settings.base_target = ctx.base_target;
+  settings.method = ctx.method;
+  settings.base_body = ctx.base_body;
   settings.origin = ctx.client->origin().origin();
   settings.link_params = creds.params;
   settings.secret_params = credential_params;
   sequential_pager pager(std::move(settings));
-  std::string target = pager.first_target();
+  http_request request = pager.first_request();
   while (!ctx.stop) {
     const std::int64_t n_page = pager.pages();
     std::function<bool()> always;
-    auto r = co_await fetch(ctx, target, std::move(always));
+    auto r = co_await fetch(ctx, request, std::move(always));
     if (r.ignored) {
       ctx.ignore(*r.ignored);
       break;
@@ -35,6 +37,7 @@ asio::awaitable<void> engine::impl::page_sequential(run_context& ctx) {
       got.fingerprint = fingerprint_of(*r.data, ctx.rc.primary_key);
     got.total = r.data->total();
     got.next = r.data->next();
+    got.next_is_number = r.data->next_is_number();
     got.link = r.link;
     auto step = pager.on_page(got);
     if (step.what == pager_step::kind::failed && !step.store_page) {
@@ -63,7 +66,7 @@ asio::awaitable<void> engine::impl::page_sequential(run_context& ctx) {
       ctx.out.complete_scan = true;
       break;
     }
-    target = std::move(step.target);
+    request = std::move(step.request);
   }
 }
 
