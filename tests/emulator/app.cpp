@@ -452,6 +452,16 @@ reply app::search(std::size_t resource, std::string_view body, bool close) {
     return make_reply(400, errors_body(400, "the body must be a JSON object with `query`"), close);
   if (!d.HasMember("query"))
     return make_reply(400, errors_body(400, "`query` is required in the body"), close);
+  // `account`: search another account the key sees (its id, number or string).
+  data_set* data = &data_;
+  if (auto a = d.FindMember("account"); a != d.MemberEnd()) {
+    std::string id = a->value.IsString()   ? std::string(a->value.GetString())
+                     : a->value.IsUint64() ? std::to_string(a->value.GetUint64())
+                                           : std::string();
+    data = account_data(id);
+    if (id.empty() || data == nullptr)
+      return make_reply(404, errors_body(404, fmt::format("No such account: {}", id)), close);
+  }
   std::uint64_t limit = 50, offset = 0;
   std::optional<std::uint64_t> number;
   if (auto p = d.FindMember("page"); p != d.MemberEnd()) {
@@ -488,11 +498,11 @@ reply app::search(std::size_t resource, std::string_view body, bool close) {
       return make_reply(400, errors_body(400, "`cursor` is not a cursor this API gave"), close);
     offset = at;
   }
-  auto r = page(data_, resource, fmt::format("limit={}&offset={}", limit, offset), close);
+  auto r = page(*data, resource, fmt::format("limit={}&offset={}", limit, offset), close);
   if (r.status != 200) return r;
   // Where the next page starts, as page() served this one.
   auto& quirks = opts_.runtime.quirks;
-  const auto n = data_.served_size(resource, quirks);
+  const auto n = data->served_size(resource, quirks);
   auto served = limit;
   if (resource == campaigns && quirks.has(quirk::page_cap))
     served = std::min<std::uint64_t>(served, opts_.runtime.page_cap);

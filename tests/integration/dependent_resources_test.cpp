@@ -326,3 +326,29 @@ TEST_CASE("SIGKILL during child runs: per parent, nothing lost and no cursor ahe
   REQUIRE(r.status == 0);
   check_children_equal_truth(emu, db, accounts);
 }
+
+TEST_CASE("a dependent resource's POST body names its parent's field, as dlt's json does") {
+  emulator emu;
+  scratch_database db;
+  const auto accounts = accounts_of(emu);
+  // Per account, a search whose body carries the account (a number, as the
+  // parent's id is) and the page position.
+  const auto config = accounts_config() + R"(
+  - name: campaign_search
+    primary_key: [id, _accounts_id]
+    endpoint:
+      path: /v1/accounts/current/search/campaigns
+      method: POST
+      json: {query: "*", account: "{resources.accounts.id}", page: {}}
+      paginator: {type: offset, limit: 50, offset_param: ~, offset_body_path: page.offset,
+                  limit_param: ~, limit_body_path: page.limit, total_path: ~}
+)";
+  auto r = run_sync(config, emu, db, {"--resource", "accounts", "--resource", "campaign_search"});
+  INFO(r.log);
+  REQUIRE(r.status == 0);
+  auto diffs =
+      db.diff_with_truth("analytics", "campaign_search",
+                         child_truth(emu, "campaigns", accounts, false), {"id", "_accounts_id"});
+  for (const auto& d : diffs) MESSAGE(d);
+  CHECK(diffs.empty());
+}

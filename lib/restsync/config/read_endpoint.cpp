@@ -98,7 +98,9 @@ void loader::read_endpoint(const config_node& n, endpoint_config& e,
                            kind_name(v->kind)));
     } else {
       std::string body;
+      body_refs_ = &refs;
       if (append_json(*v, false, body)) e.json = std::move(body);
+      body_refs_ = nullptr;
     }
   }
 
@@ -258,6 +260,10 @@ bool loader::append_json(const config_node& n, bool secret, std::string& out) {
   const auto known = body_placeholders();
   for (const auto& p : std::get<std::vector<template_piece>>(pieces)) {
     if (!p.placeholder) continue;
+    if (body_refs_ != nullptr && p.text.starts_with("resources.")) {
+      add_resource_ref(n, p.text, *body_refs_);
+      continue;
+    }
     if (std::find(known.begin(), known.end(), p.text) == known.end()) {
       fail(n, fmt::format("`{{{}}}` is not a placeholder restsync fills; a body may hold {}; "
                           "write `{{{{` and `}}}}` for literal braces",

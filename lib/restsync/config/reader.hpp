@@ -170,6 +170,8 @@ class loader {
   expansion_budget budget_;
   // Where each dependent resource first named its parent, by resource name.
   std::map<std::string, parent_ref, std::less<>> parent_refs_;
+  // While read_endpoint reads a body: where its `{resources.…}` go.
+  std::vector<parent_ref>* body_refs_ = nullptr;
 };
 
 }  // namespace restsync::config_reader

@@ -46,9 +46,14 @@ placeholder_lookup window_placeholders(const window_text& w) {
   };
 }
 
-std::optional<std::string> run_body(const endpoint_config& e, const window_text& w) {
+std::optional<std::string> run_body(const endpoint_config& e, const window_text& w,
+                                    const placeholder_lookup& more) {
   if (!e.json) return std::nullopt;
-  return fill_body(*e.json, window_placeholders(w));
+  if (!more) return fill_body(*e.json, window_placeholders(w));
+  auto window = window_placeholders(w);
+  return fill_body(*e.json, [&](std::string_view name) {
+    return name.starts_with("incremental.") ? window(name) : more(name);
+  });
 }
 
 query_params paging_query(const paginator_config& p, std::int64_t position) {

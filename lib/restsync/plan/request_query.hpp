@@ -34,7 +34,10 @@ query_params run_query(const endpoint_config& e, const window_text& w,
 
 // The body every request of a run starts from: endpoint.json with the
 // window's values in its placeholders (fill_body); nullopt without `json`.
-std::optional<std::string> run_body(const endpoint_config& e, const window_text& w);
+// more: the values of other placeholders (a dependent resource's
+// `{resources.<parent>.<field>}`).
+std::optional<std::string> run_body(const endpoint_config& e, const window_text& w,
+                                    const placeholder_lookup& more = {});
 
 // The values of the {incremental.*} placeholders: a JSON number literal
 // (an epoch cursor) is a number, anything else a string.

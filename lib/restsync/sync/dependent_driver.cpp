@@ -81,6 +81,9 @@ scopes_made make_scopes(const config& cfg, const resource_config& rc,
           break;
         }
         text[field] = *t;
+        for (const auto& ph : p.placeholders)
+          if (ph.field == field && ph.name.starts_with("resources."))
+            s->body_values[ph.name] = body_value{*t, value.IsNumber()};
       }
       rapidjson::Value name(p.column_of(field).c_str(), alloc);
       rapidjson::Value copy;  // null

@@ -115,7 +115,16 @@ asio::awaitable<run_outcome> engine::impl::run_scan(const resource_config& rc, r
   ctx.base_target = append_query(endpoint_url.target, params);
   ctx.method = rc.endpoint.method;
   try {
-    ctx.base_body = run_body(rc.endpoint, window);
+    if (scope) {
+      ctx.base_body = run_body(rc.endpoint, window,
+                               [scope](std::string_view name) -> std::optional<body_value> {
+                                 auto it = scope->body_values.find(name);
+                                 if (it == scope->body_values.end()) return std::nullopt;
+                                 return it->second;
+                               });
+    } else {
+      ctx.base_body = run_body(rc.endpoint, window);
+    }
   } catch (const std::exception& e) {
     ctx.fail(fmt::format("{}: cannot build the request body: {}", rc.name, e.what()));
   }

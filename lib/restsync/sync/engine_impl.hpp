@@ -30,6 +30,7 @@
 #include "restsync/paging/page.hpp"
 #include "restsync/paging/repeat_guard.hpp"
 #include "restsync/plan/limits.hpp"
+#include "restsync/plan/request_body.hpp"
 #include "restsync/plan/request_query.hpp"
 #include "restsync/plan/resource_plan.hpp"
 #include "restsync/store/record_key.hpp"
@@ -83,7 +84,9 @@ struct parent_scope {
   db::run_scope scope;         // its _rs_state row and the rows it may mark deleted
   rapidjson::Document fields;  // set in every record: `_accounts_id` → 17
   std::string label;           // for messages: `accounts.id=17`
-  std::size_t window = 1;      // its share of max_in_flight
+  // The `{resources.…}` placeholders' values as a body carries them.
+  std::map<std::string, body_value, std::less<>> body_values;
+  std::size_t window = 1;  // its share of max_in_flight
 };
 
 // Everything one run of one resource needs, alive for the run.
