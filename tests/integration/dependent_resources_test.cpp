@@ -352,3 +352,32 @@ TEST_CASE("a dependent resource's POST body names its parent's field, as dlt's j
   for (const auto& d : diffs) MESSAGE(d);
   CHECK(diffs.empty());
 }
+
+TEST_CASE("a key without the parent's column: a key from two parents fails, nothing merged") {
+  emulator emu;
+  scratch_database db;
+  const auto accounts = accounts_of(emu);
+  // The emulator's accounts share campaign ids (each account's ids count
+  // from the same start), so `primary_key: id` cannot hold them apart.
+  const auto config =
+      accounts_config({{"  - name: account_campaigns\n    primary_key: [id, _accounts_id]",
+                        "  - name: account_campaigns\n    primary_key: id"}});
+  auto r = run_sync(config, emu, db, {"--resource", "accounts", "--resource", "account_campaigns"});
+  INFO(r.log);
+  CHECK(r.status == 1);
+  CHECK(has(r.log, "came from accounts.id="));
+  CHECK(has(r.log, "would merge them onto one row"));
+  CHECK(has(r.log, "Add the parent's column: `primary_key: [id, _accounts_id]`"));
+  // Every row stored is its own account's record: none was moved to another.
+  CHECK(db.scalar("SELECT count(DISTINCT _accounts_id) FROM analytics.account_campaigns") == "1");
+  const auto kept =
+      std::stoll(db.scalar("SELECT min(_accounts_id) FROM analytics.account_campaigns"));
+  std::vector<account> owner;
+  for (const auto& a : accounts)
+    if (a.id == kept) owner.push_back(a);
+  REQUIRE(owner.size() == 1);
+  auto diffs = db.diff_with_truth("analytics", "account_campaigns",
+                                  child_truth(emu, "campaigns", owner, true), {"id"});
+  for (const auto& d : diffs) MESSAGE(d);
+  CHECK(diffs.empty());
+}

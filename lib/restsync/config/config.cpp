@@ -178,6 +178,14 @@ std::vector<std::string> parent_config::key_columns() const {
   return out;
 }
 
+bool keyed_by_parent(const resource_config& r) {
+  if (!r.parent) return true;
+  const auto keys = r.parent->key_columns();
+  return std::any_of(keys.begin(), keys.end(), [&](const std::string& c) {
+    return std::find(r.primary_key.begin(), r.primary_key.end(), c) != r.primary_key.end();
+  });
+}
+
 std::string_view to_string(parent_deleted_action a) {
   return a == parent_deleted_action::keep ? "keep" : "delete";
 }

@@ -245,6 +245,7 @@ struct parent_config {
   std::vector<std::string> key_columns() const;
 };
 
+
 // dlt's column data types that restsync stores (`columns: {x: {data_type: …}}`).
 enum class column_data_type { text, bigint, double_, bool_, timestamp, date, decimal, json };
 
@@ -330,6 +331,10 @@ std::optional<listen_address> parse_listen_address(std::string_view text);
 
 // The resource called name, or nullptr.
 const resource_config* find_resource(const config& cfg, std::string_view name);
+
+// Whether r's primary key names a column of its parent's values, so that
+// records of different parents never share a key.
+bool keyed_by_parent(const resource_config& r);
 
 // base_url joined with the endpoint's path (or the path itself when it is an
 // absolute URL), without query parameters.

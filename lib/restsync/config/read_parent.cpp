@@ -201,20 +201,9 @@ void loader::check_parents(const std::vector<resource_config>& resources) {
                        "of vanished parents)",
                        r.name, p.resource));
     }
-    if (r.write_disposition == disposition::merge) {
-      const auto keys = p.key_columns();
-      const bool keyed = std::any_of(keys.begin(), keys.end(), [&](const std::string& c) {
-        return std::find(r.primary_key.begin(), r.primary_key.end(), c) != r.primary_key.end();
-      });
-      if (!keyed) {
-        fail(at.mark, at.path,
-             fmt::format("`{}` depends on `{}`, and its primary_key [{}] would merge the records "
-                         "of different {} that share a key onto one row; add the parent's "
-                         "column: `primary_key: [{}, {}]`",
-                         r.name, p.resource, fmt::join(r.primary_key, ", "), p.resource,
-                         fmt::join(r.primary_key, ", "), keys.front()));
-      }
-    }
+    // A merge key without a parent column is dlt's usual form (GitHub's
+    // comment ids are global); the run refuses a key that comes from two
+    // parents (parent_config::keyed_by_parent) instead of merging them.
   }
 }
 

@@ -15,6 +15,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "restsync/config/placeholders.hpp"
 #include "restsync/sync/engine_impl.hpp"
@@ -188,6 +189,7 @@ asio::awaitable<run_outcome> engine::impl::run_dependent(const resource_config& 
   const auto max_in_flight = static_cast<std::size_t>(std::max(1, cfg.client.max_in_flight));
   const std::size_t parallel = std::max<std::size_t>(1, std::min(max_in_flight, scopes.size()));
   const std::size_t window = std::max<std::size_t>(1, max_in_flight / parallel);
+  std::unordered_map<std::string, std::string> key_owners;
   scans_state st;
   st.outcomes.resize(scopes.size());
   st.done = std::make_unique<asio::steady_timer>(ex, asio::steady_timer::time_point::max());
@@ -197,6 +199,8 @@ asio::awaitable<run_outcome> engine::impl::run_dependent(const resource_config& 
                          {"rows", scopes.size()},
                          {"at_once", parallel}});
     for (auto& s : scopes) s->window = window;
+    if (rc.write_disposition == disposition::merge && !keyed_by_parent(rc))
+      for (auto& s : scopes) s->key_owners = &key_owners;
     auto worker = [](impl* self, const resource_config* r, run_flags f,
                      std::vector<std::unique_ptr<parent_scope>>* all,
                      scans_state* state) -> asio::awaitable<void> {

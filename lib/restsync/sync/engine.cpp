@@ -76,6 +76,7 @@ asio::awaitable<run_outcome> engine::impl::run_scan(const resource_config& rc, r
   ctx.out.resource = rc.name;
   if (scope) {
     ctx.parent_fields = &scope->fields;
+    ctx.scope = scope;
     ctx.window = scope->window;
   }
   if (progress && !scope) progress->run_started(rc.name, started);

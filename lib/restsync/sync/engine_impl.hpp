@@ -17,6 +17,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "restsync/flow/budget_driver.hpp"
@@ -84,6 +85,10 @@ struct parent_scope {
   db::run_scope scope;         // its _rs_state row and the rows it may mark deleted
   rapidjson::Document fields;  // set in every record: `_accounts_id` → 17
   std::string label;           // for messages: `accounts.id=17`
+  // Which parent each key of the run came from (label), when the key has
+  // no parent column: a key from two parents fails the second's scan
+  // rather than merge two parents' records onto one row. Null otherwise.
+  std::unordered_map<std::string, std::string>* key_owners = nullptr;
   // The `{resources.…}` placeholders' values as a body carries them.
   std::map<std::string, body_value, std::less<>> body_values;
   std::size_t window = 1;  // its share of max_in_flight
@@ -102,6 +107,7 @@ struct run_context {
   // (its share of max_in_flight); null and 0 otherwise.
   const rapidjson::Value* parent_fields = nullptr;
   std::size_t window = 0;
+  const parent_scope* scope = nullptr;
   net::http_client* client;
   std::string base_target;  // origin-relative path with the endpoint's params
   http_method method = http_method::get;

@@ -1,6 +1,7 @@
 // One request of a run, through the memory budget, the rate gate, the HTTP
 // client and the retry policy; and one page, through the store.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "restsync/flow/response_class.hpp"
 #include "restsync/sync/engine_impl.hpp"
@@ -167,6 +168,22 @@ asio::awaitable<void> engine::impl::commit(run_context& ctx, std::shared_ptr<pag
                                            std::int64_t position, std::string where,
                                            std::vector<char> skip,
                                            std::optional<std::string> cursor) {
+  if (ctx.scope && ctx.scope->key_owners) {
+    for (const auto* r : data->records()) {
+      auto [owner, added] =
+          ctx.scope->key_owners->emplace(db::record_key(*r, ctx.rc.primary_key), ctx.scope->label);
+      if (added || owner->second == ctx.scope->label) continue;
+      const auto& p = *ctx.rc.parent;
+      ctx.fail(fmt::format(
+          "{}: the record with key {} came from {} and from {}, and primary_key [{}] would "
+          "merge them onto one row; nothing of {} was stored. Add the parent's column: "
+          "`primary_key: [{}, {}]`",
+          ctx.rc.name, owner->first, owner->second, ctx.scope->label,
+          fmt::join(ctx.rc.primary_key, ", "), where, fmt::join(ctx.rc.primary_key, ", "),
+          p.key_columns().front()));
+      co_return;
+    }
+  }
   const auto records = static_cast<std::int64_t>(data->records().size());
   const auto total = data->total();
   ++ctx.out.counts.pages;
