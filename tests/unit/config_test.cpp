@@ -2144,3 +2144,28 @@ resources:
         column_hint_config{"created_on", column_data_type::timestamp, false, 0, 0, false});
   CHECK(cfg.resources.at(1).columns.size() == 2);
 }
+
+TEST_CASE("compat: dlt's documented examples load, and their plans name dlt's requests") {
+  scoped_env token("GITHUB_TOKEN", "ghp_example-token-0123456789");
+  const auto dir = source_dir() / "tests" / "compat";
+  auto plan_of = [&](const std::string& file) { return describe_plan(load_config(dir / file)); };
+  auto github = plan_of("github_issue_comments.yaml");
+  CHECK(contains(github,
+                 "GET https://api.github.com/repos/dlt-hub/dlt/issues?sort=updated&direction=desc&"
+                 "state=open&per_page=100&since=2024-01-25T11%3A21%3A28Z"));
+  CHECK(contains(github,
+                 "GET https://api.github.com/repos/dlt-hub/dlt/issues/"
+                 "{resources.issues.number}/comments?per_page=100"));
+  CHECK(contains(github, "each row gets _issues_number, _issues_id"));
+  auto pokemon = plan_of("pokemon_details.yaml");
+  CHECK(contains(pokemon, "GET https://pokeapi.apps.dlthub.com/api/v2/pokemon?limit=2"));
+  CHECK(contains(pokemon, "GET https://pokeapi.apps.dlthub.com/api/v2/pokemon/{name}?limit=1000"));
+  CHECK(contains(pokemon, "`{name}` ← pokemon_list.name"));
+  auto params = plan_of("posts_comments_params.yaml");
+  CHECK(contains(params, "GET https://api.example.com/comments?post_id={resources.posts.id}"));
+  auto json = plan_of("posts_search_json.yaml");
+  CHECK(contains(json, "POST https://api.example.com/search"));
+  CHECK(contains(
+      json,
+      R"(body               {"filters":{"id":"{resources.posts.id}"},"order":"desc","limit":5})"));
+}

@@ -106,9 +106,21 @@ query_params first_request_params(const config& cfg, const endpoint_config& e) {
 
 // The body of the first request (Content-Type: application/json), as the
 // engine builds it; nullopt when it sends none.
+// A dependent resource's `{resources.…}` show as themselves.
 std::optional<std::string> first_request_body(const endpoint_config& e) {
-  const run_request run{e.method, "/", run_body(e, first_run_window(e))};
+  const run_request run{
+      e.method, "/", run_body(e, first_run_window(e), [](std::string_view name) {
+        return std::optional<body_value>(body_value{fmt::format("{{{}}}", name), false});
+      })};
   return request_at(run, e.paginator, first_position(e.paginator)).body;
+}
+
+// `%7B` and `%7D` as the braces they encode.
+std::string unbrace(std::string text) {
+  for (auto [from, to] : {std::pair{"%7B", "{"}, std::pair{"%7D", "}"}})
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + 1))
+      text.replace(at, 3, to);
+  return text;
 }
 
 // Percent-encodes text but leaves the masks readable.
@@ -390,9 +402,12 @@ std::string describe_plan(const config& unmasked) {
   for (const auto& r : cfg.resources) {
     const endpoint_config& e = r.endpoint;
     out += fmt::format("\n  {}\n", r.name);
-    line(out, 4, "first request",
-         fmt::format("{} {}", to_string(e.method),
-                     with_query(plan_resource(c, r).endpoint_url, first_request_params(cfg, e))));
+    auto request =
+        fmt::format("{} {}", to_string(e.method),
+                    with_query(plan_resource(c, r).endpoint_url, first_request_params(cfg, e)));
+    // A dependent resource's placeholders show as written, not encoded.
+    if (r.parent) request = unbrace(std::move(request));
+    line(out, 4, "first request", request);
     if (auto body = first_request_body(e)) line(out, 4, "body", *body);
     if (r.parent) line(out, 4, "parent", describe_parent(r));
     line(out, 4, "primary_key",
