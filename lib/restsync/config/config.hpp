@@ -245,7 +245,6 @@ struct parent_config {
   std::vector<std::string> key_columns() const;
 };
 
-
 // dlt's column data types that restsync stores (`columns: {x: {data_type: …}}`).
 enum class column_data_type { text, bigint, double_, bool_, timestamp, date, decimal, json };
 
