@@ -306,8 +306,8 @@ int run_sync(const config& cfg, const options& o, logger& log) {
     ioc.stop();
   });
   asio::co_spawn(ioc,
-                 sync_main(cfg, std::move(*selected), sync::run_flags{o.full_refresh}, store, log,
-                           progress ? &*progress : nullptr, status),
+                 sync_main(cfg, std::move(*selected), sync::run_flags{o.full_refresh, std::nullopt},
+                           store, log, progress ? &*progress : nullptr, status),
                  [&](std::exception_ptr e) {
                    if (e) {
                      try {

@@ -1,5 +1,8 @@
 #include "run_command.hpp"
 
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -7,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <csignal>
+#include <cstdio>
 #include <memory>
 #include <set>
 #include <utility>
@@ -63,6 +67,15 @@ struct stop_report {
   int exit_status = 0;
 };
 
+// This daemon's name among those sharing the database: daemon.instance,
+// else host:pid (unique among the live ones).
+std::string instance_name(const config& cfg) {
+  if (!cfg.daemon.instance.empty()) return cfg.daemon.instance;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+  return fmt::format("{}:{}", host, static_cast<long>(getpid()));
+}
+
 class daemon_process {
  public:
   daemon_process(asio::io_context& ioc, const run_options& opts, config cfg, logger& log,
@@ -82,6 +95,7 @@ class daemon_process {
         retry_timer_(ioc) {
     secrets_.add_all(cfg_->secrets);
     log_.set_secrets(secrets_);
+    scheduler_.set_instance(instance_name(*cfg_));
     scheduler_.on_run_finished(
         [this](const std::string& name, const run_outcome& r) { after_run(name, r); });
   }
@@ -105,6 +119,7 @@ class daemon_process {
       return false;
     }
     log_.info("starting", {{"version", version()},
+                           {"instance", scheduler_.instance()},
                            {"config", opts_.config_file},
                            {"resources", cfg_->resources.size()},
                            {"schema", cfg_->destination.schema}});
@@ -124,6 +139,7 @@ class daemon_process {
   }
 
   std::size_t runs_in_progress() const { return scheduler_.runs_in_progress(); }
+  const std::string& instance() const { return scheduler_.instance(); }
 
  private:
   asio::awaitable<void> start_up() {
@@ -291,7 +307,10 @@ class daemon_process {
     live_stats live;
     for (const auto& r : ledger_.resources()) live.in_flight[r.name] = scheduler_.in_flight(r.name);
     live.gate_allowed_rate = scheduler_.allowed_rate();
-    live.gate_configured_rate = cfg_->client.rate_limit.requests_per_second;
+    // This daemon's part of the key's rate, which its gate never exceeds.
+    live.gate_configured_rate =
+        cfg_->client.rate_limit.requests_per_second * scheduler_.rate_share();
+    live.instance = scheduler_.instance();
     return live;
   }
 
@@ -361,14 +380,23 @@ class daemon_process {
   bool stopping_ = false;
 };
 
-// Runs a stop cut short leave 'running': mark them 'interrupted' now, as the
-// next start would, so that `restsyncd status` tells the truth meanwhile.
-void mark_interrupted(const config& cfg, std::chrono::milliseconds budget, logger& log) {
+// A stop hands this daemon's leases back at once, so that another daemon
+// on the database takes its resources over without waiting for them to
+// expire; then the runs it cut short (left 'running') are marked
+// 'interrupted', as the next start would, so that `restsyncd status` tells
+// the truth meanwhile.
+asio::awaitable<void> hand_back(db::store& store, std::string instance) {
+  co_await store.release_leases(std::move(instance));
+  co_await store.open();
+}
+
+void hand_back(const config& cfg, const std::string& instance, std::chrono::milliseconds budget,
+               logger& log) {
   asio::io_context ioc(1);
   auto settings = store_settings_for(cfg);
   settings.reconnect_for = budget;
   db::store store(ioc.get_executor(), settings, &log);
-  asio::co_spawn(ioc, store.open(), [&](std::exception_ptr e) {
+  asio::co_spawn(ioc, hand_back(store, instance), [&](std::exception_ptr e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);
@@ -386,17 +414,26 @@ int run_daemon(const run_options& opts, config cfg, logger& log) {
   const config initial = cfg;
   std::optional<stop_deadline> deadline;
   stop_report report;
+  std::string instance;
   {
     asio::io_context ioc(1);
     {
       daemon_process d(ioc, opts, std::move(cfg), log, deadline, report);
+      instance = d.instance();
       if (d.start()) ioc.run();
       // Leaving this scope destroys the scheduler, then the store, which
       // commits what it was handed; the event loop no longer runs.
     }
   }
   if (!report.requested) return report.exit_status ? report.exit_status : 1;
-  if (report.runs_cut && deadline) mark_interrupted(initial, deadline->remaining(), log);
+  // Handing the leases back only saves the others the wait for them to
+  // expire: a database that does not answer is not waited for long, unless
+  // runs were cut short and their rows must say so.
+  if (deadline)
+    hand_back(initial, instance,
+              report.runs_cut ? deadline->remaining()
+                              : std::min(deadline->remaining(), std::chrono::milliseconds(2000)),
+              log);
   log.info("stopped", {{"runs_cut_short", report.runs_cut}});
   if (deadline) deadline->finish();
   return 0;

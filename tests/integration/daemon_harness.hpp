@@ -25,6 +25,8 @@ struct daemon_options {
   std::string metrics_listen;  // empty: no metrics
   std::string max_age;         // empty: none
   std::string extra_top;       // more YAML at the top level
+  std::string lease;           // daemon.lease; empty: the default
+  std::string instance;        // daemon.instance; empty: host:pid
 };
 
 // analytics_yaml, with schedules and the daemon's own keys.
@@ -55,7 +57,10 @@ inline std::string daemon_yaml(const config_options& c, const daemon_options& d)
       item += "    schedule: {interval: " + it->second + "}\n";
     out += item;
   }
-  out += "daemon: {shutdown_timeout: " + d.shutdown_timeout + "}\n";
+  out += "daemon: {shutdown_timeout: " + d.shutdown_timeout;
+  if (!d.lease.empty()) out += ", lease: " + d.lease;
+  if (!d.instance.empty()) out += ", instance: " + d.instance;
+  out += "}\n";
   out += "log: {level: " + d.log_level + "}\n";
   if (!d.metrics_listen.empty()) out += "metrics: {listen: \"" + d.metrics_listen + "\"}\n";
   out += d.extra_top;

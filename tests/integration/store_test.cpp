@@ -245,7 +245,9 @@ TEST_CASE(
 
   // A full run that no longer sees 2.
   auto full =
-      run(s.ioc, s.st.begin_run("items", {.track_keys = true, .scope = std::nullopt})).run_id;
+      run(s.ioc, s.st.begin_run("items",
+                                {.track_keys = true, .scope = std::nullopt, .lease = std::nullopt}))
+          .run_id;
   s.write(full, R"([{"id":1,"v":"a"},{"id":3,"v":"c"}])", 0);
   auto check = run(s.ioc, s.st.end_pass(full, true));
   CHECK(check.unseen == 1);
@@ -265,7 +267,9 @@ TEST_CASE(
 
   // A write after end_pass drops what it found: the next scan's finish reads again.
   auto again =
-      run(s.ioc, s.st.begin_run("items", {.track_keys = true, .scope = std::nullopt})).run_id;
+      run(s.ioc, s.st.begin_run("items",
+                                {.track_keys = true, .scope = std::nullopt, .lease = std::nullopt}))
+          .run_id;
   s.write(again, R"([{"id":1,"v":"a"}])", 0);
   CHECK(run(s.ioc, s.st.end_pass(again, true)).unseen == 2);  // 3 and 4
   s.write(again, R"([{"id":3,"v":"c"}])", 1);

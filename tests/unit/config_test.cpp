@@ -997,6 +997,8 @@ TEST_CASE("daemon keys: schedule jitter and backoff, shutdown_timeout, log level
   CHECK(defaults.resources[0].schedule.jitter == 0ms);
   CHECK(defaults.resources[0].schedule.failure_backoff == 30s);
   CHECK(defaults.daemon.shutdown_timeout == 30s);
+  CHECK(defaults.daemon.lease == 60s);
+  CHECK(defaults.daemon.instance.empty());
   CHECK(defaults.log.level == log_level::info);
   CHECK_FALSE(defaults.metrics.listen);
 
@@ -1020,6 +1022,11 @@ TEST_CASE("daemon keys: schedule jitter and backoff, shutdown_timeout, log level
         "`0s`");
   CHECK(first_error(yaml(minimal) + "daemon: {shutdown_timeout: 0}\n") ==
         "t.yaml:9:28: daemon.shutdown_timeout: must be longer than zero, found `0`");
+  const config leased = load(yaml(minimal) + "daemon: {lease: 10s, instance: sync-a}\n");
+  CHECK(leased.daemon.lease == 10s);
+  CHECK(leased.daemon.instance == "sync-a");
+  CHECK(contains(first_error(yaml(minimal) + "daemon: {lease: 500ms}\n"),
+                 "a lease under 1s would be renewed faster than a page commits"));
   CHECK(first_error(yaml(minimal) + "daemon: {shutdown_timout: 5s}\n") ==
         "t.yaml:9:10: unknown key `shutdown_timout` in `daemon`; did you mean "
         "`shutdown_timeout`?");

@@ -506,3 +506,23 @@ TEST_CASE("adaptive: a 429 after answers backs off to just under the rate the AP
   burst.on_rate_limited(t0, t0 + 20ms);
   CHECK(*burst.learned_rate() == doctest::Approx(0.9));
 }
+
+TEST_CASE("set_configured_rate: a daemon's share of the key's rate, the burst scaled with it") {
+  auto gate = make_gate(4, 4);
+  gate.set_configured_rate(4.0 / 3);
+  CHECK(gate.allowed_rate() == doctest::Approx(4.0 / 3));
+  // 9 requests at 4/3 a second (0.75 s apart), with a burst of 4 · 1/3: the
+  // second may come a third of an interval early, so 8 intervals less 0.25 s.
+  auto times = drain(gate, 9);
+  REQUIRE(times.size() == 9);
+  CHECK(std::chrono::duration<double>(times.back() - times.front()).count() ==
+        doctest::Approx(5.75).epsilon(0.001));
+  CHECK(max_in_window(times, std::chrono::milliseconds(999)) == 2);
+  // Back to the whole rate.
+  gate.set_configured_rate(4);
+  CHECK(gate.allowed_rate() == 4);
+  // An unlimited gate stays unlimited.
+  auto open = make_gate(0);
+  open.set_configured_rate(1);
+  CHECK(open.allowed_rate() == 0);
+}

@@ -291,6 +291,12 @@ struct daemon_config {
   // The longest a stop (SIGTERM, SIGINT) may take: pages already handed to
   // the database commit first; past this the process exits regardless.
   milliseconds shutdown_timeout{30'000};
+  // Several daemons on one database share the resources through leases in
+  // it (docs/operations.md): a run holds its resource's lease, renewed every
+  // third of this; one whose holder stopped renewing is taken over after it.
+  milliseconds lease{60'000};
+  // This daemon's name in _rs_leases, _rs_runs and status; empty: host:pid.
+  std::string instance;
 };
 
 struct log_config {

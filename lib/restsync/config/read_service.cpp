@@ -11,7 +11,7 @@ namespace restsync::config_reader {
 namespace {
 
 constexpr std::string_view destination_keys[] = {"connection", "schema", "connections"};
-constexpr std::string_view daemon_keys[] = {"shutdown_timeout"};
+constexpr std::string_view daemon_keys[] = {"shutdown_timeout", "lease", "instance"};
 constexpr std::string_view log_keys[] = {"level"};
 constexpr named<log_level> log_levels[] = {{"debug", log_level::debug},
                                            {"info", log_level::info},
@@ -50,10 +50,23 @@ destination_config loader::read_destination(const config_node& n) {
 
 daemon_config loader::read_daemon(const config_node& n) {
   daemon_config d;
-  if (!expect_map(n, "a map with `shutdown_timeout`")) return d;
+  if (!expect_map(n, "a map with `shutdown_timeout`, `lease` and `instance`")) return d;
   check_keys(n, daemon_keys);
   if (const auto* v = optional(n, "shutdown_timeout")) {
     if (auto t = duration_value(*v, false)) d.shutdown_timeout = *t;
+  }
+  if (const auto* v = optional(n, "lease")) {
+    if (auto t = duration_value(*v, false)) {
+      if (*t < milliseconds(1000))
+        fail(*v,
+             "a lease under 1s would be renewed faster than a page commits; write at least "
+             "`1s` (the default is `1m`)");
+      else
+        d.lease = *t;
+    }
+  }
+  if (const auto* v = optional(n, "instance")) {
+    if (auto s = non_empty_string(*v, "this daemon's name, such as `sync-a`")) d.instance = *s;
   }
   return d;
 }

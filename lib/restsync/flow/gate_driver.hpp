@@ -31,6 +31,11 @@ class gate_driver {
   void on_accepted() { gate_.on_accepted(rate_gate::clock::now()); }
   // Requests per second the gate now allows; 0: no limit.
   double allowed_rate() const { return gate_.allowed_rate(); }
+  // rate_gate::set_configured_rate; wakes waiters that may go sooner.
+  void set_configured_rate(double rps) {
+    gate_.set_configured_rate(rps);
+    poll();
+  }
 
   // A request acquire() let through was not sent: its token goes back.
   void refund();

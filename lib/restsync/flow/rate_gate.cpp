@@ -24,8 +24,8 @@ rate_gate::rate_gate(const rate_gate_settings& settings) {
     throw std::invalid_argument("rate_gate: spacing_margin must be within [0, 1]");
   }
   spacing_margin_ = settings.spacing_margin;
-  configured_rps_ = rps;
-  configured_burst_ = burst;
+  configured_rps_ = base_rps_ = rps;
+  configured_burst_ = base_burst_ = burst;
   set_rate(rps, burst);
 }
 
@@ -45,6 +45,15 @@ void rate_gate::set_rate(double rps, double burst) {
 }
 
 double rate_gate::allowed_rate() const { return learned_ ? *learned_ : configured_rps_; }
+
+void rate_gate::set_configured_rate(double rps) {
+  if (base_rps_ == 0 || !(rps > 0) || rps == configured_rps_) return;
+  // The burst scales with the rate, at least one request.
+  configured_burst_ = std::max(1.0, base_burst_ * std::min(1.0, rps / base_rps_));
+  configured_rps_ = rps;
+  if (learned_ && *learned_ >= rps) learned_.reset();
+  if (!learned_) set_rate(configured_rps_, configured_burst_);
+}
 
 void rate_gate::on_rate_limited(time_point granted_at, time_point now) {
   if (slowed_at_ && granted_at < *slowed_at_) return;  // sent before the last slowdown

@@ -122,6 +122,10 @@ class rate_gate {
   void on_accepted(time_point now);
   // Requests per second the gate now allows; 0: no limit.
   double allowed_rate() const;
+  // A new configured rate (when daemons sharing an API key come and go:
+  // each takes its share); a learned rate above it is dropped. 0 (no
+  // limit) stays 0.
+  void set_configured_rate(double rps);
   // The rate learned from 429s, while it is below the configured rate.
   std::optional<double> learned_rate() const { return learned_; }
   // Slowdowns (on_rate_limited calls that lowered the rate).
@@ -146,6 +150,9 @@ class rate_gate {
   void set_rate(double rps, double burst);
 
   double configured_rps_ = 0;
+  // As constructed, before any set_configured_rate.
+  double base_rps_ = 0;
+  double base_burst_ = 1;
   double spacing_margin_ = 0;
   double configured_burst_ = 1;
   std::optional<double> learned_;

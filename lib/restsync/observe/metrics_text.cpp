@@ -171,9 +171,16 @@ std::string render_metrics(const run_ledger& ledger, const live_stats& live,
   }
   if (live.gate_configured_rate) {
     w.family("restsync_gate_configured_requests_per_second", "gauge",
-             "client.rate_limit.requests_per_second, the most the shared rate gate allows; "
-             "0: no limit");
+             "client.rate_limit.requests_per_second (this daemon's share of it when several "
+             "share the database), the most the shared rate gate allows; 0: no limit");
     w.sample("restsync_gate_configured_requests_per_second", "", *live.gate_configured_rate);
+  }
+
+  if (!live.instance.empty()) {
+    w.family("restsync_instance_info", "gauge",
+             "This daemon's name (daemon.instance) among the daemons sharing the database, as "
+             "_rs_runs.instance and _rs_leases.holder have it");
+    w.sample("restsync_instance_info", "instance=\"" + prometheus_label(live.instance) + "\"", 1);
   }
 
   w.family("restsync_config_reloads_total", "counter", "SIGHUP reloads by result");

@@ -30,6 +30,8 @@ struct live_stats {
   // client.rate_limit.requests_per_second of the configuration in force;
   // 0: no limit. Absent: no configuration yet.
   std::optional<double> gate_configured_rate;
+  // This daemon's name among those sharing the database; empty: none.
+  std::string instance;
 };
 
 // A label value with `\`, `"` and newlines escaped as the format requires.

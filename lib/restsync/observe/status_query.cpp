@@ -52,6 +52,8 @@ std::vector<resource_status> query_status(const config& cfg) {
     }
     for (auto& [resource, run] : journal.last_runs(tx))
       status_of(resource).last_run = std::move(run);
+    for (auto& [resource, holder] : journal.lease_holders(tx))
+      status_of(resource).lease_holder = std::move(holder);
     for (auto& r : out) {
       const std::string table = fit_identifier(r.name);
       if (!present(table)) continue;

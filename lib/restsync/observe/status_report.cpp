@@ -57,6 +57,7 @@ std::string last_run_text(const std::optional<run_row>& run) {
     out += (run->status == "running" ? " for " : " in ") + format_age(*run->seconds);
   out += fmt::format(": {} records, +{} ~{} ={}", run->counts.records, run->counts.inserted,
                      run->counts.updated, run->counts.unchanged);
+  if (run->instance) out += " on " + *run->instance;
   return out;
 }
 
@@ -190,6 +191,7 @@ std::string format_status_json(const std::vector<resource_status>& resources,
       else
         w.Null();
     }
+    opt_str("lease_holder", r.lease_holder);
     w.Key("last_run");
     if (!r.last_run) {
       w.Null();
@@ -227,6 +229,7 @@ std::string format_status_json(const std::vector<resource_status>& resources,
         w.Double(*run.gate_rate);
       else
         w.Null();
+      opt_str("instance", run.instance);
       w.EndObject();
     }
     w.EndObject();

@@ -27,6 +27,8 @@ struct run_row {
   // Requests per second the shared rate gate allowed when the run ended
   // (client.rate_limit, or less as learned from 429s); 0: no limit.
   std::optional<double> gate_rate;
+  // The daemon that ran it (daemon.instance); absent for `restsyncd sync`.
+  std::optional<std::string> instance;
 };
 
 struct resource_status {
@@ -38,7 +40,9 @@ struct resource_status {
   std::optional<std::string> last_error_at;
   std::optional<std::string> last_error;
   std::optional<std::string> last_complete_scan_at;
-  std::optional<std::string> cursor;         // the incremental cursor, as stored
+  std::optional<std::string> cursor;  // the incremental cursor, as stored
+  // The daemon that holds the resource's lease now (it is running it).
+  std::optional<std::string> lease_holder;
   std::optional<std::int64_t> rows;          // live rows in its table; absent: no table yet
   std::optional<std::int64_t> deleted_rows;  // rows marked _rs_deleted_at
   std::optional<run_row> last_run;

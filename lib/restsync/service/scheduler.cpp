@@ -1,10 +1,14 @@
 #include "restsync/service/scheduler.hpp"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cmath>
+#include <deque>
 #include <map>
 #include <random>
 #include <vector>
@@ -20,6 +24,15 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
+// Several daemons (store/leases.hpp): each marks itself alive this often,
+// and takes the share of the API's rate that the most daemons seen alive
+// over the last few leases leave it, so that one that stalled and comes
+// back finds its part unspent.
+constexpr int share_memory_leases = 5;
+std::chrono::milliseconds heartbeat_period(std::chrono::milliseconds lease) {
+  return std::min(lease / 3, std::chrono::milliseconds(1000));
+}
+
 // One configuration and the engine built for it.
 struct generation {
   std::shared_ptr<const config> cfg;
@@ -34,6 +47,9 @@ struct slot {
   int failures = 0;
   bool running = false;
   bool removed = false;
+  // Asked for its lease at least once (granted or not): a dependent
+  // resource stops waiting for this parent's first run in this process.
+  bool tried = false;
 
   slot(asio::any_io_executor ex, std::string n) : name(std::move(n)), timer(ex) {}
 };
@@ -64,6 +80,28 @@ struct scheduler::impl {
   bool stopping = false;
   std::mt19937_64 rng{std::random_device{}()};
   std::function<void(const std::string&, const run_outcome&)> finished_hook;
+  // Several daemons on one database (store/leases.hpp): this one's name,
+  // and its share of the API's rate (1/n of n live daemons).
+  std::string instance;
+  double rate_share = 1;
+  bool joined = false;  // the second heartbeat is done: runs may start
+  // The live counts of the last heartbeats: the share follows the largest,
+  // so that a daemon that stalled (or a heartbeat late under load) and
+  // comes back finds the others not yet spending its part.
+  std::deque<std::pair<steady::time_point, std::int64_t>> recent_live;
+  bool heartbeat_started = false;
+
+  // Running its part of the resources already: ceil(resources / daemons).
+  bool over_fair_share() const {
+    if (!current || rate_share >= 1) return false;
+    const auto daemons = static_cast<std::size_t>(std::llround(1 / rate_share));
+    const auto part = (current->cfg->resources.size() + daemons - 1) / daemons;
+    return running >= std::max<std::size_t>(1, part);
+  }
+
+  std::chrono::milliseconds lease() const {
+    return current ? current->cfg->daemon.lease : std::chrono::milliseconds(60'000);
+  }
 
   impl(asio::any_io_executor e, db::store& s, logger& l, run_ledger& lg)
       : ex(std::move(e)), store(s), log(l), ledger(lg) {}
@@ -91,7 +129,7 @@ struct scheduler::impl {
     if (!rc || !rc->parent) return false;
     auto it = slots.find(rc->parent->resource);
     if (it == slots.end() || it->second->removed) return false;
-    return it->second->running || !it->second->last_finish;
+    return it->second->running || (!it->second->last_finish && !it->second->tried);
   }
 
   void wake_all() {
@@ -108,12 +146,19 @@ struct scheduler::impl {
     auto next = std::make_shared<generation>();
     next->cfg = std::move(cfg);
     next->engine = std::make_unique<sync::engine>(ex, *next->cfg, store, log);
+    next->engine->set_rate_share(rate_share);
     const config* old_cfg = previous ? previous->cfg.get() : nullptr;
     if (current) old_runs = running;
     current = next;
     std::erase_if(generations, [](const auto& g) { return g.expired(); });
     generations.push_back(next);
     ledger.configure(*current->cfg);
+    if (!heartbeat_started && !instance.empty()) {
+      heartbeat_started = true;
+      asio::co_spawn(ex, heartbeat(self), [self](std::exception_ptr e) {
+        if (e) self->log_defect("heartbeat", e);
+      });
+    }
 
     for (auto& [name, s] : slots) {
       if (!find_resource(*current->cfg, name) && !s->removed) {
@@ -139,6 +184,19 @@ struct scheduler::impl {
       if (before && before->schedule != rc.schedule && s.last_start && !s.running) {
         s.due = next_run_at(rc.schedule, *s.last_start, s.last_finish.value_or(*s.last_start),
                             s.failures, random01());
+        if (!instance.empty()) {
+          const auto in = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::max(s.due, steady::now()) - steady::now());
+          asio::co_spawn(
+              ex, store.reschedule(rc.name, in), [self, name = rc.name](std::exception_ptr e) {
+                if (!e) return;
+                try {
+                  std::rethrow_exception(e);
+                } catch (const std::exception& ex) {
+                  self->log.warn("reschedule_failed", {{"resource", name}, {"error", ex.what()}});
+                }
+              });
+        }
         log.info("rescheduled", {{"resource", rc.name},
                                  {"interval", format_duration(rc.schedule.interval)},
                                  {"next_in", format_duration(until(s.due))}});
@@ -155,7 +213,10 @@ struct scheduler::impl {
     for (;;) {
       for (;;) {
         if (self->stopping || s->removed) break;
-        const bool blocked = self->old_runs > 0 || self->waits_for_parent(*s);
+        // With leases, nothing runs before the first heartbeat has told this
+        // daemon its share of the API's rate.
+        const bool blocked = self->old_runs > 0 || self->waits_for_parent(*s) ||
+                             (!self->instance.empty() && !self->joined);
         if (!blocked && steady::now() >= s->due) break;
         s->timer.expires_at(blocked ? steady::time_point::max() : s->due);
         boost::system::error_code ec;
@@ -176,13 +237,51 @@ struct scheduler::impl {
     auto gen = self->current;
     const resource_config* rc = find_resource(*gen->cfg, s->name);
     if (!rc) co_return;
+    sync::run_flags flags;
+    const auto lease_time = gen->cfg->daemon.lease;
+    if (!self->instance.empty() && self->over_fair_share()) {
+      // Runs wait at this daemon's gate, which has only its share of the
+      // rate: holding more than its part of the resources would leave the
+      // other daemons idle while these wait.
+      s->due = steady::now() + heartbeat_period(lease_time);
+      co_return;
+    }
+    if (!self->instance.empty()) {
+      // The schedule is the database's: the run happens here only with the
+      // resource's lease, which is free only when no daemon runs it and
+      // it is due (_rs_leases.next_due_at).
+      db::lease_answer answer;
+      try {
+        answer = co_await self->store.acquire_lease(s->name, self->instance, lease_time);
+      } catch (const std::exception& e) {
+        self->log.warn("lease_unavailable", {{"resource", s->name}, {"error", e.what()}});
+        answer.wait_seconds = 5;
+      }
+      s->tried = true;
+      if (!answer.token) {
+        const auto wait = std::chrono::milliseconds(
+            std::max<std::int64_t>(50, static_cast<std::int64_t>(answer.wait_seconds * 1000)));
+        s->due = steady::now() + wait;
+        self->log.debug("lease_held", {{"resource", s->name},
+                                       {"holder", answer.holder},
+                                       {"retry_in", format_duration(wait)}});
+        self->wake_all();
+        co_return;
+      }
+      flags.lease = db::fence{self->instance, *answer.token};
+    }
     s->running = true;
     ++self->running;
     s->last_start = steady::now();
     self->ledger.started(s->name);
     run_outcome outcome;
+    std::shared_ptr<bool> run_over = std::make_shared<bool>(false);
+    auto renewal = std::make_shared<asio::steady_timer>(self->ex);
+    if (flags.lease)
+      asio::co_spawn(self->ex, renew(self, s->name, *flags.lease, lease_time, run_over, renewal),
+                     asio::detached);
     try {
-      outcome = co_await gen->engine->run(*rc);
+      outcome = co_await gen->engine->run(*rc, flags);
     } catch (const std::exception& e) {
       // The engine reports API and database trouble as values; anything
       // thrown is a defect, and still must not end the daemon.
@@ -190,6 +289,8 @@ struct scheduler::impl {
       outcome.error = gen->cfg->secrets.mask(s->name + ": internal error: " + e.what());
       self->log.error("internal_error", {{"resource", s->name}, {"error", e.what()}});
     }
+    *run_over = true;
+    renewal->cancel();
     s->running = false;
     --self->running;
     s->last_finish = steady::now();
@@ -212,7 +313,85 @@ struct scheduler::impl {
              {"consecutive_failures", s->failures},
              {"backoff", format_duration(failure_delay(now_rc->schedule, s->failures))}});
     }
+    if (flags.lease) {
+      // Released with the next turn, for whichever daemon takes it.
+      const auto next_due =
+          std::chrono::duration_cast<std::chrono::milliseconds>(s->due - steady::now());
+      try {
+        co_await self->store.release_lease(s->name, *flags.lease,
+                                           std::max(std::chrono::milliseconds(0), next_due));
+      } catch (const std::exception& e) {
+        self->log.warn("lease_release_failed", {{"resource", s->name}, {"error", e.what()}});
+      }
+    }
     if (self->finished_hook) self->finished_hook(s->name, outcome);
+  }
+
+  // Keeps a run's lease while the run goes: renewed every third of its
+  // time. A renewal that fails means another daemon may run the resource
+  // now; the run's next page (or its end) finds out and stops writing.
+  // self: alive while the run is; the timer is cancelled when it ends.
+  static asio::awaitable<void> renew(impl* self, std::string name, db::fence f,
+                                     std::chrono::milliseconds lease, std::shared_ptr<bool> over,
+                                     std::shared_ptr<asio::steady_timer> timer) {
+    while (!*over) {
+      timer->expires_after(lease / 3);
+      boost::system::error_code ec;
+      co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (*over) break;
+      bool held = false;
+      try {
+        held = co_await self->store.renew_lease(name, f, lease);
+      } catch (const std::exception& e) {
+        self->log.warn("lease_renewal_failed", {{"resource", name}, {"error", e.what()}});
+        continue;
+      }
+      if (!held) {
+        self->log.warn("lease_lost", {{"resource", name},
+                                      {"instance", f.instance},
+                                      {"token", f.token},
+                                      {"detail", "the run stops writing at its next page"}});
+        break;
+      }
+    }
+  }
+
+  // This daemon is alive; the API's rate is shared by the live ones. A
+  // daemon that joins others waits one heartbeat before its first run, so
+  // that they have seen it and lowered their share by then.
+  static asio::awaitable<void> heartbeat(std::shared_ptr<impl> self) {
+    asio::steady_timer timer(self->ex);
+    int beats = 0;
+    while (!self->stopping) {
+      try {
+        const auto live = co_await self->store.heartbeat(self->instance, self->lease());
+        const auto now = steady::now();
+        self->recent_live.emplace_back(now, live);
+        while (now - self->recent_live.front().first > self->lease() * share_memory_leases)
+          self->recent_live.pop_front();
+        std::int64_t most = 1;
+        for (const auto& [at, n] : self->recent_live) most = std::max(most, n);
+        const double share = 1.0 / static_cast<double>(most);
+        if (share != self->rate_share) {
+          self->rate_share = share;
+          for (const auto& g : self->generations)
+            if (auto e = g.lock()) e->engine->set_rate_share(share);
+          self->log.info("instances",
+                         {{"instance", self->instance}, {"live", live}, {"rate_share", share}});
+        }
+        // Alone: nobody to wait for. Else the next heartbeat, when every
+        // other daemon has counted this one.
+        if (++beats == 2 || (beats == 1 && live == 1)) {
+          self->joined = true;
+          self->wake_all();
+        }
+      } catch (const std::exception& e) {
+        self->log.warn("heartbeat_failed", {{"error", e.what()}});
+      }
+      timer.expires_after(heartbeat_period(self->lease()));
+      boost::system::error_code ec;
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
   }
 };
 
@@ -226,6 +405,12 @@ scheduler::~scheduler() {
 }
 
 void scheduler::apply(std::shared_ptr<const config> cfg) { impl_->apply(impl_, std::move(cfg)); }
+
+void scheduler::set_instance(std::string instance) { impl_->instance = std::move(instance); }
+
+const std::string& scheduler::instance() const { return impl_->instance; }
+
+double scheduler::rate_share() const { return impl_->rate_share; }
 
 void scheduler::stop() {
   impl_->stopping = true;

@@ -34,6 +34,16 @@ class scheduler {
   // that a single rate gate governs every request at any moment.
   void apply(std::shared_ptr<const config> cfg);
 
+  // Several daemons on one database: this one's name in _rs_leases, before
+  // the first apply(). Every run then holds its resource's lease, the
+  // schedule is the database's, and the API's rate is shared by the live
+  // daemons. Empty (the default): no leases.
+  void set_instance(std::string instance);
+  const std::string& instance() const;
+  // The share of client.rate_limit this daemon takes: 1, or 1/n of the
+  // most daemons seen alive lately.
+  double rate_share() const;
+
   // Starts no more runs; runs in progress are left alone.
   void stop();
 

@@ -52,6 +52,15 @@ struct parent_rows_command {
   std::vector<std::string> fields;
 };
 
+// The leases of several daemons (store/leases.hpp), by what is asked.
+struct lease_command {
+  enum class op { acquire, renew, release, release_all, heartbeat, reschedule } what = op::acquire;
+  std::string resource;
+  fence holder;
+  std::int64_t lease_ms = 0;
+  std::int64_t next_due_ms = 0;  // release: when the resource is due again
+};
+
 // Drops the _rs_state rows of parents not in live (parent values, JSON
 // text) and, with mark, marks the rows of vanished parents (types.hpp:
 // orphan_rule); answers how many rows it marked.
@@ -61,13 +70,14 @@ struct orphans_command {
   bool mark = false;
 };
 
-using command =
-    std::variant<open_command, begin_run_command, write_command, end_pass_command,
-                 finish_run_command, states_command, parent_rows_command, orphans_command>;
+using command = std::variant<open_command, begin_run_command, write_command, end_pass_command,
+                             finish_run_command, states_command, parent_rows_command,
+                             orphans_command, lease_command>;
 
 // What a command answers (write_command: nothing here, see its result).
-using command_result = std::variant<std::monostate, run_start, pass_check, finish_counts,
-                                    std::vector<resource_state>, parent_rows, std::int64_t>;
+using command_result =
+    std::variant<std::monostate, run_start, pass_check, finish_counts, std::vector<resource_state>,
+                 parent_rows, std::int64_t, lease_answer>;
 
 inline bool batchable(const command& c) { return std::holds_alternative<write_command>(c); }
 

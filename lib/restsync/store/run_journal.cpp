@@ -19,6 +19,8 @@ std::string_view status_name(run_status s) {
       return "failed";
     case run_status::interrupted:
       return "interrupted";
+    case run_status::abandoned:
+      return "abandoned";
   }
   return "unknown";
 }
@@ -43,6 +45,9 @@ bool run_journal::present(pqxx::transaction_base& tx, std::string_view name) con
 }
 
 void run_journal::create_tables(pqxx::transaction_base& tx) const {
+  // Daemons starting together on one database: one creates, the others
+  // wait and find it done (CREATE … IF NOT EXISTS races otherwise).
+  tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", "restsync:" + schema_);
   tx.exec("CREATE SCHEMA IF NOT EXISTS " + quote_ident(schema_));
   tx.exec("CREATE TABLE IF NOT EXISTS " + table("_rs_state") +
           " (resource text PRIMARY KEY, cursor_value text, "
@@ -63,7 +68,10 @@ void run_journal::create_tables(pqxx::transaction_base& tx) const {
           " ADD COLUMN IF NOT EXISTS deleted bigint NOT NULL DEFAULT 0, "
           "ADD COLUMN IF NOT EXISTS rescans bigint NOT NULL DEFAULT 0, "
           "ADD COLUMN IF NOT EXISTS ignored bigint NOT NULL DEFAULT 0, "
-          "ADD COLUMN IF NOT EXISTS gate_rate double precision");
+          "ADD COLUMN IF NOT EXISTS gate_rate double precision, "
+          // Several daemons (store/leases.hpp): who ran it, and its last page.
+          "ADD COLUMN IF NOT EXISTS instance text, "
+          "ADD COLUMN IF NOT EXISTS last_write_at timestamptz");
   tx.exec("ALTER TABLE " + table("_rs_state") +
           " ADD COLUMN IF NOT EXISTS page_size bigint, "
           "ADD COLUMN IF NOT EXISTS page_sizes_vary boolean NOT NULL DEFAULT false, "
@@ -96,16 +104,22 @@ void run_journal::create_tables(pqxx::transaction_base& tx) const {
 }
 
 void run_journal::mark_interrupted(pqxx::transaction_base& tx) const {
+  // A run another daemon is doing now holds its resource's live lease.
   tx.exec("UPDATE " + table("_rs_runs") +
-          " SET status = 'interrupted', finished_at = now() WHERE status = 'running'");
+          " r SET status = 'interrupted', finished_at = now() WHERE status = 'running' AND "
+          "NOT EXISTS (SELECT 1 FROM " +
+          table("_rs_leases") +
+          " l WHERE l.resource = r.resource AND l.holder = r.instance AND l.expires_at > now())");
 }
 
 run_start run_journal::start_run(pqxx::transaction_base& tx, const std::string& resource,
-                                 const std::string& parent_value) const {
+                                 const std::string& parent_value,
+                                 const std::string& instance) const {
   run_start out;
   auto r = tx.exec_params1("INSERT INTO " + table("_rs_runs") +
-                               " (resource, parent_value) VALUES ($1, NULLIF($2, '')) RETURNING id",
-                           resource, parent_value);
+                               " (resource, parent_value, instance) VALUES ($1, NULLIF($2, ''), "
+                               "NULLIF($3, '')) RETURNING id",
+                           resource, parent_value, instance);
   out.run_id = r[0].as<std::int64_t>();
   tx.exec_params("INSERT INTO " + table("_rs_state") +
                      " (resource, parent_value) VALUES ($1, $2) ON CONFLICT (resource, "
@@ -130,7 +144,7 @@ std::string run_journal::add_counts_sql() const {
   return "UPDATE " + table("_rs_runs") +
          " SET pages = pages + $2, records = records + $3, "
          "inserted = inserted + $4, updated = updated + $5, "
-         "unchanged = unchanged + $6 WHERE id = $1";
+         "unchanged = unchanged + $6, last_write_at = clock_timestamp() WHERE id = $1";
 }
 
 void run_journal::add_counts(pqxx::transaction_base& tx, const std::string& statement,
@@ -155,6 +169,9 @@ void run_journal::finish_run(pqxx::transaction_base& tx, const run_summary& s, s
                  s.run_id, std::string(status_name(s.status)), s.counts.requests, s.counts.retries,
                  s.counts.rate_limited, s.complete_scan, s.error, deleted, s.counts.rescans,
                  s.gate_rate, s.counts.ignored);
+  // A run that lost its lease writes its own row only: the state is the
+  // lease holder's now.
+  if (s.status == run_status::abandoned) return;
   if (s.set_counts)
     tx.exec_params("UPDATE " + table("_rs_runs") +
                        " SET pages = $2, records = $3, inserted = $4, updated = $5, "
@@ -236,6 +253,16 @@ std::vector<journal_state> run_journal::status_states(pqxx::transaction_base& tx
   return out;
 }
 
+std::vector<std::pair<std::string, std::string>> run_journal::lease_holders(
+    pqxx::transaction_base& tx) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!present(tx, "_rs_leases")) return out;
+  for (const auto& row : tx.exec("SELECT resource, holder FROM " + table("_rs_leases") +
+                                 " WHERE expires_at > now() AND holder IS NOT NULL"))
+    out.emplace_back(row[0].c_str(), row[1].c_str());
+  return out;
+}
+
 std::vector<std::pair<std::string, run_row>> run_journal::last_runs(
     pqxx::transaction_base& tx) const {
   std::vector<std::pair<std::string, run_row>> out;
@@ -249,7 +276,7 @@ std::vector<std::pair<std::string, run_row>> run_journal::last_runs(
            "coalesce((to_jsonb(r) ->> 'deleted')::bigint, 0), "
            "coalesce((to_jsonb(r) ->> 'rescans')::bigint, 0), "
            "(to_jsonb(r) ->> 'gate_rate')::float8, "
-           "coalesce((to_jsonb(r) ->> 'ignored')::bigint, 0) "
+           "coalesce((to_jsonb(r) ->> 'ignored')::bigint, 0), to_jsonb(r) ->> 'instance' "
            "FROM {} r WHERE to_jsonb(r) ->> 'parent_value' IS NULL ORDER BY resource, id DESC",
            utc("started_at"), utc("finished_at"), table("_rs_runs")))) {
     run_row run;
@@ -272,6 +299,7 @@ std::vector<std::pair<std::string, run_row>> run_journal::last_runs(
     run.counts.rescans = row[17].as<std::int64_t>();
     if (!row[18].is_null()) run.gate_rate = row[18].as<double>();
     run.counts.ignored = row[19].as<std::int64_t>();
+    run.instance = text(row[20]);
     out.emplace_back(row[0].c_str(), std::move(run));
   }
   return out;

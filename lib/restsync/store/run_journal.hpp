@@ -44,8 +44,9 @@ class run_journal {
   // what that state says (cursor, time since the last complete scan).
   // parent_value: a dependent resource's run for one parent (run_scope);
   // its state row is (resource, parent_value), the resource's own is ''.
+  // instance: the daemon that holds the resource's lease; empty: none.
   run_start start_run(pqxx::transaction_base& tx, const std::string& resource,
-                      const std::string& parent_value = {}) const;
+                      const std::string& parent_value = {}, const std::string& instance = {}) const;
 
   // What the page writes of a transaction add to a run's row (pages,
   // records, inserted, updated, unchanged): the SQL of a prepared statement
@@ -75,6 +76,8 @@ class run_journal {
   // resource; empty when the tables do not exist (yet).
   std::vector<journal_state> status_states(pqxx::transaction_base& tx) const;
   std::vector<std::pair<std::string, run_row>> last_runs(pqxx::transaction_base& tx) const;
+  // Who holds each resource's live lease (several daemons), by resource.
+  std::vector<std::pair<std::string, std::string>> lease_holders(pqxx::transaction_base& tx) const;
 
  private:
   std::string table(std::string_view name) const;

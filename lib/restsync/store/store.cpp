@@ -17,6 +17,7 @@
 #include "restsync/store/connection.hpp"
 #include "restsync/store/deletion_evidence.hpp"
 #include "restsync/store/dependents.hpp"
+#include "restsync/store/leases.hpp"
 #include "restsync/store/run_journal.hpp"
 #include "restsync/store/upsert_writer.hpp"
 
@@ -31,6 +32,7 @@ struct worker final : command_handler {
   store_settings settings;
   logger* log;
   run_journal journal;
+  lease_table leases;
   catalog tables;
   // The run counters the transaction in progress adds to, by run id.
   std::map<std::int64_t, run_counters> run_deltas;
@@ -38,6 +40,8 @@ struct worker final : command_handler {
   // The parent value of each dependent resource's run in progress (run_scope).
   std::map<std::int64_t, std::string> parent_values;
   std::optional<std::int64_t> finishing;  // the run the transaction ends
+  // The lease of each run that holds one (restsyncd run), by run id.
+  std::map<std::int64_t, fence> fences;
   upsert_writer writer;
   // Last: its thread stops before the parts it uses go.
   connection_thread conn;
@@ -47,6 +51,7 @@ struct worker final : command_handler {
         settings(std::move(s)),
         log(l),
         journal(settings.schema),
+        leases(settings.schema),
         tables(settings.schema),
         writer(conn, tables, run_deltas),
         conn(settings, l, *this) {}
@@ -82,6 +87,7 @@ struct worker final : command_handler {
         overloaded{
             [&](open_command&) -> command_result {
               journal.create_tables(tx);
+              leases.create_tables(tx);
               journal.mark_interrupted(tx);
               return {};
             },
@@ -98,6 +104,7 @@ struct worker final : command_handler {
             [&](parent_rows_command& p) -> command_result {
               return read_parent_rows(tx, settings.schema, p.resource, p.fields);
             },
+            [&](lease_command& l) -> command_result { return lease(tx, l); },
             [&](orphans_command& o) -> command_result {
               journal.drop_parent_states(tx, o.rule.resource, o.live);
               return o.mark ? mark_orphans(tx, settings.schema, o.rule) : std::int64_t{0};
@@ -118,7 +125,10 @@ struct worker final : command_handler {
   }
 
   void committed() override {
-    if (finishing) parent_values.erase(*finishing);
+    if (finishing) {
+      parent_values.erase(*finishing);
+      fences.erase(*finishing);
+    }
     finishing.reset();
     tables.committed();
     run_deltas.clear();
@@ -143,7 +153,12 @@ struct worker final : command_handler {
       st.converted.clear();
     }
     const auto& scope = b.options.scope;
-    auto out = journal.start_run(tx, b.resource, scope ? scope->parent_value : std::string());
+    const auto& lease = b.options.lease;
+    if (lease) check_lease(tx, b.resource, *lease);
+    auto out = journal.start_run(tx, b.resource, scope ? scope->parent_value : std::string(),
+                                 lease ? lease->instance : std::string());
+    // Kept past a rollback too: the run's id is then never used again.
+    if (lease) fences[out.run_id] = *lease;
     tables.start_run(tx, b.resource);
     evidence.start(out.run_id, b.resource, b.options.track_keys,
                    scope ? scope->fields : std::vector<std::pair<std::string, std::string>>{});
@@ -154,6 +169,8 @@ struct worker final : command_handler {
 
   void write_page(pqxx::work& tx, const write_command& c) {
     const auto& w = c.page;
+    // The page commits only while its run's lease is still the run's.
+    if (auto f = fences.find(w.run_id); f != fences.end()) check_lease(tx, w.resource, f->second);
     evidence.invalidate(w.run_id);
     auto& st = tables.for_change(w.resource);
     auto all = w.data->records();
@@ -186,6 +203,24 @@ struct worker final : command_handler {
 
   finish_counts finish_run(pqxx::work& tx, const run_summary& s) {
     finish_counts out;
+    if (auto f = fences.find(s.run_id);
+        f != fences.end() && !leases.holds(tx, s.resource, f->second)) {
+      // Another daemon holds the resource now: the end of this run (its
+      // cursor, deletions, state) is not written, only its own row.
+      run_summary lost = s;
+      lost.status = run_status::abandoned;
+      if (lost.error.empty())
+        lost.error = fmt::format(
+            "{}: the lease was lost (expired or taken over) before the run "
+            "ended; another daemon runs it now",
+            s.resource);
+      tables.end_run(tx, s.resource);
+      journal.finish_run(tx, lost, 0);
+      evidence.finish(s.run_id);
+      finishing = s.run_id;
+      out.abandoned = true;
+      return out;
+    }
     const bool ok = s.status == run_status::succeeded;
     const auto* table = tables.find(s.resource);
     if (ok && table != nullptr) {
@@ -200,6 +235,40 @@ struct worker final : command_handler {
     evidence.finish(s.run_id);
     finishing = s.run_id;
     return out;
+  }
+
+  void check_lease(pqxx::work& tx, const std::string& resource, const fence& f) {
+    if (!leases.holds(tx, resource, f))
+      throw store_error(
+          fmt::format("{}: this daemon ({}) no longer holds the resource's lease "
+                      "(token {}): it expired or another daemon took it over; "
+                      "nothing more of this run is written",
+                      resource, f.instance, f.token));
+  }
+
+  command_result lease(pqxx::work& tx, const lease_command& l) {
+    using op = lease_command::op;
+    switch (l.what) {
+      case op::acquire:
+        return leases.acquire(tx, l.resource, l.holder.instance, l.lease_ms);
+      case op::renew: {
+        lease_answer a;
+        if (leases.renew(tx, l.resource, l.holder, l.lease_ms)) a.token = l.holder.token;
+        return a;
+      }
+      case op::release:
+        leases.release(tx, l.resource, l.holder, l.next_due_ms);
+        return {};
+      case op::release_all:
+        leases.release_all(tx, l.holder.instance);
+        return {};
+      case op::heartbeat:
+        return leases.heartbeat(tx, l.holder.instance, l.lease_ms);
+      case op::reschedule:
+        leases.reschedule(tx, l.resource, l.next_due_ms);
+        return {};
+    }
+    return {};
   }
 
   std::string parent_value(std::int64_t run_id) const {
@@ -365,6 +434,47 @@ asio::awaitable<parent_rows> store::read_parents(std::int64_t run_id, std::strin
   auto& w = *impl_->workers[impl_->worker_of_run(run_id)];
   command c = parent_rows_command{std::move(resource), std::move(fields)};
   co_return co_await w.submit<parent_rows>(std::move(c));
+}
+
+asio::awaitable<lease_answer> store::acquire_lease(std::string resource, std::string instance,
+                                                   std::chrono::milliseconds lease) {
+  command c = lease_command{lease_command::op::acquire, std::move(resource),
+                            fence{std::move(instance), 0}, lease.count(), 0};
+  co_return co_await impl_->first().submit<lease_answer>(std::move(c));
+}
+
+asio::awaitable<bool> store::renew_lease(std::string resource, fence f,
+                                         std::chrono::milliseconds lease) {
+  command c =
+      lease_command{lease_command::op::renew, std::move(resource), std::move(f), lease.count(), 0};
+  auto a = co_await impl_->first().submit<lease_answer>(std::move(c));
+  co_return a.token.has_value();
+}
+
+asio::awaitable<void> store::release_lease(std::string resource, fence f,
+                                           std::chrono::milliseconds next_due) {
+  command c = lease_command{lease_command::op::release, std::move(resource), std::move(f), 0,
+                            next_due.count()};
+  co_await impl_->first().submit<std::monostate>(std::move(c));
+}
+
+asio::awaitable<void> store::reschedule(std::string resource, std::chrono::milliseconds next_due) {
+  command c =
+      lease_command{lease_command::op::reschedule, std::move(resource), {}, 0, next_due.count()};
+  co_await impl_->first().submit<std::monostate>(std::move(c));
+}
+
+asio::awaitable<void> store::release_leases(std::string instance) {
+  command c =
+      lease_command{lease_command::op::release_all, {}, fence{std::move(instance), 0}, 0, 0};
+  co_await impl_->first().submit<std::monostate>(std::move(c));
+}
+
+asio::awaitable<std::int64_t> store::heartbeat(std::string instance,
+                                               std::chrono::milliseconds lease) {
+  command c = lease_command{
+      lease_command::op::heartbeat, {}, fence{std::move(instance), 0}, lease.count(), 0};
+  co_return co_await impl_->first().submit<std::int64_t>(std::move(c));
 }
 
 asio::awaitable<std::int64_t> store::settle_orphans(std::int64_t run_id, orphan_rule rule,

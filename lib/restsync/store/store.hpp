@@ -72,6 +72,24 @@ class store {
   // the rows of vanished parents deleted (returns how many).
   boost::asio::awaitable<parent_rows> read_parents(std::int64_t run_id, std::string resource,
                                                    std::vector<std::string> fields);
+  // Several daemons on one database (store/leases.hpp). acquire_lease
+  // grants the resource's lease when it is free and the resource is due;
+  // renew_lease extends one still held (false: lost); release_lease ends it
+  // and sets when the resource is due next; release_leases ends every lease
+  // of an instance (a stop); heartbeat marks the instance alive and returns
+  // how many are.
+  boost::asio::awaitable<lease_answer> acquire_lease(std::string resource, std::string instance,
+                                                     std::chrono::milliseconds lease);
+  boost::asio::awaitable<bool> renew_lease(std::string resource, fence f,
+                                           std::chrono::milliseconds lease);
+  boost::asio::awaitable<void> release_lease(std::string resource, fence f,
+                                             std::chrono::milliseconds next_due);
+  boost::asio::awaitable<void> release_leases(std::string instance);
+  // A reload changed the resource's schedule: due next_due from now.
+  boost::asio::awaitable<void> reschedule(std::string resource, std::chrono::milliseconds next_due);
+  boost::asio::awaitable<std::int64_t> heartbeat(std::string instance,
+                                                 std::chrono::milliseconds lease);
+
   boost::asio::awaitable<std::int64_t> settle_orphans(std::int64_t run_id, orphan_rule rule,
                                                       std::vector<std::string> live, bool mark);
 

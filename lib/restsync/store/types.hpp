@@ -82,6 +82,23 @@ struct run_scope {
   std::vector<std::pair<std::string, std::string>> fields;
 };
 
+// A run's claim on its resource when several daemons share the database
+// (store/leases.hpp): every page the run writes, and its end, verify in the
+// same transaction that the lease is still this one.
+struct fence {
+  std::string instance;
+  std::int64_t token = 0;
+};
+
+// What asking for a resource's lease gave.
+struct lease_answer {
+  std::optional<std::int64_t> token;  // granted: the lease's fencing token
+  std::string holder;                 // who holds it now (when not granted)
+  // Not granted: seconds until it may be granted (the holder's lease ends
+  // or the resource falls due), as the database sees it.
+  double wait_seconds = 0;
+};
+
 struct run_options {
   // Remember the key of every record of the run (8 bytes each), so that
   // finish_run can mark the rows the run did not see (deletion detection)
@@ -89,6 +106,8 @@ struct run_options {
   bool track_keys = false;
   // A dependent resource's run for one parent; none: the resource's run.
   std::optional<run_scope> scope;
+  // The lease the run holds (restsyncd run); none: `restsyncd sync`.
+  std::optional<fence> lease;
 };
 
 // The live rows of a parent resource's table (not marked deleted), for its
@@ -139,7 +158,7 @@ struct run_start {
   paging_memory paging;
 };
 
-enum class run_status { running, succeeded, failed, interrupted };
+enum class run_status { running, succeeded, failed, interrupted, abandoned };
 
 struct run_summary {
   std::int64_t run_id = 0;
@@ -184,6 +203,9 @@ struct pass_check {
 };
 
 struct finish_counts {
+  // The run's lease was lost: it ended as `abandoned`, nothing of its
+  // end (cursor, deletions, state) was written.
+  bool abandoned = false;
   std::int64_t deleted = 0;   // rows marked deleted (or removed) by this run
   std::int64_t replaced = 0;  // replace: rows in the table after the swap
   // Why deletions were not marked although asked, if they were not.

@@ -158,7 +158,9 @@ asio::awaitable<run_outcome> engine::impl::run_dependent(const resource_config& 
   std::vector<std::unique_ptr<parent_scope>> scopes;
   try {
     co_await prepare_table(rc, *plan_ptr);
-    auto rs = co_await store.begin_run(rc.name, db::run_options{});
+    db::run_options options;
+    options.lease = flags.lease;
+    auto rs = co_await store.begin_run(rc.name, options);
     run_id = rs.run_id;
     auto rows = co_await store.read_parents(run_id, p.resource, p.fields);
     if (!rows.synced) {

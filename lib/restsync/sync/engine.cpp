@@ -96,6 +96,7 @@ asio::awaitable<run_outcome> engine::impl::run_scan(const resource_config& rc, r
     options.track_keys =
         mergeable && (!plan.incremental || rc.full_scan_every || flags.full_refresh);
     if (scope) options.scope = scope->scope;
+    options.lease = flags.lease;
     auto rs = co_await store.begin_run(rc.name, options);
     ctx.run_id = rs.run_id;
     ctx.track_keys = options.track_keys;
@@ -247,6 +248,11 @@ std::int64_t engine::in_flight(std::string_view resource) const {
 }
 
 double engine::allowed_rate() const { return impl_->gate.allowed_rate(); }
+
+void engine::set_rate_share(double share) {
+  const auto& r = impl_->cfg.client.rate_limit;
+  impl_->gate.set_configured_rate(r.requests_per_second * share);
+}
 
 void engine::set_progress(progress_sink* sink) { impl_->progress = sink; }
 

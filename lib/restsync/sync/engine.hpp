@@ -24,6 +24,9 @@ struct run_flags {
   // Read from the incremental initial_value (or everything) instead of the
   // stored cursor; the table is kept.
   bool full_refresh = false;
+  // The resource's lease, when several daemons share the database
+  // (store/leases.hpp): every page and the run's end verify it.
+  std::optional<db::fence> lease;
 };
 
 class engine {
@@ -48,6 +51,9 @@ class engine {
   // Requests per second the rate gate allows now (learned from 429s when
   // below client.rate_limit); 0: no limit.
   double allowed_rate() const;
+  // This daemon's share of client.rate_limit (1/n when n daemons share the
+  // API key); the adaptive limit still learns from 429s below it.
+  void set_rate_share(double share);
 
   // Where runs report what they do as they go (`restsyncd sync` on a
   // terminal); none by default. The sink must outlive the runs.
