@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "config_helpers.hpp"
 #include "restsync/config/byte_size.hpp"
 #include "restsync/config/conninfo.hpp"
 #include "restsync/config/duration.hpp"
@@ -21,41 +22,11 @@
 #include "restsync/plan/resource_plan.hpp"
 
 using namespace restsync;
+using namespace config_test;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-
-// Test inputs start on the line after R"( so that line numbers read naturally.
-std::string yaml(const char* text) {
-  std::string s(text);
-  if (!s.empty() && s.front() == '\n') s.erase(0, 1);
-  return s;
-}
-
-config load(const std::string& text, const fs::path& base_dir = {}) {
-  return load_config_from_string(text, "t.yaml", base_dir);
-}
-
-std::vector<std::string> errors_of(const std::string& text, const fs::path& base_dir = {}) {
-  try {
-    load(text, base_dir);
-  } catch (const config_error& e) {
-    return e.messages();
-  }
-  FAIL("the configuration was accepted");
-  return {};
-}
-
-std::string first_error(const std::string& text, const fs::path& base_dir = {}) {
-  auto errors = errors_of(text, base_dir);
-  REQUIRE_FALSE(errors.empty());
-  return errors.front();
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
 
 // The source tree, as CMake knows it (__FILE__ may be relative, e.g. when
 // a compiler cache rewrites paths).

@@ -8,10 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "config_helpers.hpp"
 #include "restsync/config/load.hpp"
 #include "restsync/plan/describe.hpp"
 
 using namespace restsync;
+using namespace config_test;
 using namespace std::chrono_literals;
 
 namespace {
@@ -26,18 +28,6 @@ std::string oauth_yaml(const std::string& auth_lines) {
          "  - name: users\n"
          "    primary_key: id\n"
          "    endpoint: {path: /v1/users, paginator: single_page}\n";
-}
-
-config load(const std::string& text) { return load_config_from_string(text, "t.yaml", {}); }
-
-std::vector<std::string> errors_of(const std::string& text) {
-  try {
-    load(text);
-  } catch (const config_error& e) {
-    return e.messages();
-  }
-  FAIL("the configuration was accepted");
-  return {};
 }
 
 const std::string full =

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "config_helpers.hpp"
 #include "restsync/config/load.hpp"
 #include "restsync/config/placeholder.hpp"
 #include "restsync/paging/sequential.hpp"
@@ -15,26 +16,9 @@
 #include "restsync/plan/request_query.hpp"
 
 using namespace restsync;
+using namespace config_test;
 
 namespace {
-
-std::string yaml(const char* text) {
-  std::string s(text);
-  if (!s.empty() && s.front() == '\n') s.erase(0, 1);
-  return s;
-}
-
-config load(const std::string& text) { return load_config_from_string(text, "t.yaml", {}); }
-
-std::vector<std::string> errors_of(const std::string& text) {
-  try {
-    load(text);
-  } catch (const config_error& e) {
-    return e.messages();
-  }
-  FAIL("the configuration was accepted");
-  return {};
-}
 
 // A resource `search` with the endpoint lines given (indented by 6).
 std::string search_with(const std::string& endpoint_lines) {
