@@ -80,6 +80,8 @@ void lease_table::reschedule(pqxx::transaction_base& tx, const std::string& reso
 }
 
 void lease_table::release_all(pqxx::transaction_base& tx, const std::string& instance) const {
+  // A daemon stopped before its start-up made restsync's tables has none.
+  if (tx.exec_params1("SELECT to_regclass($1) IS NULL", table("_rs_leases"))[0].as<bool>()) return;
   tx.exec_params("UPDATE " + table("_rs_leases") +
                      " SET expires_at = clock_timestamp(), updated_at = now() "
                      "WHERE holder = $1 AND expires_at > clock_timestamp()",
