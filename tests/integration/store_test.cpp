@@ -304,3 +304,34 @@ TEST_CASE("connections: 1 serves concurrent runs on one connection") {
   CHECK(counters(db, a) == "1/1/1/0/0");
   CHECK(counters(db, b) == "1/1/1/0/0");
 }
+
+TEST_CASE("a run whose lease was lost writes nothing more, and its end says so") {
+  items_store s;
+  auto& db = s.db;
+  auto lease = run(s.ioc, s.st.acquire_lease("items", "a", 60s));
+  REQUIRE(lease.token);
+  const restsync::db::fence f{"a", *lease.token};
+  auto run_id =
+      run(s.ioc, s.st.begin_run("items", {.track_keys = false, .scope = std::nullopt, .lease = f}))
+          .run_id;
+  s.write(run_id, R"([{"id":1,"v":"a"}])", 0);
+  CHECK(db.scalar("SELECT instance FROM analytics._rs_runs WHERE id = " + std::to_string(run_id)) ==
+        "a");
+
+  // The lease expires (the daemon stalled): no page, and no end, is written.
+  db.query("UPDATE analytics._rs_leases SET expires_at = now() - interval '1 second'");
+  CHECK_THROWS_WITH_AS(s.write(run_id, R"([{"id":2,"v":"b"}])", 1),
+                       doctest::Contains("no longer holds the resource's lease"),
+                       restsync::db::store_error);
+  restsync::db::run_summary sum;
+  sum.run_id = run_id;
+  sum.resource = "items";
+  sum.cursor = "42";
+  CHECK_THROWS_WITH_AS(run(s.ioc, s.st.finish_run(sum)), doctest::Contains("the lease was lost"),
+                       restsync::db::store_error);
+  CHECK(db.scalar("SELECT status FROM analytics._rs_runs WHERE id = " + std::to_string(run_id)) ==
+        "abandoned");
+  CHECK(db.scalar("SELECT count(*) FROM analytics.items") == "1");
+  CHECK(db.scalar("SELECT coalesce(cursor_value, '') || '/' || (last_success_at IS NULL) FROM "
+                  "analytics._rs_state WHERE resource = 'items'") == "/true");
+}

@@ -411,6 +411,7 @@ asio::awaitable<pass_check> store::end_pass(std::int64_t run_id, bool count_unse
 
 asio::awaitable<finish_counts> store::finish_run(run_summary s) {
   auto id = s.run_id;
+  const auto resource = s.resource;
   auto& w = *impl_->workers[impl_->worker_of_run(id)];
   command c = finish_run_command{std::move(s)};
   finish_counts out;
@@ -421,6 +422,13 @@ asio::awaitable<finish_counts> store::finish_run(run_summary s) {
     throw;
   }
   impl_->run_ended(id);
+  // Every caller fails such a run: its end was not written.
+  if (out.abandoned)
+    throw store_error(
+        fmt::format("{}: the lease was lost (expired or taken over by another "
+                    "daemon) before the run ended; its row says abandoned and "
+                    "nothing of its end was written",
+                    resource));
   co_return out;
 }
 

@@ -61,7 +61,9 @@ class store {
 
   // Records the end of a run. On success it also stores the cursor, marks
   // deletions (mark_deleted) and swaps a replace resource's staging table in,
-  // all in one transaction; on failure a staging table is dropped.
+  // all in one transaction; on failure a staging table is dropped. A run
+  // whose lease was lost only gets `abandoned` in its row, and this throws
+  // store_error saying so.
   boost::asio::awaitable<finish_counts> finish_run(run_summary summary);
 
   boost::asio::awaitable<std::vector<resource_state>> states();

@@ -204,7 +204,8 @@ struct pass_check {
 
 struct finish_counts {
   // The run's lease was lost: it ended as `abandoned`, nothing of its
-  // end (cursor, deletions, state) was written.
+  // end (cursor, deletions, state) was written. From the connection
+  // thread to store::finish_run, which throws for it.
   bool abandoned = false;
   std::int64_t deleted = 0;   // rows marked deleted (or removed) by this run
   std::int64_t replaced = 0;  // replace: rows in the table after the swap
