@@ -8,11 +8,6 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -27,25 +22,19 @@ namespace {
 // Parent scans a run's summary lists by value, at most.
 constexpr std::size_t failures_listed = 5;
 
-// A parent value as a request puts it: a string's text, a number's literal,
-// a boolean's word; nullopt for null, objects and arrays.
-std::optional<std::string> request_text(const rapidjson::Value& v) {
-  if (v.IsString()) return std::string(v.GetString(), v.GetStringLength());
-  if (v.IsBool()) return std::string(v.GetBool() ? "true" : "false");
-  if (v.IsNumber()) {
-    rapidjson::StringBuffer b;
-    rapidjson::Writer<rapidjson::StringBuffer> w(b);
-    v.Accept(w);
-    return std::string(b.GetString(), b.GetSize());
-  }
-  return std::nullopt;
-}
-
 std::string json_text(const rapidjson::Value& v) {
   rapidjson::StringBuffer b;
   rapidjson::Writer<rapidjson::StringBuffer> w(b);
   v.Accept(w);
   return std::string(b.GetString(), b.GetSize());
+}
+
+// A parent value as a request puts it: a string's text, a number's or a
+// boolean's JSON text; nullopt for null, objects and arrays.
+std::optional<std::string> request_text(const rapidjson::Value& v) {
+  if (v.IsString()) return std::string(v.GetString(), v.GetStringLength());
+  if (v.IsBool() || v.IsNumber()) return json_text(v);
+  return std::nullopt;
 }
 
 struct scopes_made {
@@ -112,12 +101,10 @@ scopes_made make_scopes(const config& cfg, const resource_config& rc,
                 }).value_or(value);
     s->endpoint_url = resource_url(cfg.client, s->endpoint);
     // The scan's key: the placeholders' values, one JSON value or an array.
-    std::vector<std::string> keys;
     rapidjson::Value key_array(rapidjson::kArrayType);
     for (const auto& column : p.key_columns()) {
       const auto& v = s->fields[column.c_str()];
       s->scope.fields.emplace_back(column, json_text(v));
-      keys.push_back(fmt::format("{}={}", column.substr(1), json_text(v)));
       key_array.PushBack(rapidjson::Value(v, alloc), alloc);
     }
     s->scope.parent_value = key_array.Size() == 1 ? json_text(key_array[0]) : json_text(key_array);
@@ -137,9 +124,7 @@ scopes_made make_scopes(const config& cfg, const resource_config& rc,
 
 struct scans_state {
   std::size_t next = 0;
-  int workers = 0;
   std::vector<run_outcome> outcomes;
-  std::unique_ptr<asio::steady_timer> done;
 };
 
 }  // namespace
@@ -194,7 +179,6 @@ asio::awaitable<run_outcome> engine::impl::run_dependent(const resource_config& 
   std::unordered_map<std::string, std::string> key_owners;
   scans_state st;
   st.outcomes.resize(scopes.size());
-  st.done = std::make_unique<asio::steady_timer>(ex, asio::steady_timer::time_point::max());
   if (error.empty() && !scopes.empty()) {
     log.info("parents", {{"resource", rc.name},
                          {"parent", p.resource},
@@ -203,6 +187,7 @@ asio::awaitable<run_outcome> engine::impl::run_dependent(const resource_config& 
     for (auto& s : scopes) s->window = window;
     if (rc.write_disposition == disposition::merge && !keyed_by_parent(rc))
       for (auto& s : scopes) s->key_owners = &key_owners;
+    // `parallel` workers, each taking the next parent until none is left.
     auto worker = [](impl* self, const resource_config* r, run_flags f,
                      std::vector<std::unique_ptr<parent_scope>>* all,
                      scans_state* state) -> asio::awaitable<void> {
@@ -211,15 +196,9 @@ asio::awaitable<run_outcome> engine::impl::run_dependent(const resource_config& 
         const parent_scope* scope = (*all)[i].get();
         state->outcomes[i] = co_await self->run_scan(*r, f, scope);
       }
-      if (--state->workers == 0) state->done->cancel();
     };
-    st.workers = static_cast<int>(parallel);
-    for (std::size_t w = 0; w < parallel; ++w)
-      asio::co_spawn(ex, worker(this, &rc, flags, &scopes, &st), asio::detached);
-    while (st.workers > 0) {
-      boost::system::error_code ec;
-      co_await st.done->async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    }
+    co_await join_all(ex, parallel,
+                      [&](std::size_t) { return worker(this, &rc, flags, &scopes, &st); });
   }
 
   // The whole: counts added up, failures listed by parent value.

@@ -262,10 +262,18 @@ std::int64_t engine::in_flight() const {
 
 namespace {
 
+struct join_state {
+  std::size_t pending = 0;
+  asio::steady_timer done;
+};
+
+asio::awaitable<void> join_one(std::shared_ptr<join_state> st, asio::awaitable<void> a) {
+  co_await std::move(a);
+  if (--st->pending == 0) st->done.cancel();
+}
+
 struct all_state {
   std::vector<run_outcome> outcomes;
-  int pending = 0;
-  std::unique_ptr<asio::steady_timer> done;
   // Resources of this call that have not finished: a dependent resource
   // waits for its parent's run. `changed` is cancelled whenever one ends;
   // it never expires (re-arming it would cancel the other waiters).
@@ -282,26 +290,31 @@ asio::awaitable<void> run_one(engine& e, const resource_config* r, all_state& st
   st.outcomes[i] = co_await e.run(*r, flags);
   st.unfinished.erase(r->name);
   st.changed->cancel();
-  if (--st.pending == 0) st.done->cancel();
 }
 
 }  // namespace
+
+asio::awaitable<void> join_all(asio::any_io_executor ex, std::size_t count,
+                               const std::function<asio::awaitable<void>(std::size_t)>& make) {
+  if (count == 0) co_return;
+  auto st = std::make_shared<join_state>(
+      join_state{count, asio::steady_timer(ex, asio::steady_timer::time_point::max())});
+  for (std::size_t i = 0; i < count; ++i) asio::co_spawn(ex, join_one(st, make(i)), asio::detached);
+  while (st->pending > 0) {
+    boost::system::error_code ec;
+    co_await st->done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
 
 asio::awaitable<std::vector<run_outcome>> engine::run_all(
     std::vector<const resource_config*> resources, run_flags flags) {
   all_state st;
   st.outcomes.resize(resources.size());
-  st.pending = static_cast<int>(resources.size());
-  st.done = std::make_unique<asio::steady_timer>(impl_->ex, asio::steady_timer::time_point::max());
   st.changed =
       std::make_unique<asio::steady_timer>(impl_->ex, asio::steady_timer::time_point::max());
   for (const auto* r : resources) st.unfinished.insert(r->name);
-  for (std::size_t i = 0; i < resources.size(); ++i)
-    asio::co_spawn(impl_->ex, run_one(*this, resources[i], st, i, flags), asio::detached);
-  while (st.pending > 0) {
-    boost::system::error_code ec;
-    co_await st.done->async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }
+  co_await join_all(impl_->ex, resources.size(),
+                    [&](std::size_t i) { return run_one(*this, resources[i], st, i, flags); });
   co_return std::move(st.outcomes);
 }
 

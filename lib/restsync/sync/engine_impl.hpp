@@ -49,6 +49,12 @@ inline double seconds_since(steady::time_point t) {
   return std::chrono::duration<double>(steady::now() - t).count();
 }
 
+// Starts make(i) for every i below count, all at once, and resumes when
+// every one has ended (engine::run_all's resources, a dependent resource's
+// scans). make is called before the first wait.
+asio::awaitable<void> join_all(asio::any_io_executor ex, std::size_t count,
+                               const std::function<asio::awaitable<void>(std::size_t)>& make);
+
 // What page_repeat_guard compares; 0 records make no fingerprint.
 inline std::uint64_t fingerprint_of(const page& pg, const std::vector<std::string>& key_fields) {
   auto records = pg.records();
