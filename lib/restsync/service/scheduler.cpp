@@ -7,7 +7,6 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <cmath>
 #include <deque>
 #include <map>
 #include <random>
@@ -81,9 +80,10 @@ struct scheduler::impl {
   std::mt19937_64 rng{std::random_device{}()};
   std::function<void(const std::string&, const run_outcome&)> finished_hook;
   // Several daemons on one database (store/leases.hpp): this one's name,
-  // and its share of the API's rate (1/n of n live daemons).
+  // and how many share the API's rate (this one takes 1/n of it).
   std::string instance;
-  double rate_share = 1;
+  std::int64_t sharing = 1;
+  double rate_share() const { return 1.0 / static_cast<double>(sharing); }
   bool joined = false;  // the second heartbeat is done: runs may start
   // The live counts of the last heartbeats: the share follows the largest,
   // so that a daemon that stalled (or a heartbeat late under load) and
@@ -93,8 +93,8 @@ struct scheduler::impl {
 
   // Running its part of the resources already: ceil(resources / daemons).
   bool over_fair_share() const {
-    if (!current || rate_share >= 1) return false;
-    const auto daemons = static_cast<std::size_t>(std::llround(1 / rate_share));
+    if (!current || sharing <= 1) return false;
+    const auto daemons = static_cast<std::size_t>(sharing);
     const auto part = (current->cfg->resources.size() + daemons - 1) / daemons;
     return running >= std::max<std::size_t>(1, part);
   }
@@ -146,7 +146,7 @@ struct scheduler::impl {
     auto next = std::make_shared<generation>();
     next->cfg = std::move(cfg);
     next->engine = std::make_unique<sync::engine>(ex, *next->cfg, store, log);
-    next->engine->set_rate_share(rate_share);
+    next->engine->set_rate_share(rate_share());
     const config* old_cfg = previous ? previous->cfg.get() : nullptr;
     if (current) old_runs = running;
     current = next;
@@ -239,14 +239,14 @@ struct scheduler::impl {
     if (!rc) co_return;
     sync::run_flags flags;
     const auto lease_time = gen->cfg->daemon.lease;
-    if (!self->instance.empty() && self->over_fair_share()) {
-      // Runs wait at this daemon's gate, which has only its share of the
-      // rate: holding more than its part of the resources would leave the
-      // other daemons idle while these wait.
-      s->due = steady::now() + heartbeat_period(lease_time);
-      co_return;
-    }
     if (!self->instance.empty()) {
+      if (self->over_fair_share()) {
+        // Runs wait at this daemon's gate, which has only its share of the
+        // rate: holding more than its part of the resources would leave the
+        // other daemons idle while these wait.
+        s->due = steady::now() + heartbeat_period(lease_time);
+        co_return;
+      }
       // The schedule is the database's: the run happens here only with the
       // resource's lease, which is free only when no daemon runs it and
       // it is due (_rs_leases.next_due_at).
@@ -294,8 +294,9 @@ struct scheduler::impl {
     s->running = false;
     --self->running;
     s->last_finish = steady::now();
-    if (gen != self->current && --self->old_runs == 0) self->wake_all();
-    // Its dependent resources may have waited for this run.
+    if (gen != self->current) --self->old_runs;
+    // Runs of a new configuration, and this resource's dependent
+    // resources, may have waited for this run.
     self->wake_all();
     s->failures = outcome.ok ? 0 : s->failures + 1;
     self->ledger.finished(s->name, outcome, wall_clock::now());
@@ -371,9 +372,9 @@ struct scheduler::impl {
           self->recent_live.pop_front();
         std::int64_t most = 1;
         for (const auto& [at, n] : self->recent_live) most = std::max(most, n);
-        const double share = 1.0 / static_cast<double>(most);
-        if (share != self->rate_share) {
-          self->rate_share = share;
+        if (most != self->sharing) {
+          self->sharing = most;
+          const double share = self->rate_share();
           for (const auto& g : self->generations)
             if (auto e = g.lock()) e->engine->set_rate_share(share);
           self->log.info("instances",
@@ -410,7 +411,7 @@ void scheduler::set_instance(std::string instance) { impl_->instance = std::move
 
 const std::string& scheduler::instance() const { return impl_->instance; }
 
-double scheduler::rate_share() const { return impl_->rate_share; }
+double scheduler::rate_share() const { return impl_->rate_share(); }
 
 void scheduler::stop() {
   impl_->stopping = true;
