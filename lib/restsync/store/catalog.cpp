@@ -15,6 +15,14 @@ void catalog::check_name(const std::string& resource) {
                       "' starts with _rs_, which is reserved for restsync's own tables");
 }
 
+bool table_exists(pqxx::transaction_base& tx, const sql::table_ref& t) {
+  return !tx.exec_params(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND "
+                "table_name = $2",
+                t.schema, t.table)
+              .empty();
+}
+
 table_state catalog::read(pqxx::transaction_base& tx, const table_spec& spec) {
   table_state st;
   st.primary_key = spec.primary_key;
@@ -22,10 +30,7 @@ table_state catalog::read(pqxx::transaction_base& tx, const table_spec& spec) {
   check_name(spec.resource);
   st.ref = {schema_, fit_identifier(spec.resource)};
   st.hints = spec.hints;
-  auto exists = tx.exec_params(
-      "SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2",
-      st.ref.schema, st.ref.table);
-  st.exists = !exists.empty();
+  st.exists = table_exists(tx, st.ref);
   if (!st.exists) {
     st.schema.set_hints(spec.hints);
     return st;

@@ -44,6 +44,10 @@ struct table_state {
   const sql::table_ref& write_ref() const { return staging ? *staging : ref; }
 };
 
+// Whether the table exists (a resource's table before its first records,
+// a parent's before it synced).
+bool table_exists(pqxx::transaction_base& tx, const sql::table_ref& t);
+
 class catalog {
  public:
   explicit catalog(std::string schema) : schema_(std::move(schema)) {}

@@ -4,20 +4,13 @@
 
 #include <map>
 
+#include "restsync/store/catalog.hpp"
 #include "restsync/store/naming.hpp"
 #include "restsync/store/sql.hpp"
 
 namespace restsync::db {
 
 namespace {
-
-bool table_exists(pqxx::transaction_base& tx, const sql::table_ref& t) {
-  return !tx.exec_params(
-                "SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND "
-                "table_name = $2",
-                t.schema, t.table)
-              .empty();
-}
 
 // The columns of resource's table that hold each field (_rs_columns), the
 // main one first: `COALESCE(to_jsonb(a), to_jsonb(a__v_text))` per field,
