@@ -105,16 +105,24 @@ std::string child_truth(const emulator& emu, const std::string& resource,
   return all + "]";
 }
 
+// The child table holds the accounts' records of the emulator resource,
+// each with its `_accounts_id` (and `_accounts_name` with with_name);
+// reports each difference.
+void check_child_table(const emulator& emu, const scratch_database& db, const std::string& table,
+                       const std::string& resource, const std::vector<account>& accounts,
+                       bool with_name,
+                       const std::vector<std::string>& key = {"id", "_accounts_id"}) {
+  INFO("table ", table);
+  auto diffs =
+      db.diff_with_truth("analytics", table, child_truth(emu, resource, accounts, with_name), key);
+  for (const auto& d : diffs) MESSAGE(d);
+  CHECK(diffs.empty());
+}
+
 void check_children_equal_truth(const emulator& emu, const scratch_database& db,
                                 const std::vector<account>& accounts) {
-  for (const auto& [table, resource] : children) {
-    INFO("table ", table);
-    auto diffs = db.diff_with_truth(
-        "analytics", table, child_truth(emu, resource, accounts, table == "account_campaigns"),
-        {"id", "_accounts_id"});
-    for (const auto& d : diffs) MESSAGE(d);
-    CHECK(diffs.empty());
-  }
+  for (const auto& [table, resource] : children)
+    check_child_table(emu, db, table, resource, accounts, table == "account_campaigns");
 }
 
 bool has(const std::string& haystack, const std::string& needle) {
@@ -209,14 +217,8 @@ TEST_CASE("a parent gains and loses records: new ones read, vanished ones' rows 
                   "AND parent_value <> ''") == "3");
   // Every live account's children equal its records.
   std::vector<account> live = {after[0], after[1], after[2]};
-  for (const auto& [table, resource] : std::vector<std::pair<std::string, std::string>>{
-           {"account_users", "users"}, {"account_feeds", "accounts_feeds"}}) {
-    INFO("table ", table);
-    auto diffs = db.diff_with_truth("analytics", table, child_truth(emu, resource, live, false),
-                                    {"id", "_accounts_id"});
-    for (const auto& d : diffs) MESSAGE(d);
-    CHECK(diffs.empty());
-  }
+  check_child_table(emu, db, "account_users", "users", live, false);
+  check_child_table(emu, db, "account_feeds", "accounts_feeds", live, false);
 }
 
 TEST_CASE("a child that 404s for one parent fails that parent only, named by its value") {
@@ -346,11 +348,7 @@ TEST_CASE("a dependent resource's POST body names its parent's field, as dlt's j
   auto r = run_sync(config, emu, db, {"--resource", "accounts", "--resource", "campaign_search"});
   INFO(r.log);
   REQUIRE(r.status == 0);
-  auto diffs =
-      db.diff_with_truth("analytics", "campaign_search",
-                         child_truth(emu, "campaigns", accounts, false), {"id", "_accounts_id"});
-  for (const auto& d : diffs) MESSAGE(d);
-  CHECK(diffs.empty());
+  check_child_table(emu, db, "campaign_search", "campaigns", accounts, false);
 }
 
 TEST_CASE("a key without the parent's column: a key from two parents fails, nothing merged") {
@@ -376,8 +374,5 @@ TEST_CASE("a key without the parent's column: a key from two parents fails, noth
   for (const auto& a : accounts)
     if (a.id == kept) owner.push_back(a);
   REQUIRE(owner.size() == 1);
-  auto diffs = db.diff_with_truth("analytics", "account_campaigns",
-                                  child_truth(emu, "campaigns", owner, true), {"id"});
-  for (const auto& d : diffs) MESSAGE(d);
-  CHECK(diffs.empty());
+  check_child_table(emu, db, "account_campaigns", "campaigns", owner, true, {"id"});
 }
